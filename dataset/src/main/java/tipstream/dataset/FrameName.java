@@ -1,0 +1,62 @@
+package tipstream.dataset;
+
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A frame's file name as rigs and CVAT exports write it, e.g. {@code 20180727-OG3_04_45-camL0000.png}:
+ * capture name, camera (L or R) and frame number. Names are checked before anything else because
+ * they end up in object keys and Kafka keys: only a plain file name is accepted, never a path.
+ */
+public record FrameName(String name, String captureId, String camera, int index) {
+    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
+    private static final Pattern RIG_NAME = Pattern.compile("(.+)-cam([LR])(\\d{1,9})\\.png");
+
+    /**
+     * Parses and checks a frame name. The capture id comes from the name when it follows the rig
+     * pattern, else from {@code explicitCaptureId}; an explicit id wins when both exist.
+     *
+     * @throws IllegalArgumentException with the reason, for unsafe names or a missing capture id
+     */
+    public static FrameName parse(String name, String explicitCaptureId) {
+        requireSafe("frame name", name);
+        if (!name.toLowerCase().endsWith(".png")) {
+            throw new IllegalArgumentException("frame name '" + name + "' does not end in .png");
+        }
+        Matcher m = RIG_NAME.matcher(name);
+        String capture = explicitCaptureId == null || explicitCaptureId.isEmpty() ? null : explicitCaptureId;
+        if (capture != null) {
+            requireSafe("capture id", capture);
+        }
+        if (m.matches()) {
+            return new FrameName(name, capture != null ? capture : m.group(1), m.group(2), Integer.parseInt(m.group(3)));
+        }
+        if (capture == null) {
+            throw new IllegalArgumentException("frame name '" + name
+                    + "' does not name its capture (<capture>-cam<L|R><n>.png) and no capture id was given");
+        }
+        return new FrameName(name, capture, "", -1);
+    }
+
+    /** The capture id a rig-style name carries, if any (no checks beyond the pattern). */
+    public static Optional<String> captureOf(String name) {
+        Matcher m = RIG_NAME.matcher(name);
+        return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    private static void requireSafe(String what, String value) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException(what + " is empty");
+        }
+        if (!SAFE.matcher(value).matches() || value.contains("..")) {
+            throw new IllegalArgumentException(what + " '" + printable(value)
+                    + "' is not a plain name (letters, digits, '.', '_', '-'; no path separators; at most 200 characters)");
+        }
+    }
+
+    private static String printable(String s) {
+        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+        return cut.replaceAll("\\p{Cntrl}", "?");
+    }
+}
