@@ -1,0 +1,136 @@
+package tipstream.devstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.Topics;
+
+/**
+ * The embedded default: a real Kafka broker and a real S3 server on 127.0.0.1, started without
+ * Docker, with every topic of DESIGN.md (and its dead-letter topic) and the bucket created.
+ * The tests (through {@link DevStackResource}) and the one-command run use this same class.
+ */
+public final class DevStack implements AutoCloseable {
+    public static final int PARTITIONS = 3;
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Settings settings;
+    private final EmbeddedKafka kafka;
+    private final EmbeddedS3 s3;
+    private final long startupMillis;
+
+    /** Where the stack keeps its data and listens; credentials are the S3 server's own. */
+    public record Settings(Path dataDir, int kafkaPort, int kafkaControllerPort, int s3Port, String s3AccessKey,
+            String s3SecretKey, String bucket) {
+
+        /** Fixed ports for the one-command run, chosen clear of the usual 9000/9092. */
+        public static Settings standard(Path dataDir) {
+            return new Settings(dataDir, 19092, 19093, 19000, "tipstream", "tipstream-dev-secret", "tipstream");
+        }
+
+        /** Free ports, for tests that may run beside a one-command run. */
+        public static Settings ephemeral(Path dataDir) {
+            return new Settings(dataDir, freePort(), freePort(), freePort(), "tipstream", "tipstream-test-secret",
+                    "tipstream");
+        }
+    }
+
+    private DevStack(Settings settings, EmbeddedKafka kafka, EmbeddedS3 s3, long startupMillis) {
+        this.settings = settings;
+        this.kafka = kafka;
+        this.s3 = s3;
+        this.startupMillis = startupMillis;
+    }
+
+    /** Starts both servers side by side and returns once each is really ready. */
+    public static DevStack start(Settings settings) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        EmbeddedKafka kafka = EmbeddedKafka.start(settings.dataDir(), settings.kafkaPort(), settings.kafkaControllerPort());
+        EmbeddedS3 s3 = null;
+        try {
+            s3 = EmbeddedS3.start(settings.dataDir(), settings.s3Port(), settings.s3AccessKey(), settings.s3SecretKey());
+            s3.awaitReady(READY_TIMEOUT);
+            kafka.awaitReady(READY_TIMEOUT);
+            List<String> topics = new ArrayList<>();
+            for (String topic : Topics.ALL) {
+                topics.add(topic);
+                topics.add(Topics.deadLetter(topic));
+            }
+            kafka.createTopics(topics, PARTITIONS);
+            DevStack stack = new DevStack(settings, kafka, s3, (System.nanoTime() - t0) / 1_000_000);
+            stack.blobStore().ensureBucket();
+            return stack;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            kafka.close();
+            if (s3 != null) {
+                s3.close();
+            }
+            throw e;
+        } catch (java.util.concurrent.ExecutionException e) {
+            kafka.close();
+            s3.close();
+            throw new IllegalStateException("creating Kafka topics failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public String s3Endpoint() {
+        return s3.endpoint();
+    }
+
+    public long startupMillis() {
+        return startupMillis;
+    }
+
+    public List<ChildJvm> processes() {
+        return List.of(kafka.jvm(), s3.jvm());
+    }
+
+    public BlobStore.S3Config s3Config() {
+        return new BlobStore.S3Config(s3.endpoint(), settings.s3AccessKey(), settings.s3SecretKey(), settings.bucket());
+    }
+
+    public BlobStore blobStore() {
+        return new BlobStore(s3Config());
+    }
+
+    /** The configuration every service reads, under the names of application.properties. */
+    public Map<String, String> serviceConfig() {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        config.put("tipstream.s3.endpoint", s3.endpoint());
+        config.put("tipstream.s3.access-key", settings.s3AccessKey());
+        config.put("tipstream.s3.secret-key", settings.s3SecretKey());
+        config.put("tipstream.s3.bucket", settings.bucket());
+        return config;
+    }
+
+    /** Stops both servers; their data stays in the data directory. */
+    @Override
+    public void close() {
+        kafka.close();
+        s3.close();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package tipstream.devstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.Topics;
+
+/** The embedded stack is real: records and objects written before a restart are there after it. */
+class DevStackTest {
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void kafkaAndS3KeepTheirDataAcrossRestartAndLeaveNoProcessBehind() throws Exception {
+        DevStack.Settings settings = DevStack.Settings.ephemeral(dataDir);
+        String key = "probe/" + UUID.randomUUID();
+        List<Long> pids = new ArrayList<>();
+        try (DevStack stack = DevStack.start(settings)) {
+            stack.processes().forEach(p -> pids.add(p.pid()));
+            stack.blobStore().put(key, "hello".getBytes(StandardCharsets.UTF_8), "text/plain");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                    ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                    new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>(Topics.FRAMES, "cap", "before-restart")).get();
+            }
+        }
+        for (long pid : pids) {
+            assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid " + pid).isFalse();
+        }
+
+        try (DevStack stack = DevStack.start(settings)) {
+            BlobStore blobs = stack.blobStore();
+            assertThat(new String(blobs.get(key), StandardCharsets.UTF_8)).isEqualTo("hello");
+            assertThat(readAll(stack, Topics.FRAMES)).containsExactly("before-restart");
+            assertThat(readAll(stack, Topics.deadLetter(Topics.LABELS))).isEmpty();
+        }
+    }
+
+    private static List<String> readAll(DevStack stack, String topic) {
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "probe-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 8000;
+            while (System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    values.add(record.value());
+                }
+                if (!values.isEmpty() && consumer.assignment().size() == DevStack.PARTITIONS) {
+                    break;
+                }
+            }
+        }
+        return values;
+    }
+}
