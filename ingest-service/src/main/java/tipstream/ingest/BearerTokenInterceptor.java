@@ -1,0 +1,40 @@
+package tipstream.ingest;
+
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.quarkus.grpc.GlobalInterceptor;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/** When {@code tipstream.auth.token} is set, every call must carry it as "authorization: Bearer ...". */
+@GlobalInterceptor
+@ApplicationScoped
+public class BearerTokenInterceptor implements ServerInterceptor {
+    private static final Metadata.Key<String> AUTHORIZATION =
+            Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private final byte[] expected;
+
+    public BearerTokenInterceptor(IngestConfig config) {
+        this.expected = config.auth().token().filter(t -> !t.isBlank())
+                .map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
+    }
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+            ServerCallHandler<Q, R> next) {
+        if (expected != null) {
+            String given = headers.get(AUTHORIZATION);
+            if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
+                call.close(Status.UNAUTHENTICATED.withDescription("missing or wrong bearer token"), new Metadata());
+                return new ServerCall.Listener<>() {
+                };
+            }
+        }
+        return next.startCall(call, headers);
+    }
+}

@@ -1,0 +1,68 @@
+package tipstream.ingest;
+
+import io.quarkus.arc.DefaultBean;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.CvatXmlReader;
+import tipstream.dataset.FrameFormat;
+import tipstream.dataset.PngFrameCodec;
+
+/** The S3 store, the Kafka producer and the parsers, built once from configuration. */
+@ApplicationScoped
+public class InfrastructureClients {
+
+    @Produces
+    @Singleton
+    BlobStore blobStore(IngestConfig config) {
+        BlobStore store = new BlobStore(new BlobStore.S3Config(config.s3().endpoint(), config.s3().accessKey(),
+                config.s3().secretKey(), config.s3().bucket()));
+        store.ensureBucket();
+        return store;
+    }
+
+    /** Idempotent and acks=all (DESIGN.md): a retried send never duplicates a record. */
+    @Produces
+    @ApplicationScoped
+    @DefaultBean
+    Producer<String, byte[]> kafkaProducer(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 2,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000,
+                ProducerConfig.CLIENT_ID_CONFIG, "ingest-service"),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    void closeProducer(@Disposes Producer<String, byte[]> producer) {
+        producer.close();
+    }
+
+    @Produces
+    FrameFormat frameFormat(IngestConfig config) {
+        return new FrameFormat(config.frame().width(), config.frame().height());
+    }
+
+    @Produces
+    PngFrameCodec frameCodec(IngestConfig config, FrameFormat format) {
+        return new PngFrameCodec(format, config.frame().maxBytes());
+    }
+
+    @Produces
+    CvatXmlReader cvatReader(IngestConfig config) {
+        return new CvatXmlReader(config.cvat().maxBytes());
+    }
+}

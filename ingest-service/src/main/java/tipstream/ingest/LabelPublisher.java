@@ -1,0 +1,68 @@
+package tipstream.ingest;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import tipstream.dataset.FrameName;
+import tipstream.dataset.Topics;
+import tipstream.v1.Point;
+import tipstream.v1.TipLabel;
+
+/**
+ * Publishes tip labels on {@code tipstream.labels}. Each gets a revision larger than any this
+ * process gave before (wall-clock ms, bumped on ties), so the latest label wins downstream. A
+ * label equal to the frame's latest one is not published again: re-sending is a no-op.
+ */
+@ApplicationScoped
+public class LabelPublisher {
+    private final Producer<String, byte[]> producer;
+    private final FrameIndex index;
+    private final AtomicLong lastRevision = new AtomicLong();
+    private final Counter published;
+
+    public LabelPublisher(Producer<String, byte[]> producer, FrameIndex index, MeterRegistry registry) {
+        this.producer = producer;
+        this.index = index;
+        this.published = registry.counter("tipstream.ingest.labels.published");
+    }
+
+    /** What a label says, before it gets its revision and source. */
+    public record Tip(boolean visible, double x, double y, boolean clipped) {
+        public static final Tip NONE = new Tip(false, -1, -1, false);
+    }
+
+    /** Publishes the label unless it repeats the frame's latest; returns whether it published. */
+    public boolean publish(FrameName frame, Tip tip, String source) throws ExecutionException, InterruptedException {
+        TipLabel.Builder label = TipLabel.newBuilder()
+                .setCaptureId(frame.captureId())
+                .setFrameName(frame.name())
+                .setVisible(tip.visible())
+                .setClipped(tip.clipped());
+        if (tip.visible()) {
+            label.setTip(Point.newBuilder().setX(tip.x()).setY(tip.y()));
+        }
+        var latest = index.label(frame);
+        if (latest.isPresent() && sameTip(latest.get(), label)) {
+            return false;
+        }
+        TipLabel revised = label.setRevision(nextRevision()).setSource(source).build();
+        producer.send(new ProducerRecord<>(Topics.LABELS, frame.captureId(), revised.toByteArray())).get();
+        index.recordLabel(revised);
+        published.increment();
+        return true;
+    }
+
+    private static boolean sameTip(TipLabel a, TipLabel.Builder b) {
+        return a.getVisible() == b.getVisible() && a.getClipped() == b.getClipped()
+                && a.getTip().getX() == b.getTip().getX() && a.getTip().getY() == b.getTip().getY();
+    }
+
+    private long nextRevision() {
+        long now = System.currentTimeMillis();
+        return lastRevision.updateAndGet(last -> Math.max(last + 1, now));
+    }
+}
