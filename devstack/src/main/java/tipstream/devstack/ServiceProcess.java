@@ -1,0 +1,83 @@
+package tipstream.devstack;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A tipstream Quarkus service (its built quarkus-run.jar) in a child JVM, configured through
+ * system properties under the same names as its application.properties, ready when its
+ * readiness endpoint says so (that is, when its Kafka and S3 checks pass).
+ */
+public final class ServiceProcess implements AutoCloseable {
+    private final ChildJvm jvm;
+    private final int httpPort;
+
+    private ServiceProcess(ChildJvm jvm, int httpPort) {
+        this.jvm = jvm;
+        this.httpPort = httpPort;
+    }
+
+    /** The runnable jar that {@code mvn package} builds for a service folder, e.g. "ingest-service". */
+    public static Path runJar(Path projectRoot, String service) {
+        Path jar = projectRoot.resolve(service).resolve("target/quarkus-app/quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " missing: build the project first (./mvnw install -DskipTests)");
+        }
+        return jar;
+    }
+
+    public static ServiceProcess start(String name, Path runJar, Map<String, String> config, int httpPort,
+            Path logFile, String maxHeap) throws IOException {
+        List<String> options = new ArrayList<>(List.of("-Xmx" + maxHeap, "-XX:+UseSerialGC",
+                "-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=127.0.0.1"));
+        config.forEach((key, value) -> options.add("-D" + key + "=" + value));
+        ChildJvm jvm = ChildJvm.start(name, runJar.toString(), options,
+                "io.quarkus.bootstrap.runner.QuarkusEntryPoint", List.of(), logFile);
+        return new ServiceProcess(jvm, httpPort);
+    }
+
+    public int port() {
+        return httpPort;
+    }
+
+    public ChildJvm jvm() {
+        return jvm;
+    }
+
+    public void awaitReady(Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        int status = -1;
+        while (Instant.now().isBefore(deadline)) {
+            jvm.requireAlive();
+            try {
+                HttpURLConnection connection = (HttpURLConnection) URI.create(
+                        "http://127.0.0.1:" + httpPort + "/q/health/ready").toURL().openConnection();
+                connection.setConnectTimeout(1000);
+                connection.setReadTimeout(5000);
+                status = connection.getResponseCode();
+                connection.disconnect();
+                if (status == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException(jvm.name() + " not ready after " + timeout + " (last status " + status
+                + "); log tail:\n" + jvm.tail(30));
+    }
+
+    @Override
+    public void close() {
+        jvm.close();
+    }
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job: builds what it needs, starts the embedded Kafka and S3 and the services,
+# streams simulated lab captures through them and prints what arrived. Options: --help.
+set -euo pipefail
+cd "$(dirname "$0")"
+echo "building (first run downloads dependencies; a few minutes)..."
+./mvnw -q -B -ntp install -DskipTests
+exec java -Xmx1g -cp "devstack/target/classes:$(cat devstack/target/classpath.txt)" \
+  tipstream.devstack.PipelineRun "$@"
