@@ -7,8 +7,10 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Optional;
 
 /** When {@code tipstream.auth.token} is set, every call must carry it as "authorization: Bearer ...". */
 @GlobalInterceptor
@@ -19,8 +21,13 @@ public class BearerTokenInterceptor implements ServerInterceptor {
 
     private final byte[] expected;
 
+    @Inject
     public BearerTokenInterceptor(IngestConfig config) {
-        this.expected = config.auth().token().filter(t -> !t.isBlank())
+        this(config.auth().token());
+    }
+
+    BearerTokenInterceptor(Optional<String> token) {
+        this.expected = token.filter(t -> !t.isBlank())
                 .map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
     }
 
