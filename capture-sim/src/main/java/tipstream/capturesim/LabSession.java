@@ -1,0 +1,49 @@
+package tipstream.capturesim;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A simulated lab session: several captures, each along its own kind of arm trajectory (sweeps,
+ * arcs, approach and retreat, roll), deterministic for a seed: the same seed gives the same
+ * pixels, byte for byte.
+ */
+public final class LabSession {
+    private static final SatelliteMockup SCENE = new SatelliteMockup();
+
+    private LabSession() {
+    }
+
+    /** Renders {@code captures} captures of {@code frames} frames each. */
+    public static List<SimulatedCapture> render(long seed, int captures, int frames) {
+        List<SimulatedCapture> session = new ArrayList<>(captures);
+        for (int c = 0; c < captures; c++) {
+            ArmTrajectory.Kind kind = ArmTrajectory.Kind.values()[(int) Math.floorMod(seed + c, 5L)];
+            session.add(capture(seed * 1000 + c, kind, captureId(seed, c), frames));
+        }
+        return session;
+    }
+
+    /** A capture id in the lab's style, e.g. 20261123-OG1_02_07. */
+    static String captureId(long seed, int index) {
+        return String.format("2026%02d%02d-OG%d_%02d_%02d", 1 + Math.floorMod(seed, 12), 1 + Math.floorMod(seed * 7, 28),
+                1 + Math.floorMod(seed, 9), index, Math.floorMod(seed, 100));
+    }
+
+    public static SimulatedCapture capture(long seed, ArmTrajectory.Kind kind, String captureId, int frames) {
+        Random random = new Random(seed);
+        ArmTrajectory trajectory = ArmTrajectory.random(kind, random);
+        FrameRenderer renderer = new FrameRenderer(SCENE);
+        List<SimulatedFrame> rendered = new ArrayList<>(frames);
+        for (int i = 0; i < frames; i++) {
+            PinholeCamera camera = trajectory.cameraAt(frames == 1 ? 0 : i / (double) (frames - 1));
+            FrameRenderer.TipView tip = renderer.tipView(camera);
+            BufferedImage image = renderer.render(camera, random);
+            rendered.add(new SimulatedFrame(String.format("%s-camL%04d.png", captureId, i), image, tip.x(), tip.y(),
+                    tip.inFrame(), tip.hidden()));
+        }
+        return new SimulatedCapture(captureId, kind, rendered);
+    }
+}

@@ -1,0 +1,42 @@
+package tipstream.capturesim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LabSessionTest {
+    @Test
+    void sameSeedGivesIdenticalPngBytesAndAnotherSeedDoesNot() {
+        List<RigClient.RigFrame> a = LabSession.render(7, 1, 3).get(0).labelledRigFrames();
+        List<RigClient.RigFrame> b = LabSession.render(7, 1, 3).get(0).labelledRigFrames();
+        List<RigClient.RigFrame> c = LabSession.render(8, 1, 3).get(0).labelledRigFrames();
+        for (int i = 0; i < 3; i++) {
+            assertThat(a.get(i).png()).isEqualTo(b.get(i).png());
+            assertThat(a.get(i).frameName()).isEqualTo(b.get(i).frameName());
+            assertThat(a.get(i).png()).isNotEqualTo(c.get(i).png());
+        }
+    }
+
+    @Test
+    void framesAreLabCameraSizedAndNamedLikeTheRigs() {
+        SimulatedCapture capture = LabSession.render(3, 1, 2).get(0);
+        assertThat(capture.captureId()).matches("\\d{8}-OG\\d_\\d{2}_\\d{2}");
+        assertThat(capture.frames().get(1).frameName()).isEqualTo(capture.captureId() + "-camL0001.png");
+        assertThat(capture.frames().get(0).image().getWidth()).isEqualTo(528);
+        assertThat(capture.frames().get(0).image().getHeight()).isEqualTo(406);
+        assertThat(capture.frames().get(0).image().getType()).isEqualTo(java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+    }
+
+    @Test
+    void aLabSessionHasFramesWithAndWithoutAVisibleTip() {
+        List<SimulatedCapture> session = LabSession.render(3, 5, 24);
+        long visible = session.stream().mapToLong(SimulatedCapture::visibleCount).sum();
+        long total = session.stream().mapToLong(c -> c.frames().size()).sum();
+        assertThat(visible).isGreaterThan(total / 2);
+        assertThat(visible).isLessThan(total);
+        // both ways of losing the tip occur: out of frame, and hidden behind the mock-up
+        assertThat(session.stream().flatMap(c -> c.frames().stream()).anyMatch(f -> !f.inFrame())).isTrue();
+        assertThat(session.stream().flatMap(c -> c.frames().stream()).anyMatch(f -> f.inFrame() && f.hidden())).isTrue();
+    }
+}
