@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -58,6 +60,7 @@ public final class IngestBenchmark implements Callable<Integer> {
         Path dir = Files.createTempDirectory("tipstream-bench-");
         double[] render = new double[rounds];
         double[] s3 = new double[rounds];
+        double[] s3Parallel = new double[rounds];
         double[] kafka = new double[rounds];
         double[] ingest = new double[rounds];
         long bytesPerRound = 0;
@@ -79,6 +82,7 @@ public final class IngestBenchmark implements Callable<Integer> {
                     admin.createTopics(List.of(new NewTopic("bench.raw", DevStack.PARTITIONS, (short) 1))).all().get();
                 }
                 BlobStore blobs = stack.blobStore();
+                ExecutorService pool = Executors.newFixedThreadPool(4);
                 warmUp(rig, blobs, producer);
                 for (int r = 0; r < rounds; r++) {
                     long t0 = System.nanoTime();
@@ -92,6 +96,16 @@ public final class IngestBenchmark implements Callable<Integer> {
                         blobs.put("bench/r" + r + "/" + f.frameName(), f.png(), "image/png");
                     }
                     s3[r] = seconds(t0);
+
+                    t0 = System.nanoTime();
+                    List<Future<?>> puts = new ArrayList<>();
+                    for (RigFrame f : batch) {
+                        puts.add(pool.submit(() -> blobs.put("bench/p" + f.frameName(), f.png(), "image/png")));
+                    }
+                    for (Future<?> put : puts) {
+                        put.get();
+                    }
+                    s3Parallel[r] = seconds(t0);
 
                     t0 = System.nanoTime();
                     List<Future<RecordMetadata>> sends = new ArrayList<>();
@@ -109,9 +123,10 @@ public final class IngestBenchmark implements Callable<Integer> {
                     if (summary.getAccepted() != batch.size()) {
                         throw new IllegalStateException("ingest accepted " + summary.getAccepted() + " of " + batch.size());
                     }
-                    System.out.printf(Locale.ROOT, "round %d: render %.2f s, raw S3 %.2f s, raw Kafka %.2f s, ingest %.2f s%n",
-                            r + 1, render[r], s3[r], kafka[r], ingest[r]);
+                    System.out.printf(Locale.ROOT, "round %d: render %.2f s, raw S3 %.2f s (4 threads %.2f s), raw Kafka"
+                            + " %.2f s, ingest %.2f s%n", r + 1, render[r], s3[r], s3Parallel[r], kafka[r], ingest[r]);
                 }
+                pool.shutdown();
                 System.out.printf(Locale.ROOT, "ingest-service RSS %d MB (peak %d MB)%n",
                         mb(ProcessMemory.residentBytes(service.jvm().pid())),
                         mb(ProcessMemory.peakResidentBytes(service.jvm().pid())));
@@ -119,10 +134,11 @@ public final class IngestBenchmark implements Callable<Integer> {
         }
         double mbPerRound = bytesPerRound / 1e6;
         System.out.printf(Locale.ROOT, "%n%d frames per round (%.1f MB), %d rounds, medians:%n", frames, mbPerRound, rounds);
-        System.out.println("| path | frames/s | MB/s | ingest / path |");
+        System.out.println("| path | frames/s | MB/s | ingest throughput / this path's |");
         System.out.println("|---|---|---|---|");
         row("simulator render (1 thread)", frames, 0, median(render), median(ingest));
         row("raw S3 put (MinIO client, sequential)", frames, mbPerRound, median(s3), median(ingest));
+        row("raw S3 put (MinIO client, 4 threads)", frames, mbPerRound, median(s3Parallel), median(ingest));
         row("raw Kafka produce (idempotent, acks=all)", frames, mbPerRound, median(kafka), median(ingest));
         row("ingest gRPC upload (S3 + Kafka + index)", frames, mbPerRound, median(ingest), median(ingest));
         return 0;

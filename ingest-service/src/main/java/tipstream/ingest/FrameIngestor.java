@@ -95,10 +95,10 @@ public class FrameIngestor {
         }
         long stored = 0;
         if (known.isEmpty()) {
+            // content-addressed: writing it again is harmless, so no existence check first
             String key = "frames/" + sha + ".png";
-            if (blobs.putIfAbsent(key, frame.png(), "image/png")) {
-                stored = frame.png().length;
-            }
+            blobs.put(key, frame.png(), "image/png");
+            stored = frame.png().length;
             FrameRef ref = FrameRef.newBuilder()
                     .setCaptureId(name.captureId())
                     .setFrameName(name.name())
@@ -115,7 +115,7 @@ public class FrameIngestor {
             producer.send(new ProducerRecord<>(Topics.FRAMES, name.captureId(), ref.toByteArray())).get();
             index.recordFrame(ref);
         }
-        boolean labelled = tip.isPresent() && labels.publish(name, tip.get(), source);
+        boolean labelled = tip.isPresent() && labels.publish(name, tip.get(), source, known.isPresent());
         return new Outcome(known.isEmpty() ? Status.ACCEPTED : Status.DUPLICATE, name.name(), "", stored, labelled);
     }
 

@@ -5,7 +5,6 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import jakarta.annotation.PreDestroy;
@@ -19,8 +18,8 @@ import tipstream.v1.UploadFrame;
 import tipstream.v1.UploadSummary;
 
 /**
- * The gRPC face of ingest. An upload is processed one frame at a time on worker threads, and the
- * next frame is requested from the rig only when the previous one is stored and published: the
+ * The gRPC face of ingest. An upload is processed a few frames at a time on worker threads, and the
+ * next frame is requested from the rig only when one before it is stored and published: the
  * rig is slowed to what S3 and Kafka take, and no upload piles up in memory.
  */
 @GrpcService
@@ -29,8 +28,10 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
 
     private final FrameIngestor ingestor;
     private final CvatImporter importer;
-    private final ExecutorService workers = Executors.newFixedThreadPool(
-            Math.max(2, Runtime.getRuntime().availableProcessors()), runnable -> {
+    /** Frames of one upload stored at the same time: enough to overlap S3 and Kafka round trips. */
+    static final int FRAMES_IN_FLIGHT = 8;
+
+    private final ExecutorService workers = Executors.newFixedThreadPool(16, runnable -> {
                 Thread thread = new Thread(runnable, "ingest-worker");
                 thread.setDaemon(true);
                 return thread;
@@ -50,37 +51,49 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
     public StreamObserver<UploadFrame> uploadCapture(StreamObserver<UploadSummary> responses) {
         ServerCallStreamObserver<UploadSummary> call = (ServerCallStreamObserver<UploadSummary>) responses;
         call.disableAutoRequest();
-        call.request(1);
+        call.request(FRAMES_IN_FLIGHT);
         return new Upload(call);
     }
 
-    /** One upload stream: its frames run in order, each after the one before. */
+    /**
+     * One upload stream. Up to {@link #FRAMES_IN_FLIGHT} frames are stored at once (S3 and Kafka
+     * round trips overlap); each frame is still stored and published whole, and a new one is asked
+     * from the rig only when one is done.
+     */
     private final class Upload implements StreamObserver<UploadFrame> {
         private final ServerCallStreamObserver<UploadSummary> call;
         private final UploadSummary.Builder summary = UploadSummary.newBuilder();
-        private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
-        private volatile boolean failed;
+        private int inFlight;
+        private boolean halfClosed;
+        private boolean finished;
 
         Upload(ServerCallStreamObserver<UploadSummary> call) {
             this.call = call;
         }
 
         @Override
-        public synchronized void onNext(UploadFrame frame) {
-            tail = tail.thenRunAsync(() -> {
-                if (failed) {
-                    return;
-                }
+        public void onNext(UploadFrame frame) {
+            synchronized (this) {
+                inFlight++;
+            }
+            workers.execute(() -> {
                 try {
-                    record(ingestor.ingest(frame));
-                    call.request(1);
+                    FrameIngestor.Outcome outcome = ingestor.ingest(frame);
+                    synchronized (this) {
+                        record(outcome);
+                        if (!finished) {
+                            call.request(1);
+                        }
+                    }
                 } catch (Exception e) {
-                    failed = true;
-                    LOG.errorf(e, "upload aborted at frame %s", frame.getFrameName());
-                    call.onError(Status.UNAVAILABLE.withDescription("storing frame " + frame.getFrameName()
-                            + " failed, re-send from this frame on: " + e.getMessage()).asRuntimeException());
+                    fail(frame, e);
+                } finally {
+                    synchronized (this) {
+                        inFlight--;
+                    }
+                    finishIfDone();
                 }
-            }, workers);
+            });
         }
 
         private void record(FrameIngestor.Outcome outcome) {
@@ -96,25 +109,43 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
             }
         }
 
-        @Override
-        public synchronized void onError(Throwable t) {
-            tail = tail.thenRunAsync(() -> LOG.warnf("upload stream cut off (%s) after %d accepted, %d duplicate,"
-                    + " %d rejected frames; those are stored", Status.fromThrowable(t).getCode(),
-                    summary.getAccepted(), summary.getDuplicates(), summary.getRejected()), workers);
+        private synchronized void fail(UploadFrame frame, Exception e) {
+            LOG.errorf(e, "upload aborted at frame %s", frame.getFrameName());
+            if (!finished) {
+                finished = true;
+                call.onError(Status.UNAVAILABLE.withDescription("storing frame " + frame.getFrameName()
+                        + " failed, re-send the capture: " + e.getMessage()).asRuntimeException());
+            }
         }
 
         @Override
-        public synchronized void onCompleted() {
-            tail = tail.thenRunAsync(() -> {
-                if (failed) {
-                    return;
-                }
-                UploadSummary result = summary.build();
-                LOG.infof("upload done: %d accepted, %d duplicate, %d rejected, %d bytes stored",
-                        result.getAccepted(), result.getDuplicates(), result.getRejected(), result.getBytesStored());
-                call.onNext(result);
-                call.onCompleted();
-            }, workers);
+        public void onError(Throwable t) {
+            synchronized (this) {
+                finished = true; // nothing to answer; frames already handed to workers complete whole
+                LOG.warnf("upload stream cut off (%s) after %d accepted, %d duplicate, %d rejected frames;"
+                        + " those are stored", Status.fromThrowable(t).getCode(), summary.getAccepted(),
+                        summary.getDuplicates(), summary.getRejected());
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            synchronized (this) {
+                halfClosed = true;
+            }
+            finishIfDone();
+        }
+
+        private synchronized void finishIfDone() {
+            if (!halfClosed || inFlight > 0 || finished) {
+                return;
+            }
+            finished = true;
+            UploadSummary result = summary.build();
+            LOG.infof("upload done: %d accepted, %d duplicate, %d rejected, %d bytes stored",
+                    result.getAccepted(), result.getDuplicates(), result.getRejected(), result.getBytesStored());
+            call.onNext(result);
+            call.onCompleted();
         }
     }
 

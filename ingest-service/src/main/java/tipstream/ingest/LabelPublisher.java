@@ -37,6 +37,15 @@ public class LabelPublisher {
 
     /** Publishes the label unless it repeats the frame's latest; returns whether it published. */
     public boolean publish(FrameName frame, Tip tip, String source) throws ExecutionException, InterruptedException {
+        return publish(frame, tip, source, true);
+    }
+
+    /**
+     * As {@link #publish(FrameName, Tip, String)}; {@code mayHaveLabel} false (a frame stored just
+     * now) skips the look-up of its latest label, one S3 round trip per new frame.
+     */
+    public boolean publish(FrameName frame, Tip tip, String source, boolean mayHaveLabel)
+            throws ExecutionException, InterruptedException {
         TipLabel.Builder label = TipLabel.newBuilder()
                 .setCaptureId(frame.captureId())
                 .setFrameName(frame.name())
@@ -45,7 +54,7 @@ public class LabelPublisher {
         if (tip.visible()) {
             label.setTip(Point.newBuilder().setX(tip.x()).setY(tip.y()));
         }
-        var latest = index.label(frame);
+        var latest = mayHaveLabel ? index.label(frame) : java.util.Optional.<TipLabel>empty();
         if (latest.isPresent() && sameTip(latest.get(), label)) {
             return false;
         }
