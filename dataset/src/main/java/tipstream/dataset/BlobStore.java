@@ -87,15 +87,6 @@ public final class BlobStore {
                 .contentType(contentType).build()));
     }
 
-    /** Writes the object unless it exists; returns true when it wrote. For content-addressed keys. */
-    public boolean putIfAbsent(String key, byte[] bytes, String contentType) {
-        if (exists(key)) {
-            return false;
-        }
-        put(key, bytes, contentType);
-        return true;
-    }
-
     public byte[] get(String key) {
         return call(() -> {
             try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
