@@ -1,0 +1,123 @@
+package tipstream.model;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The YOLO-style grid tip localiser (DESIGN.md) in DL4J: a stem convolution, then stride-2 stages
+ * of 3x3 convolution + batch norm + ReLU (He initialisation; the ReLU is its own layer, since
+ * BatchNormalization ignores an activation), and a 1x1 convolution to 3 channels per cell
+ * (presence, x, y logits) scored by {@link TipLoss}. Adam optimiser.
+ */
+public final class TipNet {
+    private final TipNetConfig config;
+    private final MultiLayerNetwork network;
+
+    private TipNet(TipNetConfig config, MultiLayerNetwork network) {
+        this.config = config;
+        this.network = network;
+    }
+
+    public static TipNet build(TipNetConfig config) {
+        NativeBackend.ensureReady();
+        var layers = new NeuralNetConfiguration.Builder()
+                .seed(config.seed())
+                .updater(new Adam(config.learningRate()))
+                .weightInit(WeightInit.RELU)
+                .convolutionMode(ConvolutionMode.Same)
+                .list();
+        convBlock(layers, 3, 1, config.stemChannels());
+        for (int channels : config.stageChannels()) {
+            convBlock(layers, 3, 2, channels);
+        }
+        convBlock(layers, 3, 1, config.stageChannels()[config.stageChannels().length - 1]);
+        layers.layer(new ConvolutionLayer.Builder(1, 1).nOut(TipGrid.CHANNELS).activation(Activation.IDENTITY)
+                .weightInit(WeightInit.XAVIER).build());
+        layers.layer(new CnnLossLayer.Builder(new TipLoss()).activation(Activation.IDENTITY).build());
+        MultiLayerConfiguration conf = layers.setInputType(
+                InputType.convolutional(config.inputHeight(), config.inputWidth(), 1)).build();
+        MultiLayerNetwork network = new MultiLayerNetwork(conf);
+        network.init();
+        return new TipNet(config, network);
+    }
+
+    private static void convBlock(NeuralNetConfiguration.ListBuilder layers, int kernel, int stride, int channels) {
+        layers.layer(new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).nOut(channels)
+                .activation(Activation.IDENTITY).hasBias(false).build());
+        layers.layer(new BatchNormalization.Builder().build());
+        layers.layer(new ActivationLayer.Builder().activation(Activation.RELU).build());
+    }
+
+    public TipNetConfig config() {
+        return config;
+    }
+
+    public MultiLayerNetwork network() {
+        return network;
+    }
+
+    public long parameterCount() {
+        return network.numParams();
+    }
+
+    /** One optimiser step on a batch: input [N, 1, H, W], labels [N, 3, rows, cols]; returns the loss. */
+    public double fit(INDArray input, INDArray labels) {
+        network.fit(input, labels);
+        return network.score();
+    }
+
+    /** Loss on a batch without training. */
+    public double loss(INDArray input, INDArray labels) {
+        return network.score(new org.nd4j.linalg.dataset.DataSet(input, labels), false);
+    }
+
+    /** The tip of each frame in the batch, in the grid's (original-frame) pixels. */
+    public List<TipGrid.Prediction> predict(INDArray input, TipGrid grid) {
+        INDArray probabilities = Transforms.sigmoid(network.output(input, false), false);
+        List<TipGrid.Prediction> predictions = new ArrayList<>((int) input.size(0));
+        for (int i = 0; i < input.size(0); i++) {
+            predictions.add(grid.decode(probabilities.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i))
+                    .dup().data().asFloat()));
+        }
+        return predictions;
+    }
+
+    /** Model, configuration and optimiser state, for checkpoints. */
+    public byte[] toBytes() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ModelSerializer.writeModel(network, out, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    public static TipNet fromBytes(TipNetConfig config, byte[] bytes) {
+        NativeBackend.ensureReady();
+        try {
+            return new TipNet(config, ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package tipstream.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.awt.image.BufferedImage;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+class FrameTensorTest {
+    @Test
+    void halvingAveragesTwoByTwoBlocksScaledToOne() {
+        BufferedImage frame = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        frame.getRaster().setSample(0, 0, 0, 255);
+        frame.getRaster().setSample(1, 0, 0, 255);
+        frame.getRaster().setSample(0, 1, 0, 51);
+        frame.getRaster().setSample(527, 405, 0, 204);
+        float[] pixels = FrameTensor.pixels(frame, 203, 264);
+        assertThat(pixels).hasSize(203 * 264);
+        assertThat(pixels[0]).isCloseTo((255 + 255 + 51) / (4 * 255f), within(1e-6f));
+        assertThat(pixels[203 * 264 - 1]).isCloseTo(204 / (4 * 255f), within(1e-6f));
+        assertThat(pixels[1]).isZero();
+    }
+
+    @Test
+    void batchIsNchwWithOneChannel() {
+        BufferedImage a = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        BufferedImage b = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        java.util.Arrays.fill(((java.awt.image.DataBufferByte) b.getRaster().getDataBuffer()).getData(), (byte) 255);
+        NativeBackend.ensureReady();
+        INDArray batch = FrameTensor.batch(List.of(a, b), 203, 264);
+        assertThat(batch.shape()).containsExactly(2, 1, 203, 264);
+        assertThat(batch.getDouble(0, 0, 10, 10)).isZero();
+        assertThat(batch.getDouble(1, 0, 10, 10)).isCloseTo(1.0, within(1e-6));
+    }
+}
