@@ -1,0 +1,66 @@
+package tipstream.dataset;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import tipstream.v1.DatasetSample;
+
+/**
+ * The shard format: an 8-byte magic, then length-delimited {@link DatasetSample} messages. A shard
+ * is written once under a deterministic key and never edited; its sha256 goes in the manifest.
+ */
+public final class Shard {
+    private static final byte[] MAGIC = "TSHARD1\n".getBytes(StandardCharsets.US_ASCII);
+    /** The largest sample a reader accepts: a 528 x 406 frame is well under it, as PNG or raw. */
+    private static final int MAX_SAMPLE_BYTES = 8 << 20;
+
+    private Shard() {
+    }
+
+    public static byte[] write(List<DatasetSample> samples) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            out.write(MAGIC);
+            for (DatasetSample sample : samples) {
+                sample.writeDelimitedTo(out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** A shard that cannot be read; the message says what is wrong. */
+    public static class CorruptShardException extends Exception {
+        public CorruptShardException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    public static List<DatasetSample> read(byte[] shard) throws CorruptShardException {
+        if (shard.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(shard, MAGIC.length), MAGIC)) {
+            throw new CorruptShardException("not a tipstream shard (magic missing)", null);
+        }
+        InputStream in = new ByteArrayInputStream(shard, MAGIC.length, shard.length - MAGIC.length);
+        List<DatasetSample> samples = new ArrayList<>();
+        try {
+            while (in.available() > 0) {
+                int size = com.google.protobuf.CodedInputStream.readRawVarint32(in.read(), in);
+                if (size < 0 || size > MAX_SAMPLE_BYTES || size > in.available()) {
+                    throw new CorruptShardException("sample " + samples.size() + " claims " + size + " bytes, "
+                            + in.available() + " remain: truncated or corrupt shard", null);
+                }
+                samples.add(DatasetSample.parseFrom(in.readNBytes(size)));
+            }
+        } catch (IOException e) {
+            throw new CorruptShardException("corrupt shard at sample " + samples.size() + ": " + e.getMessage(), e);
+        }
+        return samples;
+    }
+}
