@@ -10,7 +10,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Turns grayscale frames into the network's input: NCHW float, one channel, scaled to 0..1, at the
- * configured input size. Halving (528 x 406 to 264 x 203) averages 2 x 2 blocks exactly; other
+ * configured input size. A frame already at that size is taken as is; halving (528 x 406 to 264 x 203) averages 2 x 2 blocks exactly; other
  * sizes use bilinear scaling.
  */
 public final class FrameTensor {
@@ -25,6 +25,12 @@ public final class FrameTensor {
         byte[] src = ((DataBufferByte) frame.getRaster().getDataBuffer()).getData();
         int w = frame.getWidth();
         float[] out = new float[height * width];
+        if (frame.getWidth() == width && frame.getHeight() == height) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (src[i] & 0xff) / 255f;
+            }
+            return out;
+        }
         if (frame.getWidth() == 2 * width && frame.getHeight() == 2 * height) {
             for (int y = 0; y < height; y++) {
                 for (int x = 0; x < width; x++) {

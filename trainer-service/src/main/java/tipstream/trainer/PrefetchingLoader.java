@@ -1,0 +1,186 @@
+package tipstream.trainer;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.imageio.ImageIO;
+import tipstream.dataset.Shard;
+import tipstream.model.FrameTensor;
+import tipstream.model.TipGrid;
+import tipstream.v1.DatasetSample;
+
+/**
+ * Feeds training from dataset shards so the model never waits for data when the data path is
+ * faster than the model (BACKGROUND.md: parallel parsing plus prefetching is what paid off).
+ * Each epoch shuffles the shard order; shards are fetched and their PNGs decoded on a pool of
+ * threads, a window of shards is shuffled together, and whole batches wait in a bounded queue.
+ * The order is a function of (seed, epoch, shard list), so a run restarted at (epoch, samples
+ * into epoch) sees exactly the batches it would have seen. Shards added while training join at
+ * the next epoch. The time {@link #next} blocks is measured: it is the data-wait time.
+ */
+public final class PrefetchingLoader implements AutoCloseable {
+    private static final int SHARDS_PER_WINDOW = 4;
+
+    private final ShardSource source;
+    private final List<String> shardKeys = new CopyOnWriteArrayList<>();
+    private final TipGrid grid;
+    private final int inputHeight;
+    private final int inputWidth;
+    private final int batchSize;
+    private final long seed;
+    private final BlockingQueue<Object> queue;
+    private final ExecutorService decoders;
+    private final Thread producer;
+    private final AtomicLong waitNanos = new AtomicLong();
+    private volatile boolean closed;
+
+    private static final Object END = new Object();
+
+    public PrefetchingLoader(ShardSource source, List<String> shardKeys, TipGrid grid, int inputHeight, int inputWidth,
+            int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch, long startSamplesIntoEpoch,
+            int epochs) {
+        this.source = source;
+        this.shardKeys.addAll(shardKeys);
+        this.grid = grid;
+        this.inputHeight = inputHeight;
+        this.inputWidth = inputWidth;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.queue = new ArrayBlockingQueue<>(prefetchBatches);
+        this.decoders = Executors.newFixedThreadPool(decodeThreads, r -> {
+            Thread t = new Thread(r, "shard-decoder");
+            t.setDaemon(true);
+            return t;
+        });
+        this.producer = new Thread(() -> produce(startEpoch, startSamplesIntoEpoch, epochs), "batch-prefetcher");
+        this.producer.setDaemon(true);
+        this.producer.start();
+    }
+
+    /** Shards announced while training; they are read from the next epoch on. */
+    public void addShards(List<String> keys) {
+        for (String key : keys) {
+            if (!shardKeys.contains(key)) {
+                shardKeys.add(key);
+            }
+        }
+    }
+
+    /** The next batch, or null when the requested epochs are done. */
+    public TrainingBatch next() throws InterruptedException {
+        long t0 = System.nanoTime();
+        Object item = queue.take();
+        waitNanos.addAndGet(System.nanoTime() - t0);
+        if (item == END) {
+            queue.put(END); // later calls see the end too
+            return null;
+        }
+        if (item instanceof RuntimeException failure) {
+            throw failure;
+        }
+        return (TrainingBatch) item;
+    }
+
+    /** Total time callers of {@link #next} spent waiting for data, in nanoseconds. */
+    public long waitNanos() {
+        return waitNanos.get();
+    }
+
+    private void produce(int startEpoch, long skip, int epochs) {
+        try {
+            for (int epoch = startEpoch; epoch < startEpoch + epochs && !closed; epoch++) {
+                List<String> order = new ArrayList<>(shardKeys);
+                Collections.sort(order); // the announced order may differ between runs; the shuffle must not
+                Random random = new Random(seed * 1_000_003L + epoch);
+                Collections.shuffle(order, random);
+                long consumed = 0;
+                long toSkip = epoch == startEpoch ? skip : 0;
+                List<DatasetSample> carry = new ArrayList<>();
+                for (int w = 0; w < order.size() && !closed; w += SHARDS_PER_WINDOW) {
+                    List<DatasetSample> window = new ArrayList<>(carry);
+                    carry.clear();
+                    for (List<DatasetSample> shard : fetchAll(order.subList(w, Math.min(order.size(), w + SHARDS_PER_WINDOW)))) {
+                        window.addAll(shard);
+                    }
+                    Collections.shuffle(window, random);
+                    int full = window.size() / batchSize * batchSize;
+                    boolean lastWindow = w + SHARDS_PER_WINDOW >= order.size();
+                    for (int i = 0; i < full; i += batchSize) {
+                        List<DatasetSample> samples = window.subList(i, i + batchSize);
+                        consumed += batchSize;
+                        if (consumed <= toSkip) {
+                            continue; // already trained on before the restart
+                        }
+                        queue.put(toBatch(samples, epoch, consumed));
+                    }
+                    if (!lastWindow) {
+                        carry.addAll(window.subList(full, window.size()));
+                    }
+                    // the last window's remainder (< one batch) is dropped: every batch is whole
+                }
+            }
+            queue.put(END);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            queue.offer(e);
+        } catch (Exception e) {
+            queue.offer(new IllegalStateException("loading shards failed: " + e.getMessage(), e));
+        }
+    }
+
+    /** Fetches and decodes shards in parallel, keeping their order. */
+    private List<List<DatasetSample>> fetchAll(List<String> keys) throws Exception {
+        List<Future<List<DatasetSample>>> futures = new ArrayList<>();
+        for (String key : keys) {
+            futures.add(decoders.submit(() -> Shard.read(source.fetch(key))));
+        }
+        List<List<DatasetSample>> shards = new ArrayList<>();
+        for (Future<List<DatasetSample>> f : futures) {
+            shards.add(f.get());
+        }
+        return shards;
+    }
+
+    private TrainingBatch toBatch(List<DatasetSample> samples, int epoch, long consumed) throws Exception {
+        List<Future<BufferedImage>> images = new ArrayList<>();
+        for (DatasetSample sample : samples) {
+            images.add(decoders.submit(() -> decode(sample)));
+        }
+        List<BufferedImage> frames = new ArrayList<>();
+        List<float[]> labels = new ArrayList<>();
+        for (int i = 0; i < samples.size(); i++) {
+            frames.add(images.get(i).get());
+            DatasetSample s = samples.get(i);
+            labels.add(grid.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
+        }
+        return new TrainingBatch(FrameTensor.batch(frames, inputHeight, inputWidth), FrameTensor.labels(labels, grid),
+                List.copyOf(samples), epoch, consumed);
+    }
+
+    private static BufferedImage decode(DatasetSample sample) throws IOException {
+        BufferedImage image = ImageIO.read(new ByteArrayInputStream(sample.getPng().toByteArray()));
+        if (image == null || image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
+            throw new IOException("sample " + sample.getFrameName() + " is not an 8-bit grayscale PNG");
+        }
+        return image;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        producer.interrupt();
+        decoders.shutdownNow();
+    }
+}

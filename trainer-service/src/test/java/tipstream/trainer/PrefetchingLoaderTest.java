@@ -1,0 +1,167 @@
+package tipstream.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Shard;
+import tipstream.devstack.DevStack;
+import tipstream.model.TipGrid;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.Point;
+
+class PrefetchingLoaderTest {
+    private static final TipGrid GRID = new TipGrid(20, 16, 5, 4);
+
+    /** Shards of tiny 20 x 16 samples; sample j of shard i is named "s<i>-<j>" and has its tip at (i, j). */
+    private static Map<String, byte[]> shards(int count, int perShard, String prefix) {
+        Map<String, byte[]> shards = new ConcurrentHashMap<>();
+        for (int i = 0; i < count; i++) {
+            List<DatasetSample> samples = new ArrayList<>();
+            for (int j = 0; j < perShard; j++) {
+                BufferedImage image = new BufferedImage(20, 16, BufferedImage.TYPE_BYTE_GRAY);
+                image.getRaster().setSample(i % 20, j % 16, 0, 200);
+                samples.add(DatasetSample.newBuilder().setCaptureId("c").setFrameName(prefix + i + "-" + j)
+                        .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).setVisible(true)
+                        .setTip(Point.newBuilder().setX(i % 20).setY(j % 16)).build());
+            }
+            shards.put(String.format("%sshard-%05d", prefix, i), Shard.write(samples));
+        }
+        return shards;
+    }
+
+    private static PrefetchingLoader loader(ShardSource source, List<String> keys, int startEpoch, long skip,
+            int epochs) {
+        return new PrefetchingLoader(source, keys, GRID, 16, 20, 10, 7, 3, 2, startEpoch, skip, epochs);
+    }
+
+    private static List<List<String>> drain(PrefetchingLoader loader) throws InterruptedException {
+        List<List<String>> batches = new ArrayList<>();
+        for (TrainingBatch b = loader.next(); b != null; b = loader.next()) {
+            assertThat(b.input().shape()).containsExactly(10, 1, 16, 20);
+            assertThat(b.labels().shape()).containsExactly(10, 3, 4, 5);
+            batches.add(b.samples().stream().map(DatasetSample::getFrameName).toList());
+        }
+        return batches;
+    }
+
+    @Test
+    void everyEpochServesEachSampleOnceInAShuffledOrderThatDependsOnTheEpoch() throws Exception {
+        Map<String, byte[]> shards = shards(7, 10, "s");
+        List<List<String>> batches;
+        try (PrefetchingLoader loader = loader(shards::get, new ArrayList<>(shards.keySet()), 0, 0, 2)) {
+            batches = drain(loader);
+        }
+        assertThat(batches).hasSize(14);
+        Set<String> epoch0 = new HashSet<>();
+        batches.subList(0, 7).forEach(epoch0::addAll);
+        assertThat(epoch0).hasSize(70);
+        assertThat(batches.subList(7, 14)).isNotEqualTo(batches.subList(0, 7));
+        // shuffled across shards: a batch mixes samples of several shards
+        assertThat(batches.get(0).stream().map(n -> n.substring(0, n.indexOf('-'))).distinct().count())
+                .isGreaterThan(1);
+    }
+
+    @Test
+    void restartAtACheckpointedPositionContinuesWithTheSameBatches() throws Exception {
+        Map<String, byte[]> shards = shards(7, 10, "s");
+        List<String> keys = new ArrayList<>(shards.keySet());
+        List<List<String>> full;
+        try (PrefetchingLoader loader = loader(shards::get, keys, 0, 0, 2)) {
+            full = drain(loader);
+        }
+        List<String> reversed = new ArrayList<>(keys);
+        java.util.Collections.reverse(reversed); // shards announced in another order after the restart
+        try (PrefetchingLoader resumed = loader(shards::get, reversed, 0, 30, 2)) {
+            assertThat(drain(resumed)).isEqualTo(full.subList(3, full.size()));
+        }
+        try (PrefetchingLoader resumed = loader(shards::get, keys, 1, 0, 1)) {
+            assertThat(drain(resumed)).isEqualTo(full.subList(7, 14));
+        }
+    }
+
+    @Test
+    void shardsAddedDuringTrainingJoinAtTheNextEpoch() throws Exception {
+        Map<String, byte[]> shards = shards(4, 10, "s");
+        Map<String, byte[]> more = shards(2, 10, "new");
+        Map<String, byte[]> all = new ConcurrentHashMap<>(shards);
+        all.putAll(more);
+        try (PrefetchingLoader loader = new PrefetchingLoader(all::get, new ArrayList<>(shards.keySet()), GRID, 16, 20,
+                10, 7, 1, 2, 0, 0, 2)) {
+            TrainingBatch first = loader.next();
+            loader.addShards(new ArrayList<>(more.keySet()));
+            List<String> names = new ArrayList<>(first.samples().stream().map(DatasetSample::getFrameName).toList());
+            int epoch0Batches = 1;
+            TrainingBatch b;
+            while ((b = loader.next()) != null) {
+                if (b.epoch() == 0) {
+                    epoch0Batches++;
+                    assertThat(b.samples()).noneMatch(s -> s.getFrameName().startsWith("new"));
+                } else {
+                    names.addAll(b.samples().stream().map(DatasetSample::getFrameName).toList());
+                }
+            }
+            assertThat(epoch0Batches).isEqualTo(4);
+            assertThat(names).anyMatch(n -> n.startsWith("new"));
+        }
+    }
+
+    @Test
+    void batchesArePrefetchedBeforeTheyAreAskedFor() throws Exception {
+        Map<String, byte[]> shards = shards(7, 10, "s");
+        AtomicInteger fetched = new AtomicInteger();
+        ShardSource counting = key -> {
+            fetched.incrementAndGet();
+            return shards.get(key);
+        };
+        try (PrefetchingLoader loader = loader(counting, new ArrayList<>(shards.keySet()), 0, 0, 1)) {
+            for (int i = 0; i < 100 && fetched.get() < 4; i++) {
+                Thread.sleep(50);
+            }
+            assertThat(fetched.get()).as("shards fetched before the first next()").isGreaterThanOrEqualTo(4);
+            assertThat(loader.next()).isNotNull();
+        }
+    }
+
+    @Test
+    void corruptShardFailsWithTheReason() {
+        Map<String, byte[]> shards = shards(2, 10, "s");
+        shards.put("s-bad", "not a shard".getBytes());
+        try (PrefetchingLoader loader = loader(shards::get, new ArrayList<>(shards.keySet()), 0, 0, 1)) {
+            assertThatThrownBy(() -> {
+                while (loader.next() != null) {
+                    // drain until the failure surfaces
+                }
+            }).hasMessageContaining("magic");
+        }
+    }
+
+    @Test
+    void readsShardsFromTheRealS3Server(@TempDir Path dir) throws Exception {
+        Map<String, byte[]> shards = shards(3, 10, "s3-");
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
+            BlobStore blobs = stack.blobStore();
+            List<String> keys = new ArrayList<>();
+            shards.forEach((key, bytes) -> {
+                blobs.put("datasets/test/1.0.0/train/" + key, bytes, "application/octet-stream");
+                keys.add("datasets/test/1.0.0/train/" + key);
+            });
+            try (PrefetchingLoader loader = loader(blobs::get, keys, 0, 0, 1)) {
+                assertThat(drain(loader)).hasSize(3).allSatisfy(batch -> assertThat(batch).hasSize(10));
+            }
+        }
+    }
+}
