@@ -2,7 +2,6 @@ package tipstream.ingest;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.util.Optional;
 
 /** The service's configuration, under {@code tipstream.*} in application.properties. */
 @ConfigMapping(prefix = "tipstream")
@@ -12,8 +11,6 @@ public interface IngestConfig {
     Frame frame();
 
     Cvat cvat();
-
-    Auth auth();
 
     interface S3 {
         String endpoint();
@@ -40,10 +37,5 @@ public interface IngestConfig {
     interface Cvat {
         @WithDefault("33554432")
         int maxBytes();
-    }
-
-    interface Auth {
-        /** When present, every gRPC call must carry it as a bearer token. */
-        Optional<String> token();
     }
 }

@@ -1,4 +1,4 @@
-package tipstream.ingest;
+package tipstream.service;
 
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -22,8 +22,8 @@ public class BearerTokenInterceptor implements ServerInterceptor {
     private final byte[] expected;
 
     @Inject
-    public BearerTokenInterceptor(IngestConfig config) {
-        this(config.auth().token());
+    public BearerTokenInterceptor(AuthConfig config) {
+        this(config.token());
     }
 
     BearerTokenInterceptor(Optional<String> token) {

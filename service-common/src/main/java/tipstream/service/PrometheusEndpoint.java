@@ -1,4 +1,4 @@
-package tipstream.ingest;
+package tipstream.service;
 
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;

@@ -1,4 +1,4 @@
-package tipstream.ingest;
+package tipstream.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
