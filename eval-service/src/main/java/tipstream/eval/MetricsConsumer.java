@@ -1,0 +1,166 @@
+package tipstream.eval;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import tipstream.dataset.Topics;
+import tipstream.v1.DeadLetter;
+import tipstream.v1.MetricEvent;
+
+/**
+ * Reads {@code tipstream.metrics} from the beginning into the {@link MetricStore} (the store is a
+ * view of the topic, so it reads every partition itself instead of joining a consumer group) and
+ * keeps following it. A record that is not a valid MetricEvent goes to the dead-letter topic with
+ * the reason, and reading goes on.
+ */
+@ApplicationScoped
+public class MetricsConsumer {
+    private static final Logger LOG = Logger.getLogger(MetricsConsumer.class);
+
+    private final MetricStore store;
+    private final String bootstrapServers;
+    private final Counter consumed;
+    private final Counter deadLettered;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean caughtUp = new AtomicBoolean();
+    private KafkaConsumer<String, byte[]> consumer;
+    private KafkaProducer<byte[], byte[]> deadLetters;
+    private Thread thread;
+
+    public MetricsConsumer(MetricStore store, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+            MeterRegistry registry) {
+        this.store = store;
+        this.bootstrapServers = bootstrapServers;
+        this.consumed = registry.counter("tipstream.eval.metric.events");
+        this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.METRICS);
+    }
+
+    void start(@Observes StartupEvent event) {
+        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "eval-metrics"),
+                new StringDeserializer(), new ByteArrayDeserializer());
+        deadLetters = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        running.set(true);
+        thread = new Thread(this::run, "metrics-consumer");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running.set(false);
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        try {
+            if (thread != null) {
+                thread.join(10_000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (deadLetters != null) {
+            deadLetters.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** True once everything on the topic at start-up has been read: the store is complete. */
+    public boolean caughtUp() {
+        return caughtUp.get();
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = partitions();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> startupEnd = consumer.endOffsets(partitions);
+            while (running.get()) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    handle(record);
+                }
+                if (!caughtUp.get() && startupEnd.entrySet().stream()
+                        .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+                    caughtUp.set(true);
+                    LOG.infof("metrics replayed: %d runs", store.runs().size());
+                }
+            }
+        } catch (WakeupException e) {
+            // shutting down
+        } catch (RuntimeException e) {
+            LOG.error("metrics consumer stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private List<TopicPartition> partitions() {
+        while (running.get()) {
+            var infos = consumer.partitionsFor(Topics.METRICS, Duration.ofSeconds(10));
+            if (infos != null && !infos.isEmpty()) {
+                return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            }
+            LOG.warnf("topic %s not there yet; waiting", Topics.METRICS);
+        }
+        throw new WakeupException();
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> record) {
+        String reason;
+        try {
+            MetricEvent event = MetricEvent.parseFrom(record.value() == null ? new byte[0] : record.value());
+            if (event.getRun().isEmpty() || event.getTag().isEmpty()) {
+                reason = "metric event without run or tag";
+            } else {
+                store.add(event);
+                consumed.increment();
+                return;
+            }
+        } catch (InvalidProtocolBufferException e) {
+            reason = "not a MetricEvent: " + e.getMessage();
+        }
+        deadLetter(record, reason);
+    }
+
+    private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
+        DeadLetter letter = DeadLetter.newBuilder()
+                .setSourceTopic(record.topic()).setPartition(record.partition()).setOffset(record.offset())
+                .setKey(record.key() == null ? ByteString.EMPTY : ByteString.copyFromUtf8(record.key()))
+                .setValue(record.value() == null ? ByteString.EMPTY : ByteString.copyFrom(record.value()))
+                .setReason(reason).setService("eval-service").setFailedAtMs(System.currentTimeMillis()).build();
+        try {
+            deadLetters.send(new ProducerRecord<>(Topics.deadLetter(record.topic()), letter.toByteArray())).get();
+            deadLettered.increment();
+            LOG.warnf("%s-%d@%d to the dead-letter topic: %s", record.topic(), record.partition(), record.offset(),
+                    reason);
+        } catch (Exception e) {
+            // the store is rebuilt from the topic on restart, so the record is read (and sent) again then
+            LOG.errorf(e, "could not dead-letter %s-%d@%d (%s)", record.topic(), record.partition(), record.offset(),
+                    reason);
+        }
+    }
+}

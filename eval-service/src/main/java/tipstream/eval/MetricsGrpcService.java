@@ -1,0 +1,48 @@
+package tipstream.eval;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import tipstream.v1.ListRunsRequest;
+import tipstream.v1.ListRunsResponse;
+import tipstream.v1.MetricEvent;
+import tipstream.v1.MetricsGrpc;
+import tipstream.v1.ReadScalarsRequest;
+import tipstream.v1.ScalarSeries;
+import tipstream.v1.SubscribeRequest;
+
+/** TensorBoard-style scalars over gRPC: a live subscription with replay, runs, and one series. */
+@GrpcService
+public class MetricsGrpcService extends MetricsGrpc.MetricsImplBase {
+    private final MetricStore store;
+
+    public MetricsGrpcService(MetricStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public void subscribe(SubscribeRequest request, StreamObserver<MetricEvent> responses) {
+        ServerCallStreamObserver<MetricEvent> call = (ServerCallStreamObserver<MetricEvent>) responses;
+        MetricStore.Subscriber subscriber = new MetricStore.Subscriber(request.getRun(), request.getTag(),
+                request.getFromStep(), event -> {
+                    if (!call.isCancelled()) {
+                        call.onNext(event);
+                    }
+                });
+        call.setOnCancelHandler(() -> store.unsubscribe(subscriber));
+        store.subscribe(subscriber);
+    }
+
+    @Override
+    public void listRuns(ListRunsRequest request, StreamObserver<ListRunsResponse> responses) {
+        responses.onNext(ListRunsResponse.newBuilder().addAllRuns(store.runs()).build());
+        responses.onCompleted();
+    }
+
+    @Override
+    public void readScalars(ReadScalarsRequest request, StreamObserver<ScalarSeries> responses) {
+        responses.onNext(ScalarSeries.newBuilder().setRun(request.getRun()).setTag(request.getTag())
+                .addAllEvents(store.series(request.getRun(), request.getTag())).build());
+        responses.onCompleted();
+    }
+}
