@@ -163,18 +163,8 @@ public final class FrameRenderer {
         if (clipped.size() < 3) {
             return null;
         }
-        Path2D.Double outline = new Path2D.Double();
-        double depth = 0;
-        for (int i = 0; i < clipped.size(); i++) {
-            Vec3 c = clipped.get(i);
-            depth += c.z();
-            if (i == 0) {
-                outline.moveTo(camera.pixelX(c), camera.pixelY(c));
-            } else {
-                outline.lineTo(camera.pixelX(c), camera.pixelY(c));
-            }
-        }
-        outline.closePath();
+        Path2D.Double outline = outline(camera, clipped);
+        double depth = clipped.stream().mapToDouble(Vec3::z).sum();
         double base = shade(normal, face.albedo(), face.satellite());
         double meanDepth = depth / clipped.size();
         Vec3 n = normal;
@@ -233,18 +223,23 @@ public final class FrameRenderer {
         if (clipped.size() < 3) {
             return;
         }
+        g.setColor(new Color(gray(value), gray(value), gray(value)));
+        g.fill(outline(camera, clipped));
+    }
+
+    /** The projected outline of a near-clipped polygon (camera-space corners). */
+    private static Path2D.Double outline(PinholeCamera camera, List<Vec3> clipped) {
         Path2D.Double path = new Path2D.Double();
         for (int i = 0; i < clipped.size(); i++) {
-            Vec3 p = clipped.get(i);
+            Vec3 c = clipped.get(i);
             if (i == 0) {
-                path.moveTo(camera.pixelX(p), camera.pixelY(p));
+                path.moveTo(camera.pixelX(c), camera.pixelY(c));
             } else {
-                path.lineTo(camera.pixelX(p), camera.pixelY(p));
+                path.lineTo(camera.pixelX(c), camera.pixelY(c));
             }
         }
         path.closePath();
-        g.setColor(new Color(gray(value), gray(value), gray(value)));
-        g.fill(path);
+        return path;
     }
 
     private void gridLines(Graphics2D g, PinholeCamera camera, Vec3[] c, int alongU, int alongV, double value,
