@@ -1,0 +1,153 @@
+package tipstream.trainer;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.Topics;
+import tipstream.model.TipGrid;
+import tipstream.model.TipNet;
+import tipstream.model.TipNetConfig;
+import tipstream.v1.CheckpointReady;
+import tipstream.v1.MetricEvent;
+
+/**
+ * One training run: its own id and folder in S3 ({@code runs/<id>/}), trained from dataset shards
+ * through the {@link PrefetchingLoader}. Every {@code checkpointEvery} steps it writes the model
+ * with its optimiser state, then the checkpoint's state (step, epoch, samples into the epoch,
+ * dataset version) as the commit marker, announces it on {@code tipstream.checkpoints}, and only
+ * then publishes the metric events of the steps since the last checkpoint. A run killed between
+ * checkpoints therefore resumes from the last one, re-trains the same batches, and no step's
+ * metrics are ever published twice.
+ */
+public final class TrainingRun implements AutoCloseable {
+    /** What a run needs to know; the same settings resume the same run. */
+    public record Settings(String runId, TipNetConfig net, double frameWidth, double frameHeight, int batchSize,
+            int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads) {
+    }
+
+    private final Settings settings;
+    private final BlobStore blobs;
+    private final Producer<String, byte[]> producer;
+    private final String datasetVersion;
+    private final TipNet net;
+    private final PrefetchingLoader loader;
+    private final List<MetricEvent> pending = new ArrayList<>();
+    private long step;
+    private int epoch;
+    private long samplesIntoEpoch;
+
+    private TrainingRun(Settings settings, BlobStore blobs, Producer<String, byte[]> producer, List<String> shardKeys,
+            String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
+        this.settings = settings;
+        this.blobs = blobs;
+        this.producer = producer;
+        this.datasetVersion = datasetVersion;
+        this.net = net;
+        this.step = resumeFrom.getStep();
+        this.epoch = resumeFrom.getEpoch();
+        this.samplesIntoEpoch = resumeFrom.getSampleOffset();
+        TipGrid grid = settings.net().grid(settings.frameWidth(), settings.frameHeight());
+        this.loader = new PrefetchingLoader(blobs::get, shardKeys, grid, settings.net().inputHeight(),
+                settings.net().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
+                settings.decodeThreads(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
+    }
+
+    /** Starts the run, or resumes it from its last checkpoint when it has one. */
+    public static TrainingRun startOrResume(Settings settings, BlobStore blobs, Producer<String, byte[]> producer,
+            List<String> shardKeys, String datasetVersion) throws Exception {
+        Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
+        if (last.isPresent()) {
+            TipNet net = TipNet.fromBytes(settings.net(), blobs.get(last.get().getCheckpointKey()));
+            return new TrainingRun(settings, blobs, producer, shardKeys, datasetVersion, net, last.get());
+        }
+        return new TrainingRun(settings, blobs, producer, shardKeys, datasetVersion, TipNet.build(settings.net()),
+                CheckpointReady.getDefaultInstance());
+    }
+
+    static Optional<CheckpointReady> lastCheckpoint(BlobStore blobs, String runId) throws Exception {
+        Optional<String> key = blobs.list(folder(runId)).stream().map(item -> item.objectName())
+                .filter(name -> name.endsWith(".state")).max(Comparator.naturalOrder());
+        return key.isEmpty() ? Optional.empty() : Optional.of(CheckpointReady.parseFrom(blobs.get(key.get())));
+    }
+
+    private static String folder(String runId) {
+        return "runs/" + runId + "/checkpoints/";
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public TipNet net() {
+        return net;
+    }
+
+    public void addShards(List<String> keys) {
+        loader.addShards(keys);
+    }
+
+    /**
+     * Trains until {@code lastStep} or the end of the epochs; {@code onBatch} sees each batch
+     * (for progress output). Returns the step reached.
+     */
+    public long trainUntil(long lastStep, Consumer<TrainingBatch> onBatch) throws Exception {
+        while (step < lastStep) {
+            long waitBefore = loader.waitNanos();
+            long t0 = System.nanoTime();
+            TrainingBatch batch = loader.next();
+            if (batch == null) {
+                break;
+            }
+            double loss = net.fit(batch.input(), batch.labels());
+            double stepSeconds = (System.nanoTime() - t0) / 1e9;
+            step++;
+            epoch = batch.epoch();
+            samplesIntoEpoch = batch.samplesIntoEpoch();
+            String run = settings.runId() + "/train";
+            long now = System.currentTimeMillis();
+            pending.add(metric(run, "metrics/loss", loss, now));
+            pending.add(metric(run, "perf/step_seconds", stepSeconds, now));
+            pending.add(metric(run, "perf/data_wait_seconds", (loader.waitNanos() - waitBefore) / 1e9, now));
+            onBatch.accept(batch);
+            if (step % settings.checkpointEvery() == 0) {
+                checkpoint();
+            }
+        }
+        return step;
+    }
+
+    private MetricEvent metric(String run, String tag, double value, long now) {
+        return MetricEvent.newBuilder().setRun(run).setTag(tag).setStep(step).setValue(value).setWallTimeMs(now).build();
+    }
+
+    /** Writes and announces a checkpoint at the current step, then publishes the pending metrics. */
+    public CheckpointReady checkpoint() throws Exception {
+        String base = folder(settings.runId()) + String.format("step-%012d", step);
+        blobs.put(base + ".zip", net.toBytes(), "application/zip");
+        CheckpointReady ready = CheckpointReady.newBuilder().setRunId(settings.runId()).setStep(step)
+                .setCheckpointKey(base + ".zip").setDatasetVersion(datasetVersion).setEpoch(epoch)
+                .setSampleOffset(samplesIntoEpoch).setCreatedAtMs(System.currentTimeMillis()).build();
+        blobs.put(base + ".state", ready.toByteArray(), "application/x-protobuf");
+        producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, settings.runId(), ready.toByteArray())).get();
+        List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
+        for (MetricEvent event : pending) {
+            sends.add(producer.send(new ProducerRecord<>(Topics.METRICS, event.getRun(), event.toByteArray())));
+        }
+        for (java.util.concurrent.Future<?> send : sends) {
+            send.get();
+        }
+        pending.clear();
+        return ready;
+    }
+
+    /** Stops the loader; metrics since the last checkpoint are dropped with the steps they belong to. */
+    @Override
+    public void close() {
+        loader.close();
+    }
+}

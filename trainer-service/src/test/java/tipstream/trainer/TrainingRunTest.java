@@ -1,0 +1,122 @@
+package tipstream.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Shard;
+import tipstream.dataset.Topics;
+import tipstream.devstack.DevStack;
+import tipstream.model.TipNetConfig;
+import tipstream.v1.CheckpointReady;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.MetricEvent;
+import tipstream.v1.Point;
+
+/** A run killed between checkpoints resumes from the last one, on the real Kafka and S3. */
+class TrainingRunTest {
+    private static final TipNetConfig TINY = new TipNetConfig(16, 20, 4, new int[] {8, 8}, 3e-3, 5);
+
+    private static List<String> writeShards(BlobStore blobs, int count) {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            List<DatasetSample> samples = new ArrayList<>();
+            for (int j = 0; j < 8; j++) {
+                BufferedImage image = new BufferedImage(20, 16, BufferedImage.TYPE_BYTE_GRAY);
+                image.getRaster().setSample((i * 3 + j) % 20, (j * 5) % 16, 0, 220);
+                samples.add(DatasetSample.newBuilder().setCaptureId("c" + i).setFrameName("f" + i + "-" + j)
+                        .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).setVisible(true)
+                        .setTip(Point.newBuilder().setX((i * 3 + j) % 20 + 0.5).setY((j * 5) % 16 + 0.5)).build());
+            }
+            String key = String.format("datasets/tiny/1.0.0/train/shard-%05d.tshard", i);
+            blobs.put(key, Shard.write(samples), "application/octet-stream");
+            keys.add(key);
+        }
+        return keys;
+    }
+
+    @Test
+    void killedRunResumesFromItsLastCheckpointAndPublishesEveryStepOnce(@TempDir Path dir) throws Exception {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            List<String> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
+            String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, TINY, 20, 16, 4, 10, 11, 5, 3, 2);
+
+            List<List<String>> firstLife = new ArrayList<>();
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+                run.trainUntil(25, b -> firstLife.add(names(b)));
+            } // killed at step 25: steps 21-25 never reached a checkpoint
+
+            List<List<String>> secondLife = new ArrayList<>();
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+                assertThat(run.step()).isEqualTo(20);
+                run.trainUntil(30, b -> secondLife.add(names(b)));
+                assertThat(run.step()).isEqualTo(30);
+            }
+            // the resumed run sees the batches the first life saw after its last checkpoint
+            assertThat(secondLife.subList(0, 5)).isEqualTo(firstLife.subList(20, 25));
+
+            List<MetricEvent> losses = read(stack, Topics.METRICS, MetricEvent.parser(), runId + "/train").stream()
+                    .filter(e -> e.getTag().equals("metrics/loss")).toList();
+            assertThat(losses).extracting(MetricEvent::getStep)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 30).boxed().toList());
+            List<CheckpointReady> checkpoints = read(stack, Topics.CHECKPOINTS, CheckpointReady.parser(), runId);
+            assertThat(checkpoints).extracting(CheckpointReady::getStep).containsExactly(10L, 20L, 30L);
+            assertThat(checkpoints.get(2).getEpoch()).isEqualTo(2);
+            assertThat(blobs.exists(checkpoints.get(2).getCheckpointKey())).isTrue();
+        }
+    }
+
+    private static List<String> names(TrainingBatch batch) {
+        return batch.samples().stream().map(DatasetSample::getFrameName).toList();
+    }
+
+    private static <T> List<T> read(DevStack stack, String topic, com.google.protobuf.Parser<T> parser, String key)
+            throws Exception {
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            int idle = 0;
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (System.currentTimeMillis() < deadline && idle < 4) {
+                var records = consumer.poll(Duration.ofMillis(400));
+                if (records.isEmpty() && !consumer.assignment().isEmpty()) {
+                    idle++;
+                }
+                for (var record : records) {
+                    if (key.equals(record.key())) {
+                        out.add(parser.parseFrom(record.value()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}
