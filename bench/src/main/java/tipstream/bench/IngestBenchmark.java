@@ -1,6 +1,5 @@
 package tipstream.bench;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,10 +67,7 @@ public final class IngestBenchmark implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "embedded stack ready in %.1f s; Kafka RSS %d MB, S3 RSS %d MB%n",
                     stack.startupMillis() / 1000.0, mb(ProcessMemory.residentBytes(stack.processes().get(0).pid())),
                     mb(ProcessMemory.residentBytes(stack.processes().get(1).pid())));
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
-            }
+            int port = DevStack.freePort();
             try (ServiceProcess service = ServiceProcess.start("ingest-service",
                     ServiceProcess.runJar(projectDir, "ingest-service"), stack.serviceConfig(), port,
                     dir.resolve("logs/ingest-service.log"), "512m");

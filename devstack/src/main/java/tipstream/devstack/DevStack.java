@@ -126,7 +126,8 @@ public final class DevStack implements AutoCloseable {
         s3.close();
     }
 
-    static int freePort() {
+    /** A port on 127.0.0.1 that is free now (another process may take it before it is used). */
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
