@@ -87,6 +87,11 @@ public final class TrainingRun implements AutoCloseable {
         return net;
     }
 
+    /** Time the training step has spent waiting for data so far, in seconds. */
+    public double dataWaitSeconds() {
+        return loader.waitNanos() / 1e9;
+    }
+
     public void addShards(List<String> keys) {
         loader.addShards(keys);
     }

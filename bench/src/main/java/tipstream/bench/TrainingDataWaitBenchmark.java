@@ -1,0 +1,118 @@
+package tipstream.bench;
+
+import com.google.protobuf.ByteString;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tipstream.capturesim.LabSession;
+import tipstream.capturesim.SimulatedCapture;
+import tipstream.capturesim.SimulatedFrame;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Shard;
+import tipstream.devstack.DevStack;
+import tipstream.model.FrameTensor;
+import tipstream.model.TipNetConfig;
+import tipstream.trainer.TrainingRun;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.Point;
+
+/**
+ * Training from shards in the real S3 server through the prefetching loader: images/s and the
+ * share of step time the step waited for data. Shards hold simulated frames at the network's
+ * input size (264 x 203 PNG), as augment will write them.
+ */
+@Command(name = "TrainingDataWaitBenchmark", mixinStandardHelpOptions = true)
+public final class TrainingDataWaitBenchmark implements Callable<Integer> {
+    @Option(names = "--frames", defaultValue = "320", description = "simulated frames in the dataset")
+    int frames;
+
+    @Option(names = "--steps", defaultValue = "40")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "16")
+    int batch;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TrainingDataWaitBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        TipNetConfig config = TipNetConfig.standard();
+        Path dir = Files.createTempDirectory("tipstream-bench-train-");
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            List<String> keys = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
+            TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), config,
+                    528, 406, batch, 1_000_000, 1, 1000, 4, 2);
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, keys, "1.0.0")) {
+                run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
+                double waitBefore = run.dataWaitSeconds();
+                long t0 = System.nanoTime();
+                run.trainUntil(3 + steps, b -> { });
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                double waited = run.dataWaitSeconds() - waitBefore;
+                System.out.printf(Locale.ROOT, "%d steps of %d images in %.1f s: %.1f images/s%n", steps, batch,
+                        seconds, steps * batch / seconds);
+                System.out.printf(Locale.ROOT, "the step waited for data %.2f s, %.1f %% of the time%n", waited,
+                        100 * waited / seconds);
+            }
+        }
+        return 0;
+    }
+
+    private static List<String> writeShards(BlobStore blobs, TipNetConfig config, List<SimulatedCapture> session) {
+        List<String> keys = new ArrayList<>();
+        int shard = 0;
+        List<DatasetSample> samples = new ArrayList<>();
+        for (SimulatedCapture capture : session) {
+            for (SimulatedFrame f : capture.frames()) {
+                float[] pixels = FrameTensor.pixels(f.image(), config.inputHeight(), config.inputWidth());
+                BufferedImage small = new BufferedImage(config.inputWidth(), config.inputHeight(),
+                        BufferedImage.TYPE_BYTE_GRAY);
+                for (int i = 0; i < pixels.length; i++) {
+                    small.getRaster().setSample(i % config.inputWidth(), i / config.inputWidth(), 0,
+                            Math.round(pixels[i] * 255));
+                }
+                DatasetSample.Builder s = DatasetSample.newBuilder().setCaptureId(capture.captureId())
+                        .setFrameName(f.frameName()).setPng(ByteString.copyFrom(PngFrameCodec.encode(small)))
+                        .setVisible(f.visible());
+                if (f.visible()) {
+                    s.setTip(Point.newBuilder().setX(f.tipX()).setY(f.tipY()));
+                }
+                samples.add(s.build());
+                if (samples.size() == 64) {
+                    keys.add(put(blobs, shard++, samples));
+                    samples.clear();
+                }
+            }
+        }
+        if (!samples.isEmpty()) {
+            keys.add(put(blobs, shard, samples));
+        }
+        return keys;
+    }
+
+    private static String put(BlobStore blobs, int index, List<DatasetSample> samples) {
+        String key = String.format("datasets/bench/1.0.0/train/shard-%05d.tshard", index);
+        blobs.put(key, Shard.write(samples), "application/octet-stream");
+        return key;
+    }
+}
