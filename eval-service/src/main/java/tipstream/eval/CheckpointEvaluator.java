@@ -1,0 +1,87 @@
+package tipstream.eval;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import tipstream.model.FrameTensor;
+import tipstream.model.TipGrid;
+import tipstream.model.TipMetrics;
+import tipstream.model.TipNet;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.MetricEvent;
+
+/**
+ * Evaluates a network on eval samples with the seed metrics (fresh metrics per evaluation, so
+ * nothing streams over from the last one), distances in original-frame pixels, and turns the
+ * result into metric events under the same tags the trainer uses, in the run's "eval" series.
+ */
+public final class CheckpointEvaluator {
+    private final TipGrid grid;
+    private final int batchSize;
+
+    public CheckpointEvaluator(TipGrid grid, int batchSize) {
+        this.grid = grid;
+        this.batchSize = batchSize;
+    }
+
+    /** The metrics and the mean loss per frame over every sample. */
+    public record Evaluation(TipMetrics metrics, double loss) {
+    }
+
+    public Evaluation evaluate(TipNet net, List<DatasetSample> samples) {
+        TipMetrics metrics = new TipMetrics();
+        double lossSum = 0;
+        int h = net.config().inputHeight();
+        int w = net.config().inputWidth();
+        for (int start = 0; start < samples.size(); start += batchSize) {
+            List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + batchSize));
+            List<BufferedImage> frames = new ArrayList<>();
+            List<float[]> labels = new ArrayList<>();
+            for (DatasetSample s : chunk) {
+                frames.add(decode(s));
+                labels.add(grid.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
+            }
+            INDArray input = FrameTensor.batch(frames, h, w);
+            lossSum += net.loss(input, FrameTensor.labels(labels, grid)) * chunk.size();
+            List<TipGrid.Prediction> predictions = net.predict(input, grid);
+            for (int i = 0; i < chunk.size(); i++) {
+                DatasetSample s = chunk.get(i);
+                metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));
+            }
+        }
+        return new Evaluation(metrics, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
+    }
+
+    /** The evaluation as metric events of run {@code <runId>/eval} at the checkpoint's step. */
+    public static List<MetricEvent> events(String runId, long step, Evaluation evaluation, long wallTimeMs) {
+        TipMetrics m = evaluation.metrics();
+        String run = runId + "/eval";
+        List<MetricEvent> events = new ArrayList<>();
+        double[] values = {m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
+            m.precision(), m.recall(), m.f1()};
+        String[] tags = {"metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean", "accuracy/overall_mean",
+            "metrics/loss", "presence/precision", "presence/recall", "presence/f1"};
+        for (int i = 0; i < tags.length; i++) {
+            events.add(MetricEvent.newBuilder().setRun(run).setTag(tags[i]).setStep(step).setValue(values[i])
+                    .setWallTimeMs(wallTimeMs).build());
+        }
+        return events;
+    }
+
+    private static BufferedImage decode(DatasetSample sample) {
+        try {
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(sample.getPng().toByteArray()));
+            if (image == null || image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
+                throw new IllegalArgumentException("sample " + sample.getFrameName() + " is not a grayscale PNG");
+            }
+            return image;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
