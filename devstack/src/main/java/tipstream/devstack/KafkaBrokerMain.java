@@ -15,7 +15,7 @@ public final class KafkaBrokerMain {
         String config = args[0];
         String clusterId = args[1];
         int formatted = kafka.tools.StorageTool.execute(
-                new String[] {"format", "-t", clusterId, "-c", config, "--ignore-formatted"}, new PrintStream(System.out));
+                new String[] {"format", "--cluster-id=" + clusterId, "--config=" + config, "--ignore-formatted"}, new PrintStream(System.out));
         if (formatted != 0) {
             System.err.println("kafka storage format failed with code " + formatted);
             System.exit(formatted);

@@ -54,6 +54,15 @@ class DevStackTest {
         }
     }
 
+    @Test
+    void clusterIdStartingWithADashIsNotTakenForAnOption() throws Exception {
+        // base64url ids start with '-' one time in 64; the storage format tool once read that as a flag
+        java.nio.file.Files.writeString(dataDir.resolve("kafka-cluster-id"), "-AAAAAAAAAAAAAAAAAAAAA");
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dataDir))) {
+            assertThat(stack.kafkaBootstrapServers()).startsWith("127.0.0.1:");
+        }
+    }
+
     private static List<String> readAll(DevStack stack, String topic) {
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
