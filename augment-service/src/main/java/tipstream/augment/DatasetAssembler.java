@@ -1,0 +1,168 @@
+package tipstream.augment;
+
+import com.google.protobuf.ByteString;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.function.Function;
+import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.DatasetVersion;
+import tipstream.dataset.FrameFormat;
+import tipstream.dataset.FrameResize;
+import tipstream.dataset.InvalidFrameException;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Sha256;
+import tipstream.dataset.Shard;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.FrameRef;
+import tipstream.v1.Point;
+import tipstream.v1.ShardEntry;
+import tipstream.v1.TipLabel;
+
+/**
+ * Builds a dataset version from labelled frames: each capture goes to train or eval by the split
+ * rule; eval frames become one sample, train frames one plus one per planned augmentation (seeded
+ * from the frame's content hash, so a rebuild gives the same bytes); samples are scaled to the
+ * input size and packed in sorted order into shards of at most {@code shardSize}. The version
+ * follows the previous manifest: 1.0.0 first, MINOR when captures were added, PATCH when only
+ * labels changed, and no new version when nothing did.
+ */
+public final class DatasetAssembler {
+    /** A frame and the label it is built with (its latest revision). */
+    public record LabelledFrame(FrameRef frame, TipLabel label) {
+    }
+
+    /** A new version: its manifest and the shard bytes to write under the manifest's keys. */
+    public record Build(DatasetManifest manifest, Map<String, byte[]> shards) {
+    }
+
+    private final String dataset;
+    private final CaptureSplit split;
+    private final List<Augmentation> trainAugmentations;
+    private final int inputWidth;
+    private final int inputHeight;
+    private final int shardSize;
+    private final String codeVersion;
+    private final FrameAugmenter augmenter = new FrameAugmenter();
+    private final PngFrameCodec codec = new PngFrameCodec(FrameFormat.LAB_CAMERA, 16 << 20);
+
+    public DatasetAssembler(String dataset, CaptureSplit split, List<Augmentation> trainAugmentations, int inputWidth,
+            int inputHeight, int shardSize, String codeVersion) {
+        this.dataset = dataset;
+        this.split = split;
+        this.trainAugmentations = List.copyOf(trainAugmentations);
+        this.inputWidth = inputWidth;
+        this.inputHeight = inputHeight;
+        this.shardSize = shardSize;
+        this.codeVersion = codeVersion;
+    }
+
+    /**
+     * The next version, or empty when {@code frames} hold nothing new against {@code previous}.
+     *
+     * @param blobs fetches a frame's PNG by its blob key
+     * @throws InvalidFrameException when a stored frame cannot be decoded (the caller dead-letters it)
+     */
+    public Optional<Build> assemble(List<LabelledFrame> frames, Function<String, byte[]> blobs,
+            Optional<DatasetManifest> previous) throws InvalidFrameException {
+        List<LabelledFrame> sorted = new ArrayList<>(frames);
+        sorted.sort(Comparator.comparing((LabelledFrame f) -> f.frame().getCaptureId())
+                .thenComparing(f -> f.frame().getFrameName()));
+        TreeSet<String> captures = new TreeSet<>();
+        sorted.forEach(f -> captures.add(f.frame().getCaptureId()));
+        String fingerprint = fingerprint(sorted);
+        DatasetVersion version;
+        if (previous.isEmpty()) {
+            version = new DatasetVersion(1, 0, 0);
+        } else if (previous.get().getContentFingerprint().equals(fingerprint)) {
+            return Optional.empty();
+        } else {
+            DatasetVersion before = DatasetVersion.parse(previous.get().getVersion());
+            version = !previous.get().getCapturesList().containsAll(captures) ? before.capturesAdded()
+                    : before.labelsCorrected();
+        }
+        Map<String, List<DatasetSample>> bySplit = new LinkedHashMap<>();
+        bySplit.put(CaptureSplit.TRAIN, new ArrayList<>());
+        bySplit.put(CaptureSplit.EVAL, new ArrayList<>());
+        for (LabelledFrame f : sorted) {
+            String which = split.splitOf(f.frame().getCaptureId());
+            bySplit.get(which).addAll(samples(f, blobs.apply(f.frame().getBlobKey()), which.equals(CaptureSplit.TRAIN)));
+        }
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
+                .setInputWidth(inputWidth).setInputHeight(inputHeight)
+                .setFrameWidth(FrameFormat.LAB_CAMERA.width()).setFrameHeight(FrameFormat.LAB_CAMERA.height())
+                .setSplitRule(split.describe()).setAugmentationConfig(augmentationConfig()).setCodeVersion(codeVersion)
+                .addAllCaptures(captures).setContentFingerprint(fingerprint)
+                .setCreatedAtMs(System.currentTimeMillis());
+        Map<String, byte[]> shards = new LinkedHashMap<>();
+        bySplit.forEach((which, samples) -> {
+            for (int start = 0, n = 0; start < samples.size(); start += shardSize, n++) {
+                List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + shardSize));
+                byte[] bytes = Shard.write(chunk);
+                String key = String.format("datasets/%s/%s/%s/shard-%05d.tshard", dataset, version, which, n);
+                shards.put(key, bytes);
+                manifest.addShards(ShardEntry.newBuilder().setKey(key).setSplit(which).setSampleCount(chunk.size())
+                        .setSha256(Sha256.hex(bytes)));
+            }
+        });
+        return Optional.of(new Build(manifest.build(), shards));
+    }
+
+    /** The manifest's key for a version. */
+    public static String manifestKey(String dataset, String version) {
+        return "datasets/" + dataset + "/" + version + "/manifest.json";
+    }
+
+    private List<DatasetSample> samples(LabelledFrame f, byte[] png, boolean train) throws InvalidFrameException {
+        var frame = codec.check(png).image();
+        TipLabel label = f.label();
+        List<DatasetSample> samples = new ArrayList<>();
+        samples.add(sample(f, "", new AugmentedFrame(frame, label.getVisible(), label.getTip().getX(),
+                label.getTip().getY())));
+        if (train) {
+            Random random = new Random(Long.parseUnsignedLong(f.frame().getSha256().substring(0, 15), 16));
+            for (Augmentation augmentation : trainAugmentations) {
+                samples.add(sample(f, augmentation.name(), augmenter.apply(augmentation, frame, label.getVisible(),
+                        label.getTip().getX(), label.getTip().getY(), random)));
+            }
+        }
+        return samples;
+    }
+
+    private DatasetSample sample(LabelledFrame f, String augmentation, AugmentedFrame frame) {
+        DatasetSample.Builder sample = DatasetSample.newBuilder()
+                .setCaptureId(f.frame().getCaptureId())
+                .setFrameName(f.frame().getFrameName())
+                .setAugmentation(augmentation)
+                .setPng(ByteString.copyFrom(PngFrameCodec.encode(FrameResize.to(frame.image(), inputWidth, inputHeight))))
+                .setVisible(frame.visible())
+                .setLabelRevision(f.label().getRevision());
+        if (frame.visible()) {
+            sample.setTip(Point.newBuilder().setX(frame.tipX()).setY(frame.tipY()));
+        }
+        return sample.build();
+    }
+
+    private String augmentationConfig() {
+        return "train: original + " + trainAugmentations + " (FrameAugmenter, seeded by frame sha256); eval: original";
+    }
+
+    private String fingerprint(List<LabelledFrame> sorted) {
+        StringBuilder text = new StringBuilder(inputWidth + "x" + inputHeight + ";" + augmentationConfig() + ";"
+                + split.describe() + "\n");
+        for (LabelledFrame f : sorted) {
+            TipLabel l = f.label();
+            text.append(f.frame().getCaptureId()).append('/').append(f.frame().getFrameName()).append('/')
+                    .append(f.frame().getSha256()).append('/').append(l.getVisible()).append('/')
+                    .append(l.getTip().getX()).append('/').append(l.getTip().getY()).append('\n');
+        }
+        return Sha256.hex(text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+}
