@@ -20,10 +20,10 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
-import tipstream.model.FrameTensor;
 import tipstream.model.TipNetConfig;
 import tipstream.trainer.TrainingRun;
 import tipstream.v1.DatasetSample;
@@ -84,13 +84,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
         List<DatasetSample> samples = new ArrayList<>();
         for (SimulatedCapture capture : session) {
             for (SimulatedFrame f : capture.frames()) {
-                float[] pixels = FrameTensor.pixels(f.image(), config.inputHeight(), config.inputWidth());
-                BufferedImage small = new BufferedImage(config.inputWidth(), config.inputHeight(),
-                        BufferedImage.TYPE_BYTE_GRAY);
-                for (int i = 0; i < pixels.length; i++) {
-                    small.getRaster().setSample(i % config.inputWidth(), i / config.inputWidth(), 0,
-                            Math.round(pixels[i] * 255));
-                }
+                BufferedImage small = FrameResize.to(f.image(), config.inputWidth(), config.inputHeight());
                 DatasetSample.Builder s = DatasetSample.newBuilder().setCaptureId(capture.captureId())
                         .setFrameName(f.frameName()).setPng(ByteString.copyFrom(PngFrameCodec.encode(small)))
                         .setVisible(f.visible());

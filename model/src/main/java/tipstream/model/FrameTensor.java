@@ -1,54 +1,30 @@
 package tipstream.model;
 
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import tipstream.dataset.FrameResize;
 
 /**
  * Turns grayscale frames into the network's input: NCHW float, one channel, scaled to 0..1, at the
- * configured input size. A frame already at that size is taken as is; halving (528 x 406 to 264 x 203) averages 2 x 2 blocks exactly; other
- * sizes use bilinear scaling.
+ * configured input size (frames of another size are scaled with {@link FrameResize}).
  */
 public final class FrameTensor {
     private FrameTensor() {
     }
 
-    /** The frame's pixels at the input size, row-major, 0..1. */
+    /** The frame's pixels at the input size (scaled by {@link FrameResize}), row-major, 0..1. */
     public static float[] pixels(BufferedImage frame, int height, int width) {
         if (frame.getType() != BufferedImage.TYPE_BYTE_GRAY) {
             throw new IllegalArgumentException("frames must be 8-bit grayscale");
         }
-        byte[] src = ((DataBufferByte) frame.getRaster().getDataBuffer()).getData();
-        int w = frame.getWidth();
+        byte[] src = ((DataBufferByte) FrameResize.to(frame, width, height).getRaster().getDataBuffer()).getData();
         float[] out = new float[height * width];
-        if (frame.getWidth() == width && frame.getHeight() == height) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (src[i] & 0xff) / 255f;
-            }
-            return out;
-        }
-        if (frame.getWidth() == 2 * width && frame.getHeight() == 2 * height) {
-            for (int y = 0; y < height; y++) {
-                for (int x = 0; x < width; x++) {
-                    int i = 2 * y * w + 2 * x;
-                    int sum = (src[i] & 0xff) + (src[i + 1] & 0xff) + (src[i + w] & 0xff) + (src[i + w + 1] & 0xff);
-                    out[y * width + x] = sum / (4 * 255f);
-                }
-            }
-            return out;
-        }
-        BufferedImage scaled = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
-        var g = scaled.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.drawImage(frame, 0, 0, width, height, null);
-        g.dispose();
-        byte[] s = ((DataBufferByte) scaled.getRaster().getDataBuffer()).getData();
         for (int i = 0; i < out.length; i++) {
-            out[i] = (s[i] & 0xff) / 255f;
+            out[i] = (src[i] & 0xff) / 255f;
         }
         return out;
     }

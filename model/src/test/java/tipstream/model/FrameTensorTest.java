@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 class FrameTensorTest {
     @Test
-    void halvingAveragesTwoByTwoBlocksScaledToOne() {
+    void halvingAveragesTwoByTwoBlocksThenScalesToOne() {
         BufferedImage frame = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
         frame.getRaster().setSample(0, 0, 0, 255);
         frame.getRaster().setSample(1, 0, 0, 255);
@@ -18,8 +18,8 @@ class FrameTensorTest {
         frame.getRaster().setSample(527, 405, 0, 204);
         float[] pixels = FrameTensor.pixels(frame, 203, 264);
         assertThat(pixels).hasSize(203 * 264);
-        assertThat(pixels[0]).isCloseTo((255 + 255 + 51) / (4 * 255f), within(1e-6f));
-        assertThat(pixels[203 * 264 - 1]).isCloseTo(204 / (4 * 255f), within(1e-6f));
+        assertThat(pixels[0]).isCloseTo(140 / 255f, within(1e-6f)); // block mean 140.25, as an 8-bit pixel
+        assertThat(pixels[203 * 264 - 1]).isCloseTo(51 / 255f, within(1e-6f));
         assertThat(pixels[1]).isZero();
     }
 
