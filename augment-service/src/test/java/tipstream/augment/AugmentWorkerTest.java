@@ -1,0 +1,152 @@
+package tipstream.augment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Sha256;
+import tipstream.dataset.Shard;
+import tipstream.dataset.Topics;
+import tipstream.devstack.DevStack;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.DeadLetter;
+import tipstream.v1.FrameRef;
+import tipstream.v1.Point;
+import tipstream.v1.ShardReady;
+import tipstream.v1.TipLabel;
+
+/** Frames and labels on the real Kafka become dataset versions in the real S3. */
+class AugmentWorkerTest {
+    @Test
+    void labelsBeforeOrAfterFramesRevisionsAndBadRecords(@TempDir Path dir) throws Exception {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"),
+                    List.of(Augmentation.FLIP), 264, 203, 100, "test");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+
+            // capture A: label first, then frame; capture B: frame, then label; a frame without label waits
+            send(producer, Topics.LABELS, "A", label("A", 0, 1, 100, 100).toByteArray());
+            send(producer, Topics.FRAMES, "A", frame(blobs, "A", 0).toByteArray());
+            send(producer, Topics.FRAMES, "B", frame(blobs, "B", 0).toByteArray());
+            send(producer, Topics.LABELS, "B", label("B", 0, 1, 200, 150).toByteArray());
+            send(producer, Topics.FRAMES, "B", frame(blobs, "B", 1).toByteArray());
+            // broken input: garbage bytes, and a reference to a blob that is not there
+            send(producer, Topics.FRAMES, "X", new byte[] {(byte) 0xff, 0x00, 0x13});
+            send(producer, Topics.FRAMES, "X", FrameRef.newBuilder().setCaptureId("X").setFrameName("x.png")
+                    .setBlobKey("frames/" + "0".repeat(64) + ".png").build().toByteArray());
+
+            AugmentWorker.Pass first = worker.runOnce();
+            assertThat(first.version()).contains("1.0.0");
+            assertThat(first.deadLettered()).isEqualTo(2);
+            DatasetManifest manifest = ManifestCodec.fromJson(blobs.get("datasets/lab/1.0.0/manifest.json"));
+            int samples = manifest.getShardsList().stream().mapToInt(s -> s.getSampleCount()).sum();
+            long train = manifest.getCapturesList().stream().filter(c -> new CaptureSplit(50, "t").splitOf(c)
+                    .equals("train")).count();
+            assertThat(manifest.getCapturesList()).containsExactly("A", "B");
+            assertThat(samples).isEqualTo(2 + (int) train); // one labelled frame per capture, +1 flip in train
+            for (var shard : manifest.getShardsList()) {
+                assertThat(Sha256.hex(blobs.get(shard.getKey()))).isEqualTo(shard.getSha256());
+                assertThat(Shard.read(blobs.get(shard.getKey()))).hasSize(shard.getSampleCount());
+            }
+
+            // the same pass again: no new version, nothing dead-lettered twice
+            AugmentWorker.Pass again = worker.runOnce();
+            assertThat(again.version()).isEmpty();
+            assertThat(again.deadLettered()).isZero();
+
+            // a revised label is a PATCH version; the latest revision wins whatever the order
+            send(producer, Topics.LABELS, "A", label("A", 0, 3, 120, 90).toByteArray());
+            send(producer, Topics.LABELS, "A", label("A", 0, 2, 1, 1).toByteArray());
+            assertThat(worker.runOnce().version()).contains("1.0.1");
+            DatasetManifest patched = ManifestCodec.fromJson(blobs.get("datasets/lab/1.0.1/manifest.json"));
+            var sampleA = patched.getShardsList().stream().flatMap(s -> {
+                try {
+                    return Shard.read(blobs.get(s.getKey())).stream();
+                } catch (Shard.CorruptShardException e) {
+                    throw new AssertionError(e);
+                }
+            }).filter(s -> s.getCaptureId().equals("A") && s.getAugmentation().isEmpty()).findFirst().orElseThrow();
+            assertThat(sampleA.getTip().getX()).isEqualTo(120.0);
+            assertThat(sampleA.getLabelRevision()).isEqualTo(3);
+
+            List<ShardReady> announced = read(stack, Topics.SHARDS, ShardReady.parser());
+            assertThat(announced).extracting(ShardReady::getVersion).containsOnly("1.0.0", "1.0.1");
+            assertThat(announced).hasSize(manifest.getShardsCount() + patched.getShardsCount());
+            List<DeadLetter> dead = read(stack, Topics.deadLetter(Topics.FRAMES), DeadLetter.parser());
+            assertThat(dead).extracting(DeadLetter::getReason).anySatisfy(r -> assertThat(r).contains("undecodable"))
+                    .anySatisfy(r -> assertThat(r).contains("is missing"));
+            assertThat(dead).hasSize(2);
+        }
+    }
+
+    private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value)
+            throws Exception {
+        producer.send(new ProducerRecord<>(topic, key, value)).get();
+    }
+
+    private static FrameRef frame(BlobStore blobs, String capture, int index) {
+        BufferedImage image = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        new Random((capture + index).hashCode()).nextBytes(
+                ((java.awt.image.DataBufferByte) image.getRaster().getDataBuffer()).getData());
+        byte[] png = PngFrameCodec.encode(image);
+        String sha = Sha256.hex(png);
+        blobs.put("frames/" + sha + ".png", png, "image/png");
+        return FrameRef.newBuilder().setCaptureId(capture).setFrameName(capture + "-camL000" + index + ".png")
+                .setBlobKey("frames/" + sha + ".png").setSha256(sha).setWidth(528).setHeight(406).build();
+    }
+
+    private static TipLabel label(String capture, int index, long revision, double x, double y) {
+        return TipLabel.newBuilder().setCaptureId(capture).setFrameName(capture + "-camL000" + index + ".png")
+                .setVisible(true).setTip(Point.newBuilder().setX(x).setY(y)).setRevision(revision).build();
+    }
+
+    private static <T> List<T> read(DevStack stack, String topic, com.google.protobuf.Parser<T> parser)
+            throws Exception {
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            int idle = 0;
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (System.currentTimeMillis() < deadline && idle < 4) {
+                var records = consumer.poll(Duration.ofMillis(400));
+                if (records.isEmpty() && !consumer.assignment().isEmpty()) {
+                    idle++;
+                }
+                for (var record : records) {
+                    out.add(parser.parseFrom(record.value()));
+                }
+            }
+        }
+        return out;
+    }
+}
