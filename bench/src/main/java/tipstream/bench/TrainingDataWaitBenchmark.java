@@ -25,6 +25,7 @@ import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
+import tipstream.trainer.LearningRateSchedule;
 import tipstream.trainer.TrainingRun;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
@@ -60,8 +61,9 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
                         new StringSerializer(), new ByteArraySerializer())) {
             BlobStore blobs = stack.blobStore();
             List<String> keys = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
-            TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), config,
-                    528, 406, batch, 1_000_000, 1, 1000, 4, 2);
+            TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), "bench",
+                    config, 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
+                    Integer.MAX_VALUE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, keys, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
                 double waitBefore = run.dataWaitSeconds();

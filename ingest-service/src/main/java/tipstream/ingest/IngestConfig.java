@@ -3,25 +3,12 @@ package tipstream.ingest;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-/** The service's configuration, under {@code tipstream.*} in application.properties. */
+/** The service's configuration, under {@code tipstream.*} in application.properties (S3: service-common). */
 @ConfigMapping(prefix = "tipstream")
 public interface IngestConfig {
-    S3 s3();
-
     Frame frame();
 
     Cvat cvat();
-
-    interface S3 {
-        String endpoint();
-
-        String accessKey();
-
-        String secretKey();
-
-        @WithDefault("tipstream")
-        String bucket();
-    }
 
     interface Frame {
         @WithDefault("528")

@@ -85,6 +85,11 @@ public final class TipNet {
         return network.score();
     }
 
+    /** The optimiser's learning rate from the next step on (the schedule is the trainer's). */
+    public void setLearningRate(double rate) {
+        network.setLearningRate(rate);
+    }
+
     /** Loss on a batch without training. */
     public double loss(INDArray input, INDArray labels) {
         return network.score(new org.nd4j.linalg.dataset.DataSet(input, labels), false);

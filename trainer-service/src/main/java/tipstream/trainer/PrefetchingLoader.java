@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -33,7 +32,7 @@ public final class PrefetchingLoader implements AutoCloseable {
     private static final int SHARDS_PER_WINDOW = 4;
 
     private final ShardSource source;
-    private final List<String> shardKeys = new CopyOnWriteArrayList<>();
+    private volatile List<String> shardKeys;
     private final TipGrid grid;
     private final int inputHeight;
     private final int inputWidth;
@@ -51,7 +50,7 @@ public final class PrefetchingLoader implements AutoCloseable {
             int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch, long startSamplesIntoEpoch,
             int epochs) {
         this.source = source;
-        this.shardKeys.addAll(shardKeys);
+        this.shardKeys = List.copyOf(shardKeys);
         this.grid = grid;
         this.inputHeight = inputHeight;
         this.inputWidth = inputWidth;
@@ -69,12 +68,15 @@ public final class PrefetchingLoader implements AutoCloseable {
     }
 
     /** Shards announced while training; they are read from the next epoch on. */
-    public void addShards(List<String> keys) {
-        for (String key : keys) {
-            if (!shardKeys.contains(key)) {
-                shardKeys.add(key);
-            }
-        }
+    public synchronized void addShards(List<String> keys) {
+        List<String> next = new ArrayList<>(shardKeys);
+        keys.stream().filter(key -> !next.contains(key)).forEach(next::add);
+        shardKeys = List.copyOf(next);
+    }
+
+    /** A new dataset version's shards, read instead of the current ones from the next epoch on. */
+    public void replaceShards(List<String> keys) {
+        shardKeys = List.copyOf(keys);
     }
 
     /** The next batch, or null when the requested epochs are done. */

@@ -10,9 +10,11 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.Topics;
 import tipstream.model.TipGrid;
+import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.CheckpointReady;
+import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 
 /**
@@ -26,20 +28,22 @@ import tipstream.v1.MetricEvent;
  */
 public final class TrainingRun implements AutoCloseable {
     /** What a run needs to know; the same settings resume the same run. */
-    public record Settings(String runId, TipNetConfig net, double frameWidth, double frameHeight, int batchSize,
-            int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads) {
+    public record Settings(String runId, String dataset, TipNetConfig net, double frameWidth, double frameHeight, int batchSize,
+            int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads,
+            LearningRateSchedule learningRate, int accuracyEvery) {
     }
 
     private final Settings settings;
     private final BlobStore blobs;
     private final Producer<String, byte[]> producer;
-    private final String datasetVersion;
+    private final TipGrid grid;
     private final TipNet net;
     private final PrefetchingLoader loader;
     private final List<MetricEvent> pending = new ArrayList<>();
     private long step;
     private int epoch;
     private long samplesIntoEpoch;
+    private volatile String datasetVersion;
 
     private TrainingRun(Settings settings, BlobStore blobs, Producer<String, byte[]> producer, List<String> shardKeys,
             String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
@@ -51,7 +55,7 @@ public final class TrainingRun implements AutoCloseable {
         this.step = resumeFrom.getStep();
         this.epoch = resumeFrom.getEpoch();
         this.samplesIntoEpoch = resumeFrom.getSampleOffset();
-        TipGrid grid = settings.net().grid(settings.frameWidth(), settings.frameHeight());
+        this.grid = settings.net().grid(settings.frameWidth(), settings.frameHeight());
         this.loader = new PrefetchingLoader(blobs::get, shardKeys, grid, settings.net().inputHeight(),
                 settings.net().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
                 settings.decodeThreads(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
@@ -92,8 +96,14 @@ public final class TrainingRun implements AutoCloseable {
         return loader.waitNanos() / 1e9;
     }
 
-    public void addShards(List<String> keys) {
-        loader.addShards(keys);
+    public String datasetVersion() {
+        return datasetVersion;
+    }
+
+    /** Trains on a newer dataset version (all its train shards) from the next epoch on. */
+    public void switchDataset(String version, List<String> trainShardKeys) {
+        loader.replaceShards(trainShardKeys);
+        datasetVersion = version;
     }
 
     /**
@@ -108,6 +118,8 @@ public final class TrainingRun implements AutoCloseable {
             if (batch == null) {
                 break;
             }
+            double learningRate = settings.learningRate().at(step + 1);
+            net.setLearningRate(learningRate);
             double loss = net.fit(batch.input(), batch.labels());
             double stepSeconds = (System.nanoTime() - t0) / 1e9;
             step++;
@@ -116,14 +128,36 @@ public final class TrainingRun implements AutoCloseable {
             String run = settings.runId() + "/train";
             long now = System.currentTimeMillis();
             pending.add(metric(run, "metrics/loss", loss, now));
+            pending.add(metric(run, "optim/learning_rate", learningRate, now));
             pending.add(metric(run, "perf/step_seconds", stepSeconds, now));
             pending.add(metric(run, "perf/data_wait_seconds", (loader.waitNanos() - waitBefore) / 1e9, now));
+            pending.add(metric(run, "perf/images_per_second", batch.samples().size() / stepSeconds, now));
+            if (step % settings.accuracyEvery() == 0) {
+                pending.addAll(batchAccuracy(run, batch, now));
+            }
             onBatch.accept(batch);
             if (step % settings.checkpointEvery() == 0) {
                 checkpoint();
             }
         }
         return step;
+    }
+
+    /**
+     * The seed metrics on the batch just trained on (after the step, in inference mode): a cheap,
+     * optimistic view of fit; the eval split is the honest one.
+     */
+    private List<MetricEvent> batchAccuracy(String run, TrainingBatch batch, long now) {
+        List<TipGrid.Prediction> predictions = net.predict(batch.input(), grid);
+        TipMetrics metrics = new TipMetrics();
+        for (int i = 0; i < predictions.size(); i++) {
+            DatasetSample s = batch.samples().get(i);
+            metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));
+        }
+        return List.of(metric(run, "metrics/dist_mean", metrics.distMean(), now),
+                metric(run, "accuracy/point_mean", metrics.pointMean(), now),
+                metric(run, "accuracy/prob_mean", metrics.probMean(), now),
+                metric(run, "accuracy/overall_mean", metrics.overallMean(), now));
     }
 
     private MetricEvent metric(String run, String tag, double value, long now) {
@@ -135,7 +169,8 @@ public final class TrainingRun implements AutoCloseable {
         String base = folder(settings.runId()) + String.format("step-%012d", step);
         blobs.put(base + ".zip", net.toBytes(), "application/zip");
         CheckpointReady ready = CheckpointReady.newBuilder().setRunId(settings.runId()).setStep(step)
-                .setCheckpointKey(base + ".zip").setDatasetVersion(datasetVersion).setEpoch(epoch)
+                .setCheckpointKey(base + ".zip").setDataset(settings.dataset())
+                .setDatasetVersion(datasetVersion).setEpoch(epoch)
                 .setSampleOffset(samplesIntoEpoch).setCreatedAtMs(System.currentTimeMillis()).build();
         blobs.put(base + ".state", ready.toByteArray(), "application/x-protobuf");
         producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, settings.runId(), ready.toByteArray())).get();

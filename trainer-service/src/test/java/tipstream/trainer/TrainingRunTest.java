@@ -53,6 +53,8 @@ class TrainingRunTest {
         return keys;
     }
 
+    private static final LearningRateSchedule SCHEDULE = new LearningRateSchedule(2e-3, 1e-5, 5, 30);
+
     @Test
     void killedRunResumesFromItsLastCheckpointAndPublishesEveryStepOnce(@TempDir Path dir) throws Exception {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
@@ -63,7 +65,8 @@ class TrainingRunTest {
             BlobStore blobs = stack.blobStore();
             List<String> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
-            TrainingRun.Settings settings = new TrainingRun.Settings(runId, TINY, 20, 16, 4, 10, 11, 5, 3, 2);
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, 20, 16, 4, 10, 11, 5, 3, 2,
+                    SCHEDULE, 5);
 
             List<List<String>> firstLife = new ArrayList<>();
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
@@ -79,13 +82,23 @@ class TrainingRunTest {
             // the resumed run sees the batches the first life saw after its last checkpoint
             assertThat(secondLife.subList(0, 5)).isEqualTo(firstLife.subList(20, 25));
 
-            List<MetricEvent> losses = read(stack, Topics.METRICS, MetricEvent.parser(), runId + "/train").stream()
-                    .filter(e -> e.getTag().equals("metrics/loss")).toList();
+            List<MetricEvent> events = read(stack, Topics.METRICS, MetricEvent.parser(), runId + "/train");
+            List<MetricEvent> losses = events.stream().filter(e -> e.getTag().equals("metrics/loss")).toList();
             assertThat(losses).extracting(MetricEvent::getStep)
                     .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 30).boxed().toList());
+            // the resumed run goes on along the same schedule: each step used (and reported) its rate
+            List<MetricEvent> rates = events.stream().filter(e -> e.getTag().equals("optim/learning_rate")).toList();
+            assertThat(rates).hasSize(30).allSatisfy(e -> assertThat(e.getValue())
+                    .isCloseTo(SCHEDULE.at(e.getStep()), org.assertj.core.data.Offset.offset(1e-12)));
+            // accuracy on the training batch every 5 steps, each a share in [0, 1]
+            assertThat(events.stream().filter(e -> e.getTag().equals("accuracy/overall_mean")))
+                    .extracting(MetricEvent::getStep).containsExactly(5L, 10L, 15L, 20L, 25L, 30L);
+            assertThat(events.stream().filter(e -> e.getTag().startsWith("accuracy/")))
+                    .allSatisfy(e -> assertThat(e.getValue()).isBetween(0.0, 1.0));
             List<CheckpointReady> checkpoints = read(stack, Topics.CHECKPOINTS, CheckpointReady.parser(), runId);
             assertThat(checkpoints).extracting(CheckpointReady::getStep).containsExactly(10L, 20L, 30L);
             assertThat(checkpoints.get(2).getEpoch()).isEqualTo(2);
+            assertThat(checkpoints.get(2).getDataset()).isEqualTo("lab");
             assertThat(blobs.exists(checkpoints.get(2).getCheckpointKey())).isTrue();
         }
     }

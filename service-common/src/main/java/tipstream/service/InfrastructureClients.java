@@ -1,4 +1,4 @@
-package tipstream.ingest;
+package tipstream.service;
 
 import io.quarkus.arc.DefaultBean;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,19 +13,16 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import tipstream.dataset.BlobStore;
-import tipstream.dataset.CvatXmlReader;
-import tipstream.dataset.FrameFormat;
-import tipstream.dataset.PngFrameCodec;
 
-/** The S3 store, the Kafka producer and the parsers, built once from configuration. */
+/** The S3 store and the Kafka producer every service uses, built once from configuration. */
 @ApplicationScoped
 public class InfrastructureClients {
 
     @Produces
     @Singleton
-    BlobStore blobStore(IngestConfig config) {
-        BlobStore store = new BlobStore(new BlobStore.S3Config(config.s3().endpoint(), config.s3().accessKey(),
-                config.s3().secretKey(), config.s3().bucket()));
+    BlobStore blobStore(S3Config config) {
+        BlobStore store = new BlobStore(new BlobStore.S3Config(config.endpoint(), config.accessKey(),
+                config.secretKey(), config.bucket()));
         store.ensureBucket();
         return store;
     }
@@ -34,7 +31,8 @@ public class InfrastructureClients {
     @Produces
     @ApplicationScoped
     @DefaultBean
-    Producer<String, byte[]> kafkaProducer(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+    Producer<String, byte[]> kafkaProducer(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+            @ConfigProperty(name = "quarkus.application.name") String service) {
         return new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -43,26 +41,11 @@ public class InfrastructureClients {
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000,
-                ProducerConfig.CLIENT_ID_CONFIG, "ingest-service"),
+                ProducerConfig.CLIENT_ID_CONFIG, service),
                 new StringSerializer(), new ByteArraySerializer());
     }
 
     void closeProducer(@Disposes Producer<String, byte[]> producer) {
         producer.close();
-    }
-
-    @Produces
-    FrameFormat frameFormat(IngestConfig config) {
-        return new FrameFormat(config.frame().width(), config.frame().height());
-    }
-
-    @Produces
-    PngFrameCodec frameCodec(IngestConfig config, FrameFormat format) {
-        return new PngFrameCodec(format, config.frame().maxBytes());
-    }
-
-    @Produces
-    CvatXmlReader cvatReader(IngestConfig config) {
-        return new CvatXmlReader(config.cvat().maxBytes());
     }
 }

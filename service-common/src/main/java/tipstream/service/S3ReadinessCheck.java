@@ -1,4 +1,4 @@
-package tipstream.ingest;
+package tipstream.service;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
