@@ -115,11 +115,6 @@ public final class DatasetAssembler {
         return Optional.of(new Build(manifest.build(), shards));
     }
 
-    /** The manifest's key for a version. */
-    public static String manifestKey(String dataset, String version) {
-        return "datasets/" + dataset + "/" + version + "/manifest.json";
-    }
-
     private List<DatasetSample> samples(LabelledFrame f, byte[] png, boolean train) throws InvalidFrameException {
         var frame = codec.check(png).image();
         TipLabel label = f.label();

@@ -5,9 +5,14 @@ import com.google.protobuf.util.JsonFormat;
 import java.nio.charset.StandardCharsets;
 import tipstream.v1.DatasetManifest;
 
-/** Manifests are stored as JSON (readable, easy to hand to someone else), defined in proto/. */
+/** Manifests are stored as JSON next to their shards (readable, easy to hand to someone else), defined in proto/. */
 public final class ManifestCodec {
     private ManifestCodec() {
+    }
+
+    /** Where a dataset version's manifest is stored. */
+    public static String key(String dataset, String version) {
+        return "datasets/" + dataset + "/" + version + "/manifest.json";
     }
 
     public static byte[] toJson(DatasetManifest manifest) {

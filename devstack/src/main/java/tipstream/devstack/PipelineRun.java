@@ -21,29 +21,54 @@ import tipstream.capturesim.RigClient.RigFrame;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.Topics;
+import tipstream.dataset.ManifestCodec;
+import tipstream.v1.DatasetManifest;
 import tipstream.v1.ImportSummary;
+import tipstream.v1.MetricEvent;
+import tipstream.v1.ShardEntry;
 import tipstream.v1.UploadSummary;
 
 /**
- * The one-command run: starts the embedded Kafka and S3 and the services, streams a simulated lab
- * session through ingest like a rig, imports a CVAT export of one capture, and reports what
- * arrived. Ctrl-C stops everything; a second run reuses the stored data.
+ * The one-command run: starts the embedded Kafka and S3 and the four services, streams a simulated
+ * lab session through ingest like a rig (one capture labelled through a CVAT export), waits for
+ * augment's dataset, follows training and every evaluation over the metrics gRPC subscription, and
+ * ends with the seed metrics of the untrained and the trained network. Ctrl-C stops everything; a
+ * second run reuses the stored data and trains a new run.
  */
 @Command(name = "run.sh", mixinStandardHelpOptions = true,
         description = "Runs the tipstream pipeline on the embedded stack with a simulated lab session.")
 public final class PipelineRun implements Callable<Integer> {
     private static final int INGEST_PORT = 19180;
+    private static final int AUGMENT_PORT = 19181;
+    private static final int TRAINER_PORT = 19182;
+    private static final int EVAL_PORT = 19183;
+    private static final String DATASET = "lab";
+    private static final String[] SEED_METRICS = {"metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
+        "accuracy/overall_mean"};
     /** Held here: JUL keeps loggers weakly, and a collected one forgets its level. */
     private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
-    @Option(names = "--captures", defaultValue = "5", description = "captures in the lab session (default ${DEFAULT-VALUE})")
+    @Option(names = "--captures", defaultValue = "6", description = "captures in the lab session (default ${DEFAULT-VALUE})")
     int captures;
 
-    @Option(names = "--frames", defaultValue = "60", description = "frames per capture (default ${DEFAULT-VALUE})")
+    @Option(names = "--frames", defaultValue = "50", description = "frames per capture (default ${DEFAULT-VALUE})")
     int framesPerCapture;
 
     @Option(names = "--seed", defaultValue = "1", description = "simulator seed (default ${DEFAULT-VALUE})")
     long seed;
+
+    @Option(names = "--steps", defaultValue = "300", description = "training steps (default ${DEFAULT-VALUE})")
+    long steps;
+
+    @Option(names = "--checkpoint-every", defaultValue = "50",
+            description = "steps between checkpoints, each one evaluated (default ${DEFAULT-VALUE})")
+    int checkpointEvery;
+
+    @Option(names = "--batch", defaultValue = "16", description = "training batch size (default ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--run-id", description = "training run id (default: run-<date>-<time>); an existing id resumes")
+    String runId;
 
     @Option(names = "--data-dir", defaultValue = ".devstack", description = "where Kafka, S3 and logs keep their data")
     Path dataDir;
@@ -71,14 +96,32 @@ public final class PipelineRun implements Callable<Integer> {
         say("Kafka at %s, S3 at %s, ready in %.1f s", stack.kafkaBootstrapServers(), stack.s3Endpoint(),
                 stack.startupMillis() / 1000.0);
 
-        step("starting ingest-service");
+        if (runId == null) {
+            runId = "run-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern(
+                    "yyyyMMdd-HHmmss"));
+        }
+        step("starting ingest, augment, trainer and eval services");
         long ts = System.nanoTime();
-        ServiceProcess ingest = ServiceProcess.start("ingest-service",
-                ServiceProcess.runJar(projectDir, "ingest-service"), stack.serviceConfig(), INGEST_PORT,
-                dataDir.resolve("logs/ingest-service.log"), "512m");
-        running.add(0, ingest);
-        ingest.awaitReady(Duration.ofMinutes(2));
-        say("gRPC and health on 127.0.0.1:%d, ready in %.1f s", INGEST_PORT, (System.nanoTime() - ts) / 1e9);
+        PipelineServices services = PipelineServices.start(stack, projectDir, dataDir.resolve("logs"), List.of(
+                new PipelineServices.Service("ingest-service", INGEST_PORT, "512m", Map.of()),
+                new PipelineServices.Service("augment-service", AUGMENT_PORT, "1g",
+                        // the split salt is picked so that the simulator's second capture (of 2 to 8) is the
+                        // one held out for eval: with a handful of captures a hash split is too lumpy
+                        Map.of("tipstream.augment.dataset", DATASET, "tipstream.augment.interval-seconds", "3",
+                                "tipstream.augment.split-salt", "tipstream-v2")),
+                new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(
+                        "tipstream.trainer.run-id", runId, "tipstream.trainer.dataset", DATASET,
+                        "tipstream.trainer.max-steps", Long.toString(steps),
+                        "tipstream.trainer.checkpoint-every", Integer.toString(checkpointEvery),
+                        "tipstream.trainer.batch-size", Integer.toString(batchSize))),
+                new PipelineServices.Service("eval-service", EVAL_PORT, "1g", Map.of())),
+                Duration.ofMinutes(3));
+        running.add(0, services);
+        say("ready in %.1f s: ingest gRPC :%d, augment :%d, trainer :%d, eval gRPC (metrics, predict) :%d",
+                (System.nanoTime() - ts) / 1e9, INGEST_PORT, AUGMENT_PORT, TRAINER_PORT, EVAL_PORT);
+        say("each serves /q/health and /q/metrics; logs in %s", dataDir.resolve("logs").toAbsolutePath());
+        MetricsWatch watch = new MetricsWatch("127.0.0.1", EVAL_PORT, event -> onMetric(event));
+        running.add(0, watch);
 
         step("simulating a lab session: " + captures + " captures x " + framesPerCapture + " frames");
         long tr = System.nanoTime();
@@ -129,11 +172,128 @@ public final class PipelineRun implements Callable<Integer> {
         say("S3            %d frames, %.1f MB in bucket '%s' (%s)", frameObjects.size(), frameBytes / 1e6,
                 stack.settings().bucket(), stack.s3Endpoint());
         records.forEach((topic, count) -> say("Kafka         %-26s %d records", topic, count));
+
+        step("augment: waiting for dataset '" + DATASET + "'");
+        DatasetManifest manifest = awaitDataset(blobs, services,
+                session.stream().map(SimulatedCapture::captureId).toList());
+        long trainSamples = manifest.getShardsList().stream().filter(e -> e.getSplit().equals("train"))
+                .mapToLong(ShardEntry::getSampleCount).sum();
+        long evalSamples = manifest.getShardsList().stream().filter(e -> e.getSplit().equals("eval"))
+                .mapToLong(ShardEntry::getSampleCount).sum();
+        say("version %s: %d shards, %d train samples (with augmentations), %d eval frames (%s)",
+                manifest.getVersion(), manifest.getShardsCount(), trainSamples, evalSamples, manifest.getSplitRule());
+        if (evalSamples == 0) {
+            throw new IllegalStateException("the split put no capture in eval: use more --captures");
+        }
+
+        step("training run " + runId + ": " + steps + " steps of " + batchSize + " on CPU, evaluated every "
+                + checkpointEvery + " steps");
+        String trainRun = runId + "/train";
+        String evalRun = runId + "/eval";
+        try (ProgressBar bar = bar("train", (int) steps)) {
+            watch.await(evalRun, "presence/f1", steps, Duration.ofHours(2), () -> {
+                services.requireAlive();
+                bar.stepTo(trainerStep());
+            });
+            bar.stepTo(steps);
+        }
+
+        step("result: " + evalRun + " on " + evalSamples + " eval frames (distances in 528 x 406 frame pixels)");
+        say("%-24s %14s %14s", "metric", "untrained (0)", "trained (" + steps + ")");
+        for (String tag : SEED_METRICS) {
+            say("%-24s %14.3f %14.3f", tag, value(watch, evalRun, tag, 0), value(watch, evalRun, tag, steps));
+        }
+        say("%-24s %14.4f %14.4f", "metrics/loss", value(watch, evalRun, "metrics/loss", 0),
+                value(watch, evalRun, "metrics/loss", steps));
+        say("%-24s %14.3f %14.3f", "presence/f1", value(watch, evalRun, "presence/f1", 0),
+                value(watch, evalRun, "presence/f1", steps));
+        double imagesPerSecond = median(watch.series(trainRun, "perf/images_per_second"));
+        double stepSeconds = watch.series(trainRun, "perf/step_seconds").stream().mapToDouble(MetricEvent::getValue)
+                .sum();
+        double waitSeconds = watch.series(trainRun, "perf/data_wait_seconds").stream()
+                .mapToDouble(MetricEvent::getValue).sum();
+        say("training: %.1f images/s (median step), %.2f%% of step time waiting for data", imagesPerSecond,
+                100 * waitSeconds / stepSeconds);
+
+        step("where things are");
+        say("run files     s3://%s/runs/%s/ (checkpoints/, train/ and eval/ TensorBoard event files)",
+                stack.settings().bucket(), runId);
+        say("dataset       s3://%s/datasets/%s/%s/manifest.json", stack.settings().bucket(), DATASET,
+                manifest.getVersion());
+        say("S3 data dir   %s", dataDir.resolve("s3").toAbsolutePath());
         say("logs          %s", dataDir.resolve("logs").toAbsolutePath());
-        say("done in %.1f s; training and evaluation arrive with augment, trainer and eval (next issue)",
-                (System.nanoTime() - t0) / 1e9);
+        say("done in %.1f s", (System.nanoTime() - t0) / 1e9);
         stopAll();
         return 0;
+    }
+
+    /** One line per evaluation, as its last tag arrives. */
+    private void onMetric(MetricEvent event) {
+        if (!event.getRun().equals(runId + "/eval") || !event.getTag().equals("presence/f1")) {
+            return;
+        }
+        MetricsWatch watch = (MetricsWatch) running.stream().filter(r -> r instanceof MetricsWatch).findFirst()
+                .orElseThrow();
+        long step = event.getStep();
+        System.out.printf(Locale.ROOT, "%n   eval step %-6d dist_mean %6.1f px  point_mean %.3f  prob_mean %.3f  "
+                + "overall_mean %.3f  loss %.4f%n", step, value(watch, runId + "/eval", "metrics/dist_mean", step),
+                value(watch, runId + "/eval", "accuracy/point_mean", step),
+                value(watch, runId + "/eval", "accuracy/prob_mean", step),
+                value(watch, runId + "/eval", "accuracy/overall_mean", step),
+                value(watch, runId + "/eval", "metrics/loss", step));
+    }
+
+    /** The trainer's current step, from the data of its liveness check (0 while it is not answering). */
+    private static long trainerStep() {
+        try {
+            java.net.HttpURLConnection connection = (java.net.HttpURLConnection) java.net.URI.create(
+                    "http://127.0.0.1:" + TRAINER_PORT + "/q/health/live").toURL().openConnection();
+            connection.setConnectTimeout(1000);
+            connection.setReadTimeout(2000);
+            try (var in = connection.getErrorStream() != null ? connection.getErrorStream()
+                    : connection.getInputStream()) {
+                var matcher = java.util.regex.Pattern.compile("\"step\"\\s*:\\s*(\\d+)")
+                        .matcher(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                return matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
+            }
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    private static double value(MetricsWatch watch, String run, String tag, long step) {
+        return watch.get(run, tag, step).map(MetricEvent::getValue).orElse(Double.NaN);
+    }
+
+    private static double median(List<MetricEvent> events) {
+        double[] values = events.stream().mapToDouble(MetricEvent::getValue).sorted().toArray();
+        return values.length == 0 ? Double.NaN : values[values.length / 2];
+    }
+
+    /** Waits for augment's latest pointer to name a version that holds every capture sent. */
+    private static DatasetManifest awaitDataset(BlobStore blobs, PipelineServices services, List<String> captures)
+            throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        String latestKey = "datasets/" + DATASET + "/latest";
+        String announced = "";
+        while (System.nanoTime() < deadline) {
+            services.requireAlive();
+            var latest = blobs.find(latestKey);
+            if (latest.isPresent()) {
+                String version = new String(latest.get(), java.nio.charset.StandardCharsets.UTF_8).trim();
+                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key(DATASET, version)));
+                if (manifest.getCapturesList().containsAll(captures)) {
+                    return manifest;
+                }
+                if (!version.equals(announced)) {
+                    say("version %s holds %d of %d captures; waiting for the next pass", version,
+                            manifest.getCapturesCount(), captures.size());
+                    announced = version;
+                }
+            }
+            Thread.sleep(1000);
+        }
+        throw new IllegalStateException("augment built no dataset within 10 minutes; see logs/augment-service.log");
     }
 
     private static ProgressBar bar(String task, int total) {

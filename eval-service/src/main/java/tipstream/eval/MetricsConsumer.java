@@ -1,6 +1,5 @@
 package tipstream.eval;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,19 +14,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
+import tipstream.dataset.DeadLetters;
 import tipstream.dataset.Topics;
-import tipstream.v1.DeadLetter;
 import tipstream.v1.MetricEvent;
 
 /**
@@ -44,15 +39,18 @@ public class MetricsConsumer {
     private final String bootstrapServers;
     private final Counter consumed;
     private final Counter deadLettered;
+    private final Producer<String, byte[]> deadLetters;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean caughtUp = new AtomicBoolean();
     private KafkaConsumer<String, byte[]> consumer;
-    private KafkaProducer<byte[], byte[]> deadLetters;
     private Thread thread;
+    /** Bad records dead-lettered by an earlier life: the replay does not send them again. */
+    private java.util.Set<String> alreadyDeadLettered = java.util.Set.of();
 
     public MetricsConsumer(MetricStore store, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-            MeterRegistry registry) {
+            MeterRegistry registry, Producer<String, byte[]> producer) {
         this.store = store;
+        this.deadLetters = producer;
         this.bootstrapServers = bootstrapServers;
         this.consumed = registry.counter("tipstream.eval.metric.events");
         this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.METRICS);
@@ -62,9 +60,6 @@ public class MetricsConsumer {
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "eval-metrics"),
                 new StringDeserializer(), new ByteArrayDeserializer());
-        deadLetters = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer());
         running.set(true);
         thread = new Thread(this::run, "metrics-consumer");
         thread.setDaemon(true);
@@ -83,9 +78,6 @@ public class MetricsConsumer {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (deadLetters != null) {
-            deadLetters.close(Duration.ofSeconds(5));
-        }
     }
 
     /** True once everything on the topic at start-up has been read: the store is complete. */
@@ -96,6 +88,7 @@ public class MetricsConsumer {
     private void run() {
         try {
             List<TopicPartition> partitions = partitions();
+            alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.METRICS), "eval-metrics-dlq");
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> startupEnd = consumer.endOffsets(partitions);
@@ -111,7 +104,7 @@ public class MetricsConsumer {
             }
         } catch (WakeupException e) {
             // shutting down
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.io.IOException e) {
             LOG.error("metrics consumer stopped", e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
@@ -147,13 +140,11 @@ public class MetricsConsumer {
     }
 
     private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) {
-        DeadLetter letter = DeadLetter.newBuilder()
-                .setSourceTopic(record.topic()).setPartition(record.partition()).setOffset(record.offset())
-                .setKey(record.key() == null ? ByteString.EMPTY : ByteString.copyFromUtf8(record.key()))
-                .setValue(record.value() == null ? ByteString.EMPTY : ByteString.copyFrom(record.value()))
-                .setReason(reason).setService("eval-service").setFailedAtMs(System.currentTimeMillis()).build();
+        if (alreadyDeadLettered.contains(DeadLetters.position(record))) {
+            return;
+        }
         try {
-            deadLetters.send(new ProducerRecord<>(Topics.deadLetter(record.topic()), letter.toByteArray())).get();
+            deadLetters.send(DeadLetters.of(record, reason, "eval-service")).get();
             deadLettered.increment();
             LOG.warnf("%s-%d@%d to the dead-letter topic: %s", record.topic(), record.partition(), record.offset(),
                     reason);

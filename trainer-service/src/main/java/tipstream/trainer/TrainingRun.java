@@ -44,6 +44,8 @@ public final class TrainingRun implements AutoCloseable {
     private int epoch;
     private long samplesIntoEpoch;
     private volatile String datasetVersion;
+    private double lastLoss = Double.NaN;
+    private double lastLearningRate = Double.NaN;
 
     private TrainingRun(Settings settings, BlobStore blobs, Producer<String, byte[]> producer, List<String> shardKeys,
             String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
@@ -96,6 +98,15 @@ public final class TrainingRun implements AutoCloseable {
         return loader.waitNanos() / 1e9;
     }
 
+    /** The loss and learning rate of the last step trained. */
+    public double lastLoss() {
+        return lastLoss;
+    }
+
+    public double lastLearningRate() {
+        return lastLearningRate;
+    }
+
     public String datasetVersion() {
         return datasetVersion;
     }
@@ -122,6 +133,8 @@ public final class TrainingRun implements AutoCloseable {
             net.setLearningRate(learningRate);
             double loss = net.fit(batch.input(), batch.labels());
             double stepSeconds = (System.nanoTime() - t0) / 1e9;
+            lastLoss = loss;
+            lastLearningRate = learningRate;
             step++;
             epoch = batch.epoch();
             samplesIntoEpoch = batch.samplesIntoEpoch();

@@ -1,0 +1,191 @@
+package tipstream.eval;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.DeadLetters;
+import tipstream.dataset.Shard;
+import tipstream.dataset.Topics;
+import tipstream.model.TipNet;
+import tipstream.model.TipNetConfig;
+import tipstream.v1.CheckpointReady;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.MetricEvent;
+
+/**
+ * Evaluates every checkpoint announced on {@code tipstream.checkpoints} on the eval split of its
+ * dataset version and publishes the results as metric events of run {@code <run>/eval}. The
+ * consumer group's offset is committed only after the events are acknowledged, so a crash means
+ * a repeated evaluation (same events, which the metric store takes once), never a lost one.
+ * Unusable announcements (undecodable, or naming a missing checkpoint or dataset) go to
+ * {@code tipstream.checkpoints.dlq} with the reason.
+ */
+@ApplicationScoped
+public class CheckpointEvaluations {
+    private static final Logger LOG = Logger.getLogger(CheckpointEvaluations.class);
+
+    private final BlobStore blobs;
+    private final Producer<String, byte[]> producer;
+    private final BestModel best;
+    private final CheckpointEvaluator evaluator;
+    private final EvalSets evalSets;
+    private final String bootstrapServers;
+    private final Counter deadLettered;
+    private final Timer evaluations;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private KafkaConsumer<String, byte[]> consumer;
+    private Thread thread;
+
+    public CheckpointEvaluations(BlobStore blobs, Producer<String, byte[]> producer, BestModel best, EvalConfig config,
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, MeterRegistry registry) {
+        this.blobs = blobs;
+        this.producer = producer;
+        this.best = best;
+        this.evaluator = new CheckpointEvaluator(TipNetConfig.standard().grid(config.frameWidth(), config.frameHeight()),
+                config.batchSize());
+        this.evalSets = new EvalSets(blobs);
+        this.bootstrapServers = bootstrapServers;
+        this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.CHECKPOINTS);
+        this.evaluations = registry.timer("tipstream.eval.evaluations");
+    }
+
+    void start(@Observes StartupEvent event) {
+        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "eval-service", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1,
+                // an evaluation of a large eval split may take minutes on a small CPU
+                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1_800_000,
+                ConsumerConfig.CLIENT_ID_CONFIG, "eval-checkpoints"),
+                new StringDeserializer(), new ByteArrayDeserializer());
+        running.set(true);
+        thread = new Thread(this::run, "checkpoint-evaluations");
+        thread.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        running.set(false);
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        if (thread != null) {
+            thread.join(60_000);
+        }
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(Topics.CHECKPOINTS));
+            while (running.get()) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+                    try {
+                        handle(record);
+                        consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
+                    } catch (WakeupException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        // S3 or Kafka away: the same checkpoint again in a moment, nothing skipped
+                        LOG.warnf("evaluating %s failed, retrying in 5 s: %s", DeadLetters.position(record), e);
+                        consumer.seek(partition, record.offset());
+                        Thread.sleep(5000);
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // shutting down
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("checkpoint evaluations stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void handle(ConsumerRecord<String, byte[]> record) throws Exception {
+        CheckpointReady checkpoint;
+        try {
+            checkpoint = CheckpointReady.parseFrom(record.value() == null ? new byte[0] : record.value());
+        } catch (InvalidProtocolBufferException e) {
+            deadLetter(record, "not a CheckpointReady: " + e.getMessage());
+            return;
+        }
+        if (checkpoint.getRunId().isEmpty() || checkpoint.getDataset().isEmpty()) {
+            deadLetter(record, "checkpoint without run id or dataset");
+            return;
+        }
+        Optional<byte[]> model = blobs.find(checkpoint.getCheckpointKey());
+        if (model.isEmpty()) {
+            deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " is missing");
+            return;
+        }
+        Optional<List<DatasetSample>> samples;
+        try {
+            samples = evalSets.of(checkpoint.getDataset(), checkpoint.getDatasetVersion());
+        } catch (Shard.CorruptShardException | InvalidProtocolBufferException e) {
+            deadLetter(record, "eval split of " + checkpoint.getDataset() + " " + checkpoint.getDatasetVersion()
+                    + " unreadable: " + e.getMessage());
+            return;
+        }
+        if (samples.isEmpty()) {
+            deadLetter(record, "dataset " + checkpoint.getDataset() + " " + checkpoint.getDatasetVersion()
+                    + " has no manifest");
+            return;
+        }
+        if (samples.get().isEmpty()) {
+            LOG.warnf("%s step %d not evaluated: dataset %s %s has no eval captures", checkpoint.getRunId(),
+                    checkpoint.getStep(), checkpoint.getDataset(), checkpoint.getDatasetVersion());
+            return;
+        }
+        long t0 = System.nanoTime();
+        TipNet net = TipNet.fromBytes(TipNetConfig.standard(), model.get());
+        CheckpointEvaluator.Evaluation evaluation = evaluator.evaluate(net, samples.get());
+        long nanos = System.nanoTime() - t0;
+        evaluations.record(Duration.ofNanos(nanos));
+        List<Future<?>> sends = new ArrayList<>();
+        for (MetricEvent event : CheckpointEvaluator.events(checkpoint.getRunId(), checkpoint.getStep(), evaluation,
+                System.currentTimeMillis())) {
+            sends.add(producer.send(new ProducerRecord<>(Topics.METRICS, event.getRun(), event.toByteArray())));
+        }
+        for (Future<?> send : sends) {
+            send.get();
+        }
+        boolean isBest = best.offer(checkpoint, net, evaluation, samples.get().size());
+        var m = evaluation.metrics();
+        LOG.infof("%s step %d on %d eval frames: dist_mean %.1f px, point_mean %.3f, prob_mean %.3f, "
+                + "overall_mean %.3f, loss %.4f (%.1f s)%s", checkpoint.getRunId(), checkpoint.getStep(),
+                samples.get().size(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
+                nanos / 1e9, isBest ? ", best so far" : "");
+    }
+
+    private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws Exception {
+        producer.send(DeadLetters.of(record, reason, "eval-service")).get();
+        deadLettered.increment();
+        LOG.warnf("%s to the dead-letter topic: %s", DeadLetters.position(record), reason);
+    }
+}

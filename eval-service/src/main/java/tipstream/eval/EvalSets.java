@@ -1,0 +1,57 @@
+package tipstream.eval;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.Shard;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.ShardEntry;
+
+/**
+ * The eval split of a dataset version, read from its shards once and kept for the next
+ * checkpoints (they usually share a version). Only the last few versions are kept.
+ */
+final class EvalSets {
+    private static final int KEEP = 2;
+
+    private final BlobStore blobs;
+    private final Map<String, List<DatasetSample>> cache = new LinkedHashMap<>(4, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, List<DatasetSample>> eldest) {
+            return size() > KEEP;
+        }
+    };
+
+    EvalSets(BlobStore blobs) {
+        this.blobs = blobs;
+    }
+
+    /** The eval samples, or empty when the version's manifest is not in S3. */
+    synchronized Optional<List<DatasetSample>> of(String dataset, String version)
+            throws Shard.CorruptShardException, com.google.protobuf.InvalidProtocolBufferException {
+        String key = ManifestCodec.key(dataset, version);
+        List<DatasetSample> cached = cache.get(key);
+        if (cached != null) {
+            return Optional.of(cached);
+        }
+        Optional<byte[]> json = blobs.find(key);
+        if (json.isEmpty()) {
+            return Optional.empty();
+        }
+        DatasetManifest manifest = ManifestCodec.fromJson(json.get());
+        List<DatasetSample> samples = new ArrayList<>();
+        for (ShardEntry shard : manifest.getShardsList()) {
+            if (shard.getSplit().equals(CaptureSplit.EVAL)) {
+                samples.addAll(Shard.read(blobs.get(shard.getKey())));
+            }
+        }
+        cache.put(key, List.copyOf(samples));
+        return Optional.of(cache.get(key));
+    }
+}

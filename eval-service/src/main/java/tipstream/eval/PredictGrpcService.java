@@ -1,0 +1,66 @@
+package tipstream.eval;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import java.awt.image.BufferedImage;
+import java.util.List;
+import tipstream.dataset.FrameFormat;
+import tipstream.dataset.FrameResize;
+import tipstream.dataset.InvalidFrameException;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.model.FrameTensor;
+import tipstream.model.TipGrid;
+import tipstream.model.TipNet;
+import tipstream.v1.Point;
+import tipstream.v1.PredictRequest;
+import tipstream.v1.PredictResponse;
+import tipstream.v1.PredictGrpc;
+
+/** Finds the tip in one lab frame with the best checkpoint so far. */
+@GrpcService
+public class PredictGrpcService extends PredictGrpc.PredictImplBase {
+    private final BestModel best;
+    private final PngFrameCodec codec;
+    private final TipGrid grid;
+
+    public PredictGrpcService(BestModel best, EvalConfig config) {
+        this.best = best;
+        FrameFormat format = new FrameFormat((int) config.frameWidth(), (int) config.frameHeight());
+        this.codec = new PngFrameCodec(format, 16 << 20);
+        this.grid = tipstream.model.TipNetConfig.standard().grid(config.frameWidth(), config.frameHeight());
+    }
+
+    @Override
+    public void predictTip(PredictRequest request, StreamObserver<PredictResponse> responses) {
+        var loaded = best.current();
+        if (loaded.isEmpty()) {
+            responses.onError(Status.UNAVAILABLE.withDescription("no checkpoint has been evaluated yet")
+                    .asRuntimeException());
+            return;
+        }
+        BufferedImage frame;
+        try {
+            frame = codec.check(request.getPng().toByteArray()).image();
+        } catch (InvalidFrameException e) {
+            responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        TipNet net = loaded.get().net();
+        int h = net.config().inputHeight();
+        int w = net.config().inputWidth();
+        TipGrid.Prediction prediction;
+        synchronized (net) { // a DL4J network is not safe for concurrent use
+            prediction = net.predict(FrameTensor.batch(List.of(FrameResize.to(frame, w, h)), h, w), grid).get(0);
+        }
+        PredictResponse.Builder response = PredictResponse.newBuilder()
+                .setTipPresent(prediction.tipPresent(0.5)).setConfidence((float) prediction.presence())
+                .setRunId(loaded.get().best().getCheckpoint().getRunId())
+                .setCheckpointStep(loaded.get().best().getCheckpoint().getStep());
+        if (prediction.tipPresent(0.5)) {
+            response.setTip(Point.newBuilder().setX(prediction.x()).setY(prediction.y()));
+        }
+        responses.onNext(response.build());
+        responses.onCompleted();
+    }
+}

@@ -1,0 +1,118 @@
+package tipstream.trainer;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.jboss.logging.Logger;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.DatasetVersion;
+import tipstream.dataset.DeadLetters;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.Topics;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.ShardReady;
+
+/**
+ * Follows {@code tipstream.shards} from the beginning and keeps the newest announced version of
+ * one dataset whose manifest is in S3 (augment writes the manifest before it announces shards).
+ * Records of other datasets are skipped; records that cannot be used (undecodable, or naming a
+ * manifest that is not there) go to {@code tipstream.shards.dlq} once, with the reason.
+ */
+public final class DatasetAnnouncements implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(DatasetAnnouncements.class);
+
+    private final String dataset;
+    private final BlobStore blobs;
+    private final Producer<String, byte[]> producer;
+    private final Set<String> alreadyDeadLettered;
+    private final KafkaConsumer<String, byte[]> consumer;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread thread;
+    private volatile DatasetManifest latest;
+
+    public DatasetAnnouncements(String bootstrapServers, String dataset, BlobStore blobs,
+            Producer<String, byte[]> producer) throws InvalidProtocolBufferException {
+        this.dataset = dataset;
+        this.blobs = blobs;
+        this.producer = producer;
+        this.alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.SHARDS), "trainer-dlq");
+        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "trainer-shards"),
+                new StringDeserializer(), new ByteArrayDeserializer());
+        this.thread = new Thread(this::follow, "shard-announcements");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /** The newest announced version so far, if any. */
+    public Optional<DatasetManifest> latest() {
+        return Optional.ofNullable(latest);
+    }
+
+    private void follow() {
+        try {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SHARDS, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            while (running.get()) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    take(record);
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            LOG.error("stopped following " + Topics.SHARDS, e);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void take(ConsumerRecord<String, byte[]> record) {
+        String reason;
+        try {
+            ShardReady ready = ShardReady.parseFrom(record.value() == null ? new byte[0] : record.value());
+            if (!ready.getDataset().equals(dataset) || (latest != null
+                    && DatasetVersion.parse(ready.getVersion()).compareTo(DatasetVersion.parse(latest.getVersion())) <= 0)) {
+                return;
+            }
+            Optional<byte[]> manifest = blobs.find(ready.getManifestKey());
+            if (manifest.isPresent()) {
+                latest = ManifestCodec.fromJson(manifest.get());
+                LOG.infof("dataset %s %s announced: %d shards", dataset, latest.getVersion(), latest.getShardsCount());
+                return;
+            }
+            reason = "manifest " + ready.getManifestKey() + " is missing";
+        } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+            reason = "undecodable record: " + e.getMessage();
+        }
+        if (!alreadyDeadLettered.contains(DeadLetters.position(record))) {
+            LOG.warnf("%s to the dead-letter topic: %s", DeadLetters.position(record), reason);
+            producer.send(DeadLetters.of(record, reason, "trainer-service"));
+        }
+    }
+
+    @Override
+    public void close() {
+        running.set(false);
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package tipstream.trainer;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.Producer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.CaptureSplit;
+import tipstream.model.TipNetConfig;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.ShardEntry;
+
+/**
+ * The trainer's one job, on its own thread: wait until augment announces the dataset, start (or
+ * resume) the configured run, checkpoint the untrained network as step 0 so evaluation has a
+ * baseline, and train up to the step limit, moving to each newer dataset version at the next
+ * epoch. On shutdown it finishes the current step and writes a checkpoint, so nothing is lost.
+ */
+@ApplicationScoped
+public class TrainerService {
+    private static final Logger LOG = Logger.getLogger(TrainerService.class);
+
+    /** What the trainer is doing, for health and /q/metrics. */
+    public enum State { STARTING, WAITING_FOR_DATA, TRAINING, DONE, FAILED }
+
+    private final TrainerConfig config;
+    private final BlobStore blobs;
+    private final Producer<String, byte[]> producer;
+    private final String bootstrapServers;
+    private final AtomicLong step = new AtomicLong();
+    private volatile State state = State.STARTING;
+    private volatile boolean stopping;
+    private volatile String failure = "";
+    private Thread thread;
+
+    public TrainerService(TrainerConfig config, BlobStore blobs, Producer<String, byte[]> producer,
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, MeterRegistry registry) {
+        this.config = config;
+        this.blobs = blobs;
+        this.producer = producer;
+        this.bootstrapServers = bootstrapServers;
+        registry.gauge("tipstream.trainer.step", step);
+        registry.gauge("tipstream.trainer.state", this, s -> s.state.ordinal());
+    }
+
+    void start(@Observes StartupEvent event) {
+        thread = new Thread(this::run, "trainer");
+        thread.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        stopping = true;
+        if (thread != null) {
+            thread.join(60_000);
+        }
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public String failure() {
+        return failure;
+    }
+
+    public long step() {
+        return step.get();
+    }
+
+    private void run() {
+        try (DatasetAnnouncements announcements = new DatasetAnnouncements(bootstrapServers, config.dataset(), blobs,
+                producer)) {
+            state = State.WAITING_FOR_DATA;
+            LOG.infof("run %s waiting for dataset '%s' to be announced on tipstream.shards", config.runId(),
+                    config.dataset());
+            Optional<DatasetManifest> dataset = announcements.latest();
+            // a first version may hold only eval captures: wait for at least one whole batch
+            while (!stopping && (dataset.isEmpty() || trainSamples(dataset.get()) < config.batchSize())) {
+                Thread.sleep(500);
+                dataset = announcements.latest();
+            }
+            if (stopping) {
+                return;
+            }
+            train(announcements, dataset.get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            state = State.FAILED;
+            failure = e.toString();
+            LOG.error("training failed", e);
+        }
+    }
+
+    private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
+        TrainingRun.Settings settings = settings();
+        try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, trainShards(dataset),
+                dataset.getVersion())) {
+            step.set(run.step());
+            if (TrainingRun.lastCheckpoint(blobs, config.runId()).isEmpty()) {
+                run.checkpoint(); // step 0: the untrained baseline
+            } else {
+                LOG.infof("run %s resumes at step %d", config.runId(), run.step());
+            }
+            state = State.TRAINING;
+            LOG.infof("run %s trains on dataset %s %s (%d train samples) to step %d", config.runId(),
+                    config.dataset(), run.datasetVersion(), trainSamples(dataset), config.maxSteps());
+            ProgressLog progress = new ProgressLog(run, config.maxSteps(), config.batchSize());
+            while (!stopping && run.step() < config.maxSteps()) {
+                Optional<DatasetManifest> latest = announcements.latest();
+                if (latest.isPresent() && !latest.get().getVersion().equals(run.datasetVersion())
+                        && trainSamples(latest.get()) >= config.batchSize()) {
+                    run.switchDataset(latest.get().getVersion(), trainShards(latest.get()));
+                    LOG.infof("dataset %s %s (%d train samples) joins from the next epoch", config.dataset(),
+                            latest.get().getVersion(), trainSamples(latest.get()));
+                }
+                long before = run.step();
+                run.trainUntil(before + 1, batch -> { });
+                if (run.step() == before) {
+                    break; // the loader ran out of epochs
+                }
+                step.set(run.step());
+                progress.afterStep();
+            }
+            if (run.step() % config.checkpointEvery() != 0) {
+                run.checkpoint(); // the last steps (or the steps before a shutdown) are kept too
+            }
+            state = run.step() >= config.maxSteps() ? State.DONE : state;
+            LOG.infof("run %s stopped at step %d (%s)", config.runId(), run.step(), state);
+        }
+    }
+
+    private TrainingRun.Settings settings() {
+        LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.minLearningRate(),
+                config.warmupSteps(), config.maxSteps());
+        TipNetConfig net = TipNetConfig.standard();
+        return new TrainingRun.Settings(config.runId(), config.dataset(), net, config.frameWidth(),
+                config.frameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
+                config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery());
+    }
+
+    private static List<String> trainShards(DatasetManifest manifest) {
+        return manifest.getShardsList().stream().filter(s -> s.getSplit().equals(CaptureSplit.TRAIN))
+                .map(ShardEntry::getKey).toList();
+    }
+
+    private static long trainSamples(DatasetManifest manifest) {
+        return manifest.getShardsList().stream().filter(s -> s.getSplit().equals(CaptureSplit.TRAIN))
+                .mapToLong(ShardEntry::getSampleCount).sum();
+    }
+}
