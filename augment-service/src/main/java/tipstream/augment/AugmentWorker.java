@@ -118,7 +118,7 @@ public final class AugmentWorker {
     }
 
     private String latestKey() {
-        return "datasets/" + dataset + "/latest";
+        return ManifestCodec.latestKey(dataset);
     }
 
     private Optional<DatasetManifest> latestManifest() throws InvalidProtocolBufferException {

@@ -105,8 +105,8 @@ public final class PipelineRun implements Callable<Integer> {
         PipelineServices services = PipelineServices.start(stack, projectDir, dataDir.resolve("logs"), List.of(
                 new PipelineServices.Service("ingest-service", INGEST_PORT, "512m", Map.of()),
                 new PipelineServices.Service("augment-service", AUGMENT_PORT, "1g",
-                        // the split salt is picked so that the simulator's second capture (of 2 to 8) is the
-                        // one held out for eval: with a handful of captures a hash split is too lumpy
+                        // the split salt is picked so that, with the default seed, the simulator's second
+                        // capture (of 2 to 8) is the one held out: a hash split of a handful is lumpy
                         Map.of("tipstream.augment.dataset", DATASET, "tipstream.augment.interval-seconds", "3",
                                 "tipstream.augment.split-salt", "tipstream-v2")),
                 new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(
@@ -274,7 +274,7 @@ public final class PipelineRun implements Callable<Integer> {
     private static DatasetManifest awaitDataset(BlobStore blobs, PipelineServices services, List<String> captures)
             throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        String latestKey = "datasets/" + DATASET + "/latest";
+        String latestKey = ManifestCodec.latestKey(DATASET);
         String announced = "";
         while (System.nanoTime() < deadline) {
             services.requireAlive();

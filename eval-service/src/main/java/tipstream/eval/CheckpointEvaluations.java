@@ -8,6 +8,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.model.TipNet;
@@ -38,8 +40,8 @@ import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 
 /**
- * Evaluates every checkpoint announced on {@code tipstream.checkpoints} on the eval split of its
- * dataset version and publishes the results as metric events of run {@code <run>/eval}. The
+ * Evaluates every checkpoint announced on {@code tipstream.checkpoints} on the eval split of the
+ * dataset's newest version (waiting while it has no eval capture) and publishes the results as metric events of run {@code <run>/eval}. The
  * consumer group's offset is committed only after the events are acknowledged, so a crash means
  * a repeated evaluation (same events, which the metric store takes once), never a lost one.
  * Unusable announcements (undecodable, or naming a missing checkpoint or dataset) go to
@@ -108,6 +110,10 @@ public class CheckpointEvaluations {
                         consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
                     } catch (WakeupException e) {
                         throw e;
+                    } catch (NoEvalSplitYet e) {
+                        LOG.infof("%s waits: %s", DeadLetters.position(record), e.getMessage());
+                        consumer.seek(partition, record.offset());
+                        Thread.sleep(5000);
                     } catch (Exception e) {
                         // S3 or Kafka away: the same checkpoint again in a moment, nothing skipped
                         LOG.warnf("evaluating %s failed, retrying in 5 s: %s", DeadLetters.position(record), e);
@@ -144,23 +150,23 @@ public class CheckpointEvaluations {
             deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " is missing");
             return;
         }
+        // the newest version's eval split: every checkpoint is measured on all the eval captures there are
+        String version = blobs.find(ManifestCodec.latestKey(checkpoint.getDataset()))
+                .map(b -> new String(b, StandardCharsets.UTF_8).trim()).orElse(checkpoint.getDatasetVersion());
         Optional<List<DatasetSample>> samples;
         try {
-            samples = evalSets.of(checkpoint.getDataset(), checkpoint.getDatasetVersion());
+            samples = evalSets.of(checkpoint.getDataset(), version);
         } catch (Shard.CorruptShardException | InvalidProtocolBufferException e) {
-            deadLetter(record, "eval split of " + checkpoint.getDataset() + " " + checkpoint.getDatasetVersion()
-                    + " unreadable: " + e.getMessage());
+            deadLetter(record, "eval split of " + checkpoint.getDataset() + " " + version + " unreadable: "
+                    + e.getMessage());
             return;
         }
         if (samples.isEmpty()) {
-            deadLetter(record, "dataset " + checkpoint.getDataset() + " " + checkpoint.getDatasetVersion()
-                    + " has no manifest");
+            deadLetter(record, "dataset " + checkpoint.getDataset() + " " + version + " has no manifest");
             return;
         }
         if (samples.get().isEmpty()) {
-            LOG.warnf("%s step %d not evaluated: dataset %s %s has no eval captures", checkpoint.getRunId(),
-                    checkpoint.getStep(), checkpoint.getDataset(), checkpoint.getDatasetVersion());
-            return;
+            throw new NoEvalSplitYet(checkpoint.getDataset() + " " + version + " has no eval captures yet");
         }
         long t0 = System.nanoTime();
         TipNet net = TipNet.fromBytes(TipNetConfig.standard(), model.get());
@@ -177,10 +183,17 @@ public class CheckpointEvaluations {
         }
         boolean isBest = best.offer(checkpoint, net, evaluation, samples.get().size());
         var m = evaluation.metrics();
-        LOG.infof("%s step %d on %d eval frames: dist_mean %.1f px, point_mean %.3f, prob_mean %.3f, "
+        LOG.infof("%s step %d on %d eval frames of %s: dist_mean %.1f px, point_mean %.3f, prob_mean %.3f, "
                 + "overall_mean %.3f, loss %.4f (%.1f s)%s", checkpoint.getRunId(), checkpoint.getStep(),
-                samples.get().size(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
+                samples.get().size(), version, m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
                 nanos / 1e9, isBest ? ", best so far" : "");
+    }
+
+    /** Evaluation must wait until augment has put a capture in the eval split. */
+    private static final class NoEvalSplitYet extends Exception {
+        NoEvalSplitYet(String message) {
+            super(message);
+        }
     }
 
     private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws Exception {

@@ -1,0 +1,142 @@
+package tipstream.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tipstream.capturesim.LabSession;
+import tipstream.capturesim.RigClient;
+import tipstream.capturesim.SimulatedCapture;
+import tipstream.dataset.TopicSnapshot;
+import tipstream.dataset.Topics;
+import tipstream.devstack.DevStack;
+import tipstream.devstack.MetricsWatch;
+import tipstream.devstack.PipelineServices;
+import tipstream.v1.CheckpointReady;
+import tipstream.v1.DeadLetter;
+import tipstream.v1.PredictGrpc;
+import tipstream.v1.PredictRequest;
+import tipstream.v1.PredictResponse;
+import tipstream.v1.UploadSummary;
+
+/**
+ * The whole pipeline as built: the four services' Quarkus apps in their own JVMs on the embedded
+ * Kafka and S3. Simulated captures go in over gRPC; the evaluation of the last checkpoint comes
+ * out of a gRPC metrics subscription and must beat the untrained network (step 0) on the same
+ * eval frames by margins chance cannot reach; predict answers with the run's checkpoint; bad
+ * announcements on the new topics land in their dead-letter topics while the pipeline goes on.
+ */
+class PipelineEndToEndTest {
+    private static final Path PROJECT = Path.of(System.getProperty("tipstream.project.root", ".."));
+    private static final long STEPS = 60;
+
+    @Test
+    void framesStreamedInComeOutAsAnEvaluatedModelThatBeatsTheUntrainedOne(@TempDir Path dir) throws Exception {
+        String runId = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
+        int ingestPort = DevStack.freePort();
+        int evalPort = DevStack.freePort();
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir.resolve("stack")));
+                PipelineServices services = PipelineServices.start(stack, PROJECT, dir.resolve("logs"), List.of(
+                        new PipelineServices.Service("ingest-service", ingestPort, "512m", Map.of()),
+                        new PipelineServices.Service("augment-service", DevStack.freePort(), "1g", Map.of(
+                                "tipstream.augment.interval-seconds", "2",
+                                // capture 01 of 00..02 is eval with this salt (CaptureSplit known answer)
+                                "tipstream.augment.split-salt", "tipstream-v2")),
+                        new PipelineServices.Service("trainer-service", DevStack.freePort(), "1500m", Map.of(
+                                "tipstream.trainer.run-id", runId, "tipstream.trainer.max-steps", Long.toString(STEPS),
+                                "tipstream.trainer.checkpoint-every", "30", "tipstream.trainer.batch-size", "12",
+                                "tipstream.trainer.warmup-steps", "10")),
+                        new PipelineServices.Service("eval-service", evalPort, "1g", Map.of())),
+                        Duration.ofMinutes(3));
+                MetricsWatch watch = new MetricsWatch("127.0.0.1", evalPort, event -> { });
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            // hostile records on the topics the new consumers read, before any real ones
+            producer.send(new ProducerRecord<>(Topics.SHARDS, "lab", new byte[] {(byte) 0xff, 0x01, 0x02})).get();
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, "not a checkpoint".getBytes())).get();
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
+                    .setStep(7).setDataset("lab").setDatasetVersion("1.0.0")
+                    .setCheckpointKey("runs/" + runId + "/checkpoints/nowhere.zip").build().toByteArray())).get();
+
+            List<SimulatedCapture> session = LabSession.render(1, 3, 24);
+            try (RigClient rig = new RigClient("127.0.0.1", ingestPort, "e2e-rig", null)) {
+                for (SimulatedCapture capture : session) {
+                    UploadSummary summary = rig.upload(capture.labelledRigFrames(), 3, n -> { });
+                    assertThat(summary.getAccepted()).isEqualTo(24);
+                }
+            }
+
+            String eval = runId + "/eval";
+            watch.await(eval, "presence/f1", STEPS, Duration.ofMinutes(15), services::requireAlive);
+            double untrainedLoss = value(watch, eval, "metrics/loss", 0);
+            double trainedLoss = value(watch, eval, "metrics/loss", STEPS);
+            double trainedDistance = value(watch, eval, "metrics/dist_mean", STEPS);
+            double trainedPresence = value(watch, eval, "accuracy/prob_mean", STEPS);
+            // Same 24 eval frames at step 0 and at the last step. Chance cannot pass: the untrained
+            // loss is the network's own starting point, so a quarter of it takes learning; and a
+            // tip guessed in a random one of the 63 cells lands ~170 px away on average (under
+            // 60 px only when it is the right cell or a neighbour, ~14 % per frame), so a mean
+            // under 60 px over the frames it calls present needs real localisation.
+            System.out.printf("e2e: eval loss %.3f untrained -> %.3f at step %d; dist_mean %.1f px; prob_mean %.2f%n",
+                    untrainedLoss, trainedLoss, STEPS, trainedDistance, trainedPresence);
+            assertThat(trainedLoss).isLessThan(untrainedLoss / 4);
+            assertThat(trainedDistance).isLessThan(60);
+            assertThat(trainedPresence).isGreaterThan(0.5);
+
+            // train and eval series under the same tags, as two runs
+            assertThat(watch.series(runId + "/train", "metrics/loss")).extracting(e -> e.getStep())
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, STEPS).boxed().toList());
+            assertThat(watch.series(runId + "/train", "accuracy/overall_mean")).isNotEmpty();
+
+            // predict answers with a checkpoint of this run, the tip in frame pixels
+            RigClient.RigFrame frame = session.get(1).labelledRigFrames().get(0);
+            var channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", evalPort).usePlaintext().build();
+            try {
+                PredictResponse answer = PredictGrpc.newBlockingStub(channel).predictTip(PredictRequest.newBuilder()
+                        .setPng(ByteString.copyFrom(frame.png())).build());
+                assertThat(answer.getRunId()).isEqualTo(runId);
+                assertThat(answer.getCheckpointStep()).isIn(30L, STEPS);
+                if (answer.getTipPresent()) {
+                    assertThat(answer.getTip().getX()).isBetween(0.0, 528.0);
+                    assertThat(answer.getTip().getY()).isBetween(0.0, 406.0);
+                }
+            } finally {
+                channel.shutdownNow();
+            }
+
+            // the hostile records were dead-lettered with their reasons, and nothing stopped
+            assertThat(reasons(stack, Topics.SHARDS)).singleElement().asString().contains("undecodable");
+            assertThat(reasons(stack, Topics.CHECKPOINTS)).hasSize(2)
+                    .anySatisfy(r -> assertThat(r).contains("not a CheckpointReady"))
+                    .anySatisfy(r -> assertThat(r).contains("nowhere.zip is missing"));
+            assertThat(stack.blobStore().list("runs/" + runId + "/checkpoints/")).isNotEmpty();
+        }
+    }
+
+    private static double value(MetricsWatch watch, String run, String tag, long step) {
+        return watch.get(run, tag, step).orElseThrow().getValue();
+    }
+
+    private static List<String> reasons(DevStack stack, String topic) throws Exception {
+        List<String> reasons = new ArrayList<>();
+        for (ConsumerRecord<String, byte[]> record : TopicSnapshot.read(stack.kafkaBootstrapServers(),
+                List.of(Topics.deadLetter(topic)), "e2e")) {
+            reasons.add(DeadLetter.parseFrom(record.value()).getReason());
+        }
+        return reasons;
+    }
+}
