@@ -91,9 +91,23 @@ public final class DatasetAssembler {
         Map<String, List<DatasetSample>> bySplit = new LinkedHashMap<>();
         bySplit.put(CaptureSplit.TRAIN, new ArrayList<>());
         bySplit.put(CaptureSplit.EVAL, new ArrayList<>());
-        for (LabelledFrame f : sorted) {
-            String which = split.splitOf(f.frame().getCaptureId());
-            bySplit.get(which).addAll(samples(f, blobs.apply(f.frame().getBlobKey()), which.equals(CaptureSplit.TRAIN)));
+        // frames are fetched and augmented in parallel (each seeded by its own sha256), then
+        // gathered in their sorted order, so the result does not depend on the threads
+        List<List<DatasetSample>> perFrame;
+        try {
+            perFrame = sorted.parallelStream().map(f -> {
+                try {
+                    return samples(f, blobs.apply(f.frame().getBlobKey()),
+                            split.splitOf(f.frame().getCaptureId()).equals(CaptureSplit.TRAIN));
+                } catch (InvalidFrameException e) {
+                    throw new UncheckedInvalidFrame(e);
+                }
+            }).toList();
+        } catch (UncheckedInvalidFrame e) {
+            throw e.frame;
+        }
+        for (int i = 0; i < sorted.size(); i++) {
+            bySplit.get(split.splitOf(sorted.get(i).frame().getCaptureId())).addAll(perFrame.get(i));
         }
         DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
                 .setInputWidth(inputWidth).setInputHeight(inputHeight)
@@ -129,6 +143,16 @@ public final class DatasetAssembler {
             }
         }
         return samples;
+    }
+
+    /** Carries a frame's InvalidFrameException out of the parallel stream. */
+    private static final class UncheckedInvalidFrame extends RuntimeException {
+        private final InvalidFrameException frame;
+
+        UncheckedInvalidFrame(InvalidFrameException frame) {
+            super(frame);
+            this.frame = frame;
+        }
     }
 
     private DatasetSample sample(LabelledFrame f, String augmentation, AugmentedFrame frame) {

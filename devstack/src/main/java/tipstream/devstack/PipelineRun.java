@@ -215,6 +215,14 @@ public final class PipelineRun implements Callable<Integer> {
         say("training: %.1f images/s (median step), %.2f%% of step time waiting for data", imagesPerSecond,
                 100 * waitSeconds / stepSeconds);
 
+        step("peak resident memory per process");
+        List<ChildJvm> jvms = new ArrayList<>(stack.processes());
+        services.processes().forEach(p -> jvms.add(p.jvm()));
+        for (ChildJvm jvm : jvms) {
+            say("%-16s %5.0f MB", jvm.name(), ProcessMemory.peakResidentBytes(jvm.pid()) / 1e6);
+        }
+        say("%-16s %5.0f MB", "this launcher", ProcessMemory.peakResidentBytes(ProcessHandle.current().pid()) / 1e6);
+
         step("where things are");
         say("run files     s3://%s/runs/%s/ (checkpoints/, train/ and eval/ TensorBoard event files)",
                 stack.settings().bucket(), runId);

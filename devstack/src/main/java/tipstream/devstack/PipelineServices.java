@@ -56,6 +56,10 @@ public final class PipelineServices implements AutoCloseable {
         return process;
     }
 
+    public List<ServiceProcess> processes() {
+        return List.copyOf(processes);
+    }
+
     /** Throws with the log tail of the first service that has died. */
     public void requireAlive() {
         processes.forEach(p -> p.jvm().requireAlive());

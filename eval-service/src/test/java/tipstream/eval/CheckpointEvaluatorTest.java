@@ -18,7 +18,7 @@ import tipstream.v1.MetricEvent;
 import tipstream.v1.Point;
 
 class CheckpointEvaluatorTest {
-    private static final TipNetConfig SMALL = new TipNetConfig(32, 40, 8, new int[] {16, 16, 16}, 3e-3, 7);
+    private static final TipNetConfig SMALL = new TipNetConfig(32, 40, 8, new int[] {16, 16, 16}, 3e-3, 7, 1.0);
     private static final TipGrid GRID = SMALL.grid(40, 32);
 
     /** Noise with a bright 3 x 3 dot at the tip; every fourth frame has no tip. */

@@ -52,7 +52,7 @@ public final class TipNet {
         convBlock(layers, 3, 1, config.stageChannels()[config.stageChannels().length - 1]);
         layers.layer(new ConvolutionLayer.Builder(1, 1).nOut(TipGrid.CHANNELS).activation(Activation.IDENTITY)
                 .weightInit(WeightInit.XAVIER).build());
-        layers.layer(new CnnLossLayer.Builder(new TipLoss()).activation(Activation.IDENTITY).build());
+        layers.layer(new CnnLossLayer.Builder(new TipLoss(5.0, config.xyLossWeight())).activation(Activation.IDENTITY).build());
         MultiLayerConfiguration conf = layers.setInputType(
                 InputType.convolutional(config.inputHeight(), config.inputWidth(), 1)).build();
         MultiLayerNetwork network = new MultiLayerNetwork(conf);

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 class TipNetTest {
     /** A small net on 40 x 32 frames: three stages, a 5 x 4 grid of 8 x 8 px cells. */
-    private static final TipNetConfig SMALL = new TipNetConfig(32, 40, 8, new int[] {16, 16, 16}, 3e-3, 7);
+    private static final TipNetConfig SMALL = new TipNetConfig(32, 40, 8, new int[] {16, 16, 16}, 3e-3, 7, 1.0);
     private static final TipGrid GRID = SMALL.grid(40, 32);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */

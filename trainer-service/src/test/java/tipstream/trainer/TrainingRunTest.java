@@ -33,7 +33,7 @@ import tipstream.v1.Point;
 
 /** A run killed between checkpoints resumes from the last one, on the real Kafka and S3. */
 class TrainingRunTest {
-    private static final TipNetConfig TINY = new TipNetConfig(16, 20, 4, new int[] {8, 8}, 3e-3, 5);
+    private static final TipNetConfig TINY = new TipNetConfig(16, 20, 4, new int[] {8, 8}, 3e-3, 5, 1.0);
 
     private static List<String> writeShards(BlobStore blobs, int count) {
         List<String> keys = new ArrayList<>();

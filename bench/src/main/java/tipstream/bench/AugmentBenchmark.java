@@ -1,0 +1,105 @@
+package tipstream.bench;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tipstream.augment.Augmentation;
+import tipstream.augment.DatasetAssembler;
+import tipstream.capturesim.LabSession;
+import tipstream.capturesim.RigClient.RigFrame;
+import tipstream.capturesim.SimulatedCapture;
+import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.FrameResize;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Sha256;
+import tipstream.v1.FrameRef;
+import tipstream.v1.Point;
+import tipstream.v1.TipLabel;
+
+/**
+ * Augment's dataset build in memory (no Kafka, no S3): frames in per second, each train frame
+ * becoming the original plus one sample per augmentation, all at the model's input size as PNG.
+ * The peer is the floor of the same work without augmenting: decode each frame once, then
+ * resize and PNG-encode it as many times as the build makes samples from it.
+ */
+@Command(name = "AugmentBenchmark", mixinStandardHelpOptions = true)
+public final class AugmentBenchmark implements Callable<Integer> {
+    @Option(names = "--frames", defaultValue = "120", description = "frames per round")
+    int frames;
+
+    @Option(names = "--rounds", defaultValue = "3")
+    int rounds;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AugmentBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<SimulatedCapture> session = LabSession.render(7, 3, frames / 3);
+        Map<String, byte[]> blobs = new HashMap<>();
+        List<DatasetAssembler.LabelledFrame> labelled = new ArrayList<>();
+        for (SimulatedCapture capture : session) {
+            for (RigFrame f : capture.labelledRigFrames()) {
+                String sha = Sha256.hex(f.png());
+                blobs.put("frames/" + sha + ".png", f.png());
+                FrameRef ref = FrameRef.newBuilder().setCaptureId(f.captureId()).setFrameName(f.frameName())
+                        .setBlobKey("frames/" + sha + ".png").setSha256(sha).setWidth(528).setHeight(406).build();
+                TipLabel label = TipLabel.newBuilder().setCaptureId(f.captureId()).setFrameName(f.frameName())
+                        .setVisible(f.tipVisible()).setTip(Point.newBuilder().setX(Math.max(0, f.tipX()))
+                                .setY(Math.max(0, f.tipY()))).setRevision(1).build();
+                labelled.add(new DatasetAssembler.LabelledFrame(ref, label));
+            }
+        }
+        List<Augmentation> all = List.of(Augmentation.values());
+        // every capture in train: every frame gets all augmentations
+        DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, 264, 203, 256,
+                "bench");
+        int samplesPerFrame = 1 + all.size();
+        double[] build = new double[rounds];
+        double[] floor = new double[rounds];
+        long samples = 0;
+        assembler.assemble(labelled.subList(0, 6), blobs::get, Optional.empty()); // warm-up: OpenCV, JIT
+        for (int r = 0; r < rounds; r++) {
+            long t0 = System.nanoTime();
+            samples = assembler.assemble(labelled, blobs::get, Optional.empty()).orElseThrow().manifest()
+                    .getShardsList().stream().mapToLong(s -> s.getSampleCount()).sum();
+            build[r] = (System.nanoTime() - t0) / 1e9;
+            t0 = System.nanoTime();
+            for (byte[] png : blobs.values()) {
+                BufferedImage frame = ImageIO.read(new ByteArrayInputStream(png));
+                for (int i = 0; i < samplesPerFrame; i++) {
+                    PngFrameCodec.encode(FrameResize.to(frame, 264, 203));
+                }
+            }
+            floor[r] = (System.nanoTime() - t0) / 1e9;
+        }
+        double buildMedian = median(build);
+        double floorMedian = median(floor);
+        System.out.printf(Locale.ROOT, "%d frames -> %d samples (%d augmentations each), %d rounds%n",
+                labelled.size(), samples, all.size(), rounds);
+        System.out.printf(Locale.ROOT, "augment build: median %.2f s, %.1f frames/s, %.0f samples/s (rounds %s)%n",
+                buildMedian, labelled.size() / buildMedian, samples / buildMedian, Arrays.toString(build));
+        System.out.printf(Locale.ROOT, "floor (decode + resize + PNG encode only): median %.2f s, %.1f frames/s%n",
+                floorMedian, labelled.size() / floorMedian);
+        System.out.printf(Locale.ROOT, "build / floor throughput: %.2f%n", floorMedian / buildMedian);
+        return 0;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
