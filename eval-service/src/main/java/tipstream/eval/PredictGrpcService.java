@@ -33,17 +33,17 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
 
     @Override
     public void predictTip(PredictRequest request, StreamObserver<PredictResponse> responses) {
-        var loaded = best.current();
-        if (loaded.isEmpty()) {
-            responses.onError(Status.UNAVAILABLE.withDescription("no checkpoint has been evaluated yet")
-                    .asRuntimeException());
-            return;
-        }
         BufferedImage frame;
         try {
             frame = codec.check(request.getPng().toByteArray()).image();
         } catch (InvalidFrameException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        var loaded = best.current();
+        if (loaded.isEmpty()) {
+            responses.onError(Status.UNAVAILABLE.withDescription("no checkpoint has been evaluated yet")
+                    .asRuntimeException());
             return;
         }
         TipNet net = loaded.get().net();

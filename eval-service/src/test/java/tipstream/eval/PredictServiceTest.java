@@ -1,0 +1,77 @@
+package tipstream.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.awt.image.BufferedImage;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.devstack.DevStackResource;
+import tipstream.model.TipMetrics;
+import tipstream.model.TipNet;
+import tipstream.model.TipNetConfig;
+import tipstream.v1.CheckpointReady;
+import tipstream.v1.PredictGrpc;
+import tipstream.v1.PredictRequest;
+import tipstream.v1.PredictResponse;
+
+/** Predict over real gRPC: hostile frames are refused with the reason, no model is UNAVAILABLE. */
+@QuarkusTest
+@QuarkusTestResource(DevStackResource.class)
+class PredictServiceTest {
+    @Inject
+    BestModel best;
+
+    @Test
+    void refusesBadFramesWaitsForAModelThenAnswersWithTheBestCheckpoint() throws Exception {
+        int port = ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        try {
+            PredictGrpc.PredictBlockingStub predict = PredictGrpc.newBlockingStub(channel);
+            byte[] truncated = Arrays.copyOf(PngFrameCodec.encode(frame(528, 406)), 200);
+            for (byte[] hostile : new byte[][] {new byte[0], "not a png".getBytes(), truncated,
+                PngFrameCodec.encode(frame(100, 100))}) {
+                StatusRuntimeException refused = catchThrowableOfType(StatusRuntimeException.class,
+                        () -> predict.predictTip(PredictRequest.newBuilder().setPng(ByteString.copyFrom(hostile))
+                                .build()));
+                assertThat(refused.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                assertThat(refused.getStatus().getDescription()).isNotBlank();
+            }
+
+            PredictRequest good = PredictRequest.newBuilder()
+                    .setPng(ByteString.copyFrom(PngFrameCodec.encode(frame(528, 406)))).build();
+            StatusRuntimeException noModel = catchThrowableOfType(StatusRuntimeException.class,
+                    () -> predict.predictTip(good));
+            assertThat(noModel.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+
+            CheckpointReady checkpoint = CheckpointReady.newBuilder().setRunId("predict-test").setStep(40)
+                    .setCheckpointKey("runs/predict-test/checkpoints/step-000000000040.zip").build();
+            assertThat(best.offer(checkpoint, TipNet.build(TipNetConfig.standard()),
+                    new CheckpointEvaluator.Evaluation(new TipMetrics(), 3.0), 10)).isTrue();
+            PredictResponse answer = predict.predictTip(good);
+            assertThat(answer.getRunId()).isEqualTo("predict-test");
+            assertThat(answer.getCheckpointStep()).isEqualTo(40);
+            assertThat(answer.getConfidence()).isBetween(0f, 1f);
+            assertThat(answer.getTipPresent()).isEqualTo(answer.getConfidence() >= 0.5f);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static BufferedImage frame(int width, int height) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+        image.getRaster().setSample(width / 2, height / 2, 0, 255);
+        return image;
+    }
+}
