@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.ManifestCodec;
@@ -38,6 +39,7 @@ public final class AugmentWorker {
     private final Producer<String, byte[]> producer;
     private final DatasetAssembler assembler;
     private final String dataset;
+    private Map<TopicPartition, Long> completedUpTo = Map.of();
 
     public AugmentWorker(BlobStore blobs, String bootstrapServers, Producer<String, byte[]> producer,
             DatasetAssembler assembler, String dataset) {
@@ -56,6 +58,18 @@ public final class AugmentWorker {
     }
 
     public Pass runOnce() throws Exception {
+        // nothing new on either topic since the last complete pass: nothing to rebuild
+        Map<TopicPartition, Long> ends = TopicSnapshot.ends(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
+                "augment");
+        if (ends.equals(completedUpTo)) {
+            return new Pass(0, Optional.empty(), 0, 0, 0);
+        }
+        Pass pass = pass();
+        completedUpTo = ends; // records after these ends are read by the next pass
+        return pass;
+    }
+
+    private Pass pass() throws Exception {
         Set<String> alreadyDead = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
                 "augment-dlq");
         Map<String, FrameRef> frames = new TreeMap<>();

@@ -16,17 +16,18 @@ public final class TopicSnapshot {
     private TopicSnapshot() {
     }
 
+    /** The current end offset of every partition of the topics. */
+    public static Map<TopicPartition, Long> ends(String bootstrapServers, List<String> topics, String clientId) {
+        try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
+            return consumer.endOffsets(partitions(consumer, topics));
+        }
+    }
+
     public static List<ConsumerRecord<String, byte[]>> read(String bootstrapServers, List<String> topics,
             String clientId) {
         List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, clientId),
-                new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : topics) {
-                consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
-            }
+        try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
+            List<TopicPartition> partitions = partitions(consumer, topics);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
@@ -39,5 +40,19 @@ public final class TopicSnapshot {
             }
         }
         return records;
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String clientId) {
+        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, clientId),
+                new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    private static List<TopicPartition> partitions(KafkaConsumer<String, byte[]> consumer, List<String> topics) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : topics) {
+            consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
+        }
+        return partitions;
     }
 }

@@ -25,11 +25,13 @@ import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.MetricsWatch;
 import tipstream.devstack.PipelineServices;
+import tipstream.eval.TfEventsFile;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DeadLetter;
 import tipstream.v1.PredictGrpc;
 import tipstream.v1.PredictRequest;
 import tipstream.v1.PredictResponse;
+import tipstream.v1.TensorBoardEvent;
 import tipstream.v1.UploadSummary;
 
 /**
@@ -124,7 +126,32 @@ class PipelineEndToEndTest {
                     .anySatisfy(r -> assertThat(r).contains("not a CheckpointReady"))
                     .anySatisfy(r -> assertThat(r).contains("nowhere.zip is missing"));
             assertThat(stack.blobStore().list("runs/" + runId + "/checkpoints/")).isNotEmpty();
+
+            // TensorBoard event files for both series catch up within their interval (15 s)
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            List<TensorBoardEvent> evalFile = List.of();
+            while (System.nanoTime() < deadline && evalFile.stream().noneMatch(e -> e.getStep() == STEPS)) {
+                Thread.sleep(2000);
+                evalFile = eventFile(stack, "runs/" + runId + "/eval/");
+            }
+            assertThat(evalFile).filteredOn(e -> e.getStep() == STEPS).extracting(e -> e.getSummary().getValue(0).getTag())
+                    .contains("accuracy/overall_mean", "metrics/dist_mean", "presence/f1");
+            assertThat(eventFile(stack, "runs/" + runId + "/train/")).extracting(e -> e.getSummary().getValue(0).getTag())
+                    .contains("metrics/loss", "optim/learning_rate", "accuracy/overall_mean");
         }
+    }
+
+    /** The events of the one event file under a prefix (none yet: empty). */
+    private static List<TensorBoardEvent> eventFile(DevStack stack, String prefix) throws Exception {
+        var files = stack.blobStore().list(prefix);
+        if (files.isEmpty()) {
+            return List.of();
+        }
+        assertThat(files).hasSize(1);
+        assertThat(files.get(0).objectName()).contains("events.out.tfevents.");
+        List<TensorBoardEvent> events = TfEventsFile.read(stack.blobStore().get(files.get(0).objectName()));
+        assertThat(events.get(0).getFileVersion()).isEqualTo(TfEventsFile.FILE_VERSION);
+        return events.stream().filter(TensorBoardEvent::hasSummary).toList();
     }
 
     private static double value(MetricsWatch watch, String run, String tag, long step) {

@@ -120,6 +120,30 @@ class PrefetchingLoaderTest {
     }
 
     @Test
+    void aNewDatasetVersionReplacesTheShardsFromTheNextEpoch() throws Exception {
+        Map<String, byte[]> v1 = shards(3, 10, "v1-");
+        Map<String, byte[]> v2 = shards(5, 10, "v2-");
+        Map<String, byte[]> all = new ConcurrentHashMap<>(v1);
+        all.putAll(v2);
+        try (PrefetchingLoader loader = new PrefetchingLoader(all::get, new ArrayList<>(v1.keySet()), GRID, 16, 20,
+                10, 7, 1, 2, 0, 0, 2)) {
+            TrainingBatch first = loader.next();
+            loader.replaceShards(new ArrayList<>(v2.keySet()));
+            List<TrainingBatch> rest = new ArrayList<>();
+            for (TrainingBatch b = loader.next(); b != null; b = loader.next()) {
+                rest.add(b);
+            }
+            // epoch 0 finishes on version 1 (3 batches), epoch 1 is all of version 2 (5 batches)
+            assertThat(first.samples()).allMatch(s -> s.getFrameName().startsWith("v1-"));
+            assertThat(rest.stream().filter(b -> b.epoch() == 0)).hasSize(2)
+                    .allSatisfy(b -> assertThat(b.samples()).allMatch(s -> s.getFrameName().startsWith("v1-")));
+            List<String> epoch1 = rest.stream().filter(b -> b.epoch() == 1)
+                    .flatMap(b -> b.samples().stream().map(DatasetSample::getFrameName)).toList();
+            assertThat(epoch1).hasSize(50).allMatch(n -> n.startsWith("v2-")).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
     void batchesArePrefetchedBeforeTheyAreAskedFor() throws Exception {
         Map<String, byte[]> shards = shards(7, 10, "s");
         AtomicInteger fetched = new AtomicInteger();
