@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
  * a pipe to this process, which {@link ChildMain} watches, so the child dies with its parent.
  */
 public final class ChildJvm implements AutoCloseable {
+    private static final Path SHELL = Paths.get("/bin/sh");
     private final String name;
     private final Process process;
     private final Path logFile;
@@ -33,6 +34,12 @@ public final class ChildJvm implements AutoCloseable {
             List<String> args, Path logFile) throws IOException {
         Files.createDirectories(logFile.getParent());
         List<String> command = new ArrayList<>();
+        if (Files.isExecutable(SHELL)) {
+            // The terminal's Ctrl-C goes to the whole process group; the child ignores it (a JVM
+            // keeps an inherited SIG_IGN) so that the parent can stop the services before Kafka
+            // and S3, in order, instead of all of them dying at once.
+            command.addAll(List.of(SHELL.toString(), "-c", "trap '' INT; exec \"$0\" \"$@\""));
+        }
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("-cp");

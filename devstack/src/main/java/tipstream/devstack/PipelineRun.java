@@ -81,12 +81,18 @@ public final class PipelineRun implements Callable<Integer> {
 
     public static void main(String[] args) {
         GRPC_LOG.setLevel(java.util.logging.Level.WARNING);
-        System.exit(new CommandLine(new PipelineRun()).execute(args));
+        PipelineRun run = new PipelineRun();
+        System.exit(new CommandLine(run).setExecutionExceptionHandler((e, commandLine, parsed) -> {
+            if (run.stopped.get()) {
+                return 130; // stopped by Ctrl-C: what failed is only the work the stop cut short
+            }
+            throw e;
+        }).execute(args));
     }
 
     @Override
     public Integer call() throws Exception {
-        Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "stop-pipeline"));
+        Runtime.getRuntime().addShutdownHook(new Thread(this::stopInterrupted, "stop-pipeline"));
         long t0 = System.nanoTime();
         Files.createDirectories(dataDir);
 
@@ -307,6 +313,21 @@ public final class PipelineRun implements Callable<Integer> {
     private static ProgressBar bar(String task, int total) {
         return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(250).continuousUpdate().build();
+    }
+
+    /** Ctrl-C (or SIGTERM): services first, so the trainer's last checkpoint still reaches S3. */
+    private void stopInterrupted() {
+        if (stopped.get()) {
+            return;
+        }
+        System.out.println();
+        step("stopping: services first (the trainer writes a last checkpoint), then Kafka and S3");
+        stopAll();
+        say("stopped; the data stays in %s", dataDir.toAbsolutePath());
+        if (runId != null) {
+            say("to continue this training run from its last checkpoint: ./run.sh --run-id %s%s", runId,
+                    dataDir.equals(Path.of(".devstack")) ? "" : " --data-dir " + dataDir);
+        }
     }
 
     private void stopAll() {
