@@ -32,7 +32,7 @@ public class AugmentService {
     private final Timer passes;
     private volatile boolean stopping;
     private volatile String lastFailure = "";
-    private Thread thread;
+    private volatile Thread thread;
 
     public AugmentService(AugmentConfig config, BlobStore blobs, Producer<String, byte[]> producer,
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
@@ -60,6 +60,16 @@ public class AugmentService {
             thread.interrupt();
             thread.join(30_000);
         }
+    }
+
+    /** See {@link AugmentWorker#recordsDone()}. */
+    public long recordsDone() {
+        return worker.recordsDone();
+    }
+
+    /** Whether the pass thread is running (or stopping on purpose). */
+    public boolean isRunning() {
+        return stopping || (thread != null && thread.isAlive());
     }
 
     /** The last failed pass's error, or empty while passes succeed. */

@@ -39,7 +39,7 @@ public final class AugmentWorker {
     private final Producer<String, byte[]> producer;
     private final DatasetAssembler assembler;
     private final String dataset;
-    private Map<TopicPartition, Long> completedUpTo = Map.of();
+    private volatile Map<TopicPartition, Long> completedUpTo = Map.of();
 
     public AugmentWorker(BlobStore blobs, String bootstrapServers, Producer<String, byte[]> producer,
             DatasetAssembler assembler, String dataset) {
@@ -55,6 +55,14 @@ public final class AugmentWorker {
      * counts, and records dead-lettered.
      */
     public record Pass(int labelledFrames, Optional<String> version, int shards, long samples, int deadLettered) {
+    }
+
+    /**
+     * The summed end offsets of both topics that the last complete pass had read: once this
+     * reaches the topics' own summed end offsets, the latest version holds every record sent.
+     */
+    public long recordsDone() {
+        return completedUpTo.values().stream().mapToLong(Long::longValue).sum();
     }
 
     public Pass runOnce() throws Exception {

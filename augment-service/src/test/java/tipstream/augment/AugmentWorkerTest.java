@@ -61,8 +61,10 @@ class AugmentWorkerTest {
             send(producer, Topics.FRAMES, "X", FrameRef.newBuilder().setCaptureId("X").setFrameName("x.png")
                     .setBlobKey("frames/" + "0".repeat(64) + ".png").build().toByteArray());
 
+            assertThat(worker.recordsDone()).isZero();
             AugmentWorker.Pass first = worker.runOnce();
             assertThat(first.version()).contains("1.0.0");
+            assertThat(worker.recordsDone()).isEqualTo(7); // the 7 records above, bad ones included
             assertThat(first.deadLettered()).isEqualTo(2);
             DatasetManifest manifest = ManifestCodec.fromJson(blobs.get("datasets/lab/1.0.0/manifest.json"));
             int samples = manifest.getShardsList().stream().mapToInt(s -> s.getSampleCount()).sum();
@@ -84,6 +86,7 @@ class AugmentWorkerTest {
             send(producer, Topics.LABELS, "A", label("A", 0, 3, 120, 90).toByteArray());
             send(producer, Topics.LABELS, "A", label("A", 0, 2, 1, 1).toByteArray());
             assertThat(worker.runOnce().version()).contains("1.0.1");
+            assertThat(worker.recordsDone()).isEqualTo(9);
             DatasetManifest patched = ManifestCodec.fromJson(blobs.get("datasets/lab/1.0.1/manifest.json"));
             var sampleA = patched.getShardsList().stream().flatMap(s -> {
                 try {

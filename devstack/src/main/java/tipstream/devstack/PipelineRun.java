@@ -20,6 +20,7 @@ import tipstream.capturesim.RigClient;
 import tipstream.capturesim.RigClient.RigFrame;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
 import tipstream.dataset.ManifestCodec;
 import tipstream.v1.DatasetManifest;
@@ -106,7 +107,7 @@ public final class PipelineRun implements Callable<Integer> {
             runId = "run-" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern(
                     "yyyyMMdd-HHmmss"));
         }
-        step("starting ingest, augment, trainer and eval services");
+        step("starting ingest, augment and eval services");
         long ts = System.nanoTime();
         PipelineServices services = PipelineServices.start(stack, projectDir, dataDir.resolve("logs"), List.of(
                 new PipelineServices.Service("ingest-service", INGEST_PORT, "512m", Map.of()),
@@ -115,16 +116,11 @@ public final class PipelineRun implements Callable<Integer> {
                         // capture (of 2 to 8) is the one held out: a hash split of a handful is lumpy
                         Map.of("tipstream.augment.dataset", DATASET, "tipstream.augment.interval-seconds", "3",
                                 "tipstream.augment.split-salt", "tipstream-v2")),
-                new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(
-                        "tipstream.trainer.run-id", runId, "tipstream.trainer.dataset", DATASET,
-                        "tipstream.trainer.max-steps", Long.toString(steps),
-                        "tipstream.trainer.checkpoint-every", Integer.toString(checkpointEvery),
-                        "tipstream.trainer.batch-size", Integer.toString(batchSize))),
                 new PipelineServices.Service("eval-service", EVAL_PORT, "1g", Map.of())),
                 Duration.ofMinutes(3));
         running.add(0, services);
-        say("ready in %.1f s: ingest gRPC :%d, augment :%d, trainer :%d, eval gRPC (metrics, predict) :%d",
-                (System.nanoTime() - ts) / 1e9, INGEST_PORT, AUGMENT_PORT, TRAINER_PORT, EVAL_PORT);
+        say("ready in %.1f s: ingest gRPC :%d, augment :%d, eval gRPC (metrics, predict) :%d",
+                (System.nanoTime() - ts) / 1e9, INGEST_PORT, AUGMENT_PORT, EVAL_PORT);
         say("each serves /q/health and /q/metrics; logs in %s", dataDir.resolve("logs").toAbsolutePath());
         MetricsWatch watch = new MetricsWatch("127.0.0.1", EVAL_PORT, event -> onMetric(event));
         running.add(0, watch);
@@ -180,8 +176,7 @@ public final class PipelineRun implements Callable<Integer> {
         records.forEach((topic, count) -> say("Kafka         %-26s %d records", topic, count));
 
         step("augment: waiting for dataset '" + DATASET + "'");
-        DatasetManifest manifest = awaitDataset(blobs, services,
-                session.stream().map(SimulatedCapture::captureId).toList());
+        DatasetManifest manifest = awaitDataset(stack, services);
         long trainSamples = manifest.getShardsList().stream().filter(e -> e.getSplit().equals("train"))
                 .mapToLong(ShardEntry::getSampleCount).sum();
         long evalSamples = manifest.getShardsList().stream().filter(e -> e.getSplit().equals("eval"))
@@ -192,20 +187,36 @@ public final class PipelineRun implements Callable<Integer> {
             throw new IllegalStateException("the split put no capture in eval: use more --captures");
         }
 
+        // The trainer starts once the session is in the dataset, so that every checkpoint, the
+        // untrained one included, is evaluated on the same eval frames. (It would also take up
+        // captures that arrive later, from its next epoch.)
         step("training run " + runId + ": " + steps + " steps of " + batchSize + " on CPU, evaluated every "
                 + checkpointEvery + " steps");
+        PipelineServices trainer = PipelineServices.start(stack, projectDir, dataDir.resolve("logs"), List.of(
+                new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(
+                        "tipstream.trainer.run-id", runId, "tipstream.trainer.dataset", DATASET,
+                        "tipstream.trainer.max-steps", Long.toString(steps),
+                        "tipstream.trainer.checkpoint-every", Integer.toString(checkpointEvery),
+                        "tipstream.trainer.batch-size", Integer.toString(batchSize)))),
+                Duration.ofMinutes(3));
+        running.add(0, trainer);
+        say("trainer-service ready on :%d", TRAINER_PORT);
         String trainRun = runId + "/train";
         String evalRun = runId + "/eval";
         try (ProgressBar bar = bar("train", (int) steps)) {
             watch.await(evalRun, "presence/f1", steps, Duration.ofHours(2), () -> {
                 services.requireAlive();
+                trainer.requireAlive();
                 bar.stepTo(trainerStep());
             });
             bar.stepTo(steps);
         }
 
-        step("result: " + evalRun + " on " + evalSamples + " eval frames (distances in 528 x 406 frame pixels)");
+        step("result: " + evalRun + " (distances in 528 x 406 frame pixels)");
         say("%-24s %14s %14s", "metric", "untrained (0)", "trained (" + steps + ")");
+        double framesBefore = value(watch, evalRun, "eval/frames", 0);
+        double framesAfter = value(watch, evalRun, "eval/frames", steps);
+        say("%-24s %14.0f %14.0f", "eval/frames", framesBefore, framesAfter);
         for (String tag : SEED_METRICS) {
             say("%-24s %14.3f %14.3f", tag, value(watch, evalRun, tag, 0), value(watch, evalRun, tag, steps));
         }
@@ -213,6 +224,9 @@ public final class PipelineRun implements Callable<Integer> {
                 value(watch, evalRun, "metrics/loss", steps));
         say("%-24s %14.3f %14.3f", "presence/f1", value(watch, evalRun, "presence/f1", 0),
                 value(watch, evalRun, "presence/f1", steps));
+        if (framesBefore != framesAfter) {
+            say("(the eval set grew between the two: a newer dataset version added eval frames)");
+        }
         double imagesPerSecond = median(watch.series(trainRun, "perf/images_per_second"));
         double stepSeconds = watch.series(trainRun, "perf/step_seconds").stream().mapToDouble(MetricEvent::getValue)
                 .sum();
@@ -224,6 +238,7 @@ public final class PipelineRun implements Callable<Integer> {
         step("peak resident memory per process");
         List<ChildJvm> jvms = new ArrayList<>(stack.processes());
         services.processes().forEach(p -> jvms.add(p.jvm()));
+        trainer.processes().forEach(p -> jvms.add(p.jvm()));
         for (ChildJvm jvm : jvms) {
             say("%-16s %5.0f MB", jvm.name(), ProcessMemory.peakResidentBytes(jvm.pid()) / 1e6);
         }
@@ -249,8 +264,10 @@ public final class PipelineRun implements Callable<Integer> {
         MetricsWatch watch = (MetricsWatch) running.stream().filter(r -> r instanceof MetricsWatch).findFirst()
                 .orElseThrow();
         long step = event.getStep();
-        System.out.printf(Locale.ROOT, "%n   eval step %-6d dist_mean %6.1f px  point_mean %.3f  prob_mean %.3f  "
-                + "overall_mean %.3f  loss %.4f%n", step, value(watch, runId + "/eval", "metrics/dist_mean", step),
+        System.out.printf(Locale.ROOT, "%n   eval step %-6d on %.0f frames: dist_mean %6.1f px  point_mean %.3f  "
+                + "prob_mean %.3f  overall_mean %.3f  loss %.4f%n", step,
+                value(watch, runId + "/eval", "eval/frames", step),
+                value(watch, runId + "/eval", "metrics/dist_mean", step),
                 value(watch, runId + "/eval", "accuracy/point_mean", step),
                 value(watch, runId + "/eval", "accuracy/prob_mean", step),
                 value(watch, runId + "/eval", "accuracy/overall_mean", step),
@@ -260,17 +277,9 @@ public final class PipelineRun implements Callable<Integer> {
     /** The trainer's current step, from the data of its liveness check (0 while it is not answering). */
     private static long trainerStep() {
         try {
-            java.net.HttpURLConnection connection = (java.net.HttpURLConnection) java.net.URI.create(
-                    "http://127.0.0.1:" + TRAINER_PORT + "/q/health/live").toURL().openConnection();
-            connection.setConnectTimeout(1000);
-            connection.setReadTimeout(2000);
-            try (var in = connection.getErrorStream() != null ? connection.getErrorStream()
-                    : connection.getInputStream()) {
-                var matcher = java.util.regex.Pattern.compile("\"step\"\\s*:\\s*(\\d+)")
-                        .matcher(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-                return matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
-            }
-        } catch (java.io.IOException e) {
+            return LiveHealth.number(TRAINER_PORT, "step").orElse(0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return 0;
         }
     }
@@ -284,30 +293,32 @@ public final class PipelineRun implements Callable<Integer> {
         return values.length == 0 ? Double.NaN : values[values.length / 2];
     }
 
-    /** Waits for augment's latest pointer to name a version that holds every capture sent. */
-    private static DatasetManifest awaitDataset(BlobStore blobs, PipelineServices services, List<String> captures)
-            throws Exception {
+    /**
+     * Waits until augment has read every frame and label record sent so far (its liveness data
+     * says how far it has read), then returns the latest version, which holds them all.
+     */
+    private static DatasetManifest awaitDataset(DevStack stack, PipelineServices services) throws Exception {
+        long sent = TopicSnapshot.ends(stack.kafkaBootstrapServers(), List.of(Topics.FRAMES, Topics.LABELS),
+                "pipeline-run").values().stream().mapToLong(Long::longValue).sum();
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        String latestKey = ManifestCodec.latestKey(DATASET);
-        String announced = "";
+        long shown = -1;
         while (System.nanoTime() < deadline) {
             services.requireAlive();
-            var latest = blobs.find(latestKey);
-            if (latest.isPresent()) {
-                String version = new String(latest.get(), java.nio.charset.StandardCharsets.UTF_8).trim();
-                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key(DATASET, version)));
-                if (manifest.getCapturesList().containsAll(captures)) {
-                    return manifest;
-                }
-                if (!version.equals(announced)) {
-                    say("version %s holds %d of %d captures; waiting for the next pass", version,
-                            manifest.getCapturesCount(), captures.size());
-                    announced = version;
-                }
+            long read = LiveHealth.number(AUGMENT_PORT, "records").orElse(0);
+            if (read >= sent) {
+                BlobStore blobs = stack.blobStore();
+                String version = new String(blobs.get(ManifestCodec.latestKey(DATASET)),
+                        java.nio.charset.StandardCharsets.UTF_8).trim();
+                return ManifestCodec.fromJson(blobs.get(ManifestCodec.key(DATASET, version)));
+            }
+            if (read != shown) {
+                say("augment has built versions from %d of %d frame and label records; waiting", read, sent);
+                shown = read;
             }
             Thread.sleep(1000);
         }
-        throw new IllegalStateException("augment built no dataset within 10 minutes; see logs/augment-service.log");
+        throw new IllegalStateException("augment did not take up the session within 10 minutes; see "
+                + "logs/augment-service.log");
     }
 
     private static ProgressBar bar(String task, int total) {

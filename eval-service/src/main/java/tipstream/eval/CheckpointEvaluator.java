@@ -57,14 +57,18 @@ public final class CheckpointEvaluator {
         return new Evaluation(metrics, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
     }
 
-    /** The evaluation as metric events of run {@code <runId>/eval} at the checkpoint's step. */
+    /**
+     * The evaluation as metric events of run {@code <runId>/eval} at the checkpoint's step.
+     * {@code eval/frames} comes first, so two steps can be seen to share their eval set (it grows
+     * when a new dataset version adds eval captures); {@code presence/f1} comes last.
+     */
     public static List<MetricEvent> events(String runId, long step, Evaluation evaluation, long wallTimeMs) {
         TipMetrics m = evaluation.metrics();
         String run = runId + "/eval";
         List<MetricEvent> events = new ArrayList<>();
-        double[] values = {m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
+        double[] values = {m.frames(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
             m.precision(), m.recall(), m.f1()};
-        String[] tags = {"metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean", "accuracy/overall_mean",
+        String[] tags = {"eval/frames", "metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean", "accuracy/overall_mean",
             "metrics/loss", "presence/precision", "presence/recall", "presence/f1"};
         for (int i = 0; i < tags.length; i++) {
             events.add(MetricEvent.newBuilder().setRun(run).setTag(tags[i]).setStep(step).setValue(values[i])

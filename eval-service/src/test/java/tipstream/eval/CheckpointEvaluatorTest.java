@@ -91,5 +91,8 @@ class CheckpointEvaluatorTest {
         double overall = events.stream().filter(e -> e.getTag().equals("accuracy/overall_mean")).findFirst()
                 .orElseThrow().getValue();
         assertThat(overall).isEqualTo(evaluation.metrics().overallMean());
+        assertThat(events.get(0).getTag()).isEqualTo("eval/frames");
+        assertThat(events.get(0).getValue()).isEqualTo(8);
+        assertThat(events.get(events.size() - 1).getTag()).isEqualTo("presence/f1");
     }
 }
