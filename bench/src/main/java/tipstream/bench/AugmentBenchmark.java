@@ -2,7 +2,6 @@ package tipstream.bench;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -17,15 +16,10 @@ import picocli.CommandLine.Option;
 import tipstream.augment.Augmentation;
 import tipstream.augment.DatasetAssembler;
 import tipstream.capturesim.LabSession;
-import tipstream.capturesim.RigClient.RigFrame;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
-import tipstream.dataset.Sha256;
-import tipstream.v1.FrameRef;
-import tipstream.v1.Point;
-import tipstream.v1.TipLabel;
 
 /**
  * Augment's dataset build in memory (no Kafka, no S3): frames in per second, each train frame
@@ -49,19 +43,7 @@ public final class AugmentBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         List<SimulatedCapture> session = LabSession.render(7, 3, frames / 3);
         Map<String, byte[]> blobs = new HashMap<>();
-        List<DatasetAssembler.LabelledFrame> labelled = new ArrayList<>();
-        for (SimulatedCapture capture : session) {
-            for (RigFrame f : capture.labelledRigFrames()) {
-                String sha = Sha256.hex(f.png());
-                blobs.put("frames/" + sha + ".png", f.png());
-                FrameRef ref = FrameRef.newBuilder().setCaptureId(f.captureId()).setFrameName(f.frameName())
-                        .setBlobKey("frames/" + sha + ".png").setSha256(sha).setWidth(528).setHeight(406).build();
-                TipLabel label = TipLabel.newBuilder().setCaptureId(f.captureId()).setFrameName(f.frameName())
-                        .setVisible(f.tipVisible()).setTip(Point.newBuilder().setX(Math.max(0, f.tipX()))
-                                .setY(Math.max(0, f.tipY()))).setRevision(1).build();
-                labelled.add(new DatasetAssembler.LabelledFrame(ref, label));
-            }
-        }
+        List<DatasetAssembler.LabelledFrame> labelled = SimulatedFrames.labelled(session, blobs);
         List<Augmentation> all = List.of(Augmentation.values());
         // every capture in train: every frame gets all augmentations
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, 264, 203, 256,
