@@ -49,7 +49,7 @@ public final class PipelineRun implements Callable<Integer> {
     /** Held here: JUL keeps loggers weakly, and a collected one forgets its level. */
     private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
-    @Option(names = "--captures", defaultValue = "6", description = "captures in the lab session (default ${DEFAULT-VALUE})")
+    @Option(names = "--captures", defaultValue = "16", description = "captures in the lab session (default ${DEFAULT-VALUE})")
     int captures;
 
     @Option(names = "--frames", defaultValue = "50", description = "frames per capture (default ${DEFAULT-VALUE})")
@@ -112,8 +112,9 @@ public final class PipelineRun implements Callable<Integer> {
         PipelineServices services = PipelineServices.start(stack, projectDir, dataDir.resolve("logs"), List.of(
                 new PipelineServices.Service("ingest-service", INGEST_PORT, "512m", Map.of()),
                 new PipelineServices.Service("augment-service", AUGMENT_PORT, "1g",
-                        // the split salt is picked so that, with the default seed, the simulator's second
-                        // capture (of 2 to 8) is the one held out: a hash split of a handful is lumpy
+                        // the split salt is picked so that, with the default seed, a handful of captures
+                        // still has one held out (the second of 2 to 8); of the default 16 it holds out
+                        // 4 (200 frames, 21 with the tip hidden): a hash split of a handful is lumpy
                         Map.of("tipstream.augment.dataset", DATASET, "tipstream.augment.interval-seconds", "3",
                                 "tipstream.augment.split-salt", "tipstream-v2")),
                 new PipelineServices.Service("eval-service", EVAL_PORT, "1g", Map.of())),
