@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,11 +28,11 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     /**
-     * Starts {@code mainClass} under {@link ChildMain}. The classpath gets this module's own
-     * classes appended, so ChildMain is always found.
+     * Starts {@code mainClass} under {@link ChildMain}, with {@code environment} added to this
+     * process's. The classpath gets this module's own classes appended, so ChildMain is always found.
      */
     public static ChildJvm start(String name, String classpath, List<String> jvmOptions, String mainClass,
-            List<String> args, Path logFile) throws IOException {
+            List<String> args, Map<String, String> environment, Path logFile) throws IOException {
         Files.createDirectories(logFile.getParent());
         List<String> command = new ArrayList<>();
         if (Files.isExecutable(SHELL)) {
@@ -47,7 +48,9 @@ public final class ChildJvm implements AutoCloseable {
         command.add(ChildMain.class.getName());
         command.add(mainClass);
         command.addAll(args);
-        Process process = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
+        Process process = builder
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.PIPE)

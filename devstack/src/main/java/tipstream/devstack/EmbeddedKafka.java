@@ -62,7 +62,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         ChildJvm jvm = ChildJvm.start("kafka", new DevStackRuntime().kafkaClasspath(),
                 List.of("-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info"),
-                KafkaBrokerMain.class.getName(), List.of(config.toString(), clusterId(dataDir)),
+                KafkaBrokerMain.class.getName(), List.of(config.toString(), clusterId(dataDir)), Map.of(),
                 dataDir.resolve("logs/kafka.log"));
         return new EmbeddedKafka(jvm, "127.0.0.1:" + port);
     }

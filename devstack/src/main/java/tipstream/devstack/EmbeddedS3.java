@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -43,7 +44,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         }
         ChildJvm jvm = ChildJvm.start("s3", new DevStackRuntime().s3proxyJar().toString(),
                 List.of("-Xms64m", "-Xmx384m", "-XX:+UseSerialGC"), "org.gaul.s3proxy.Main",
-                List.of("--properties", config.toString()), dataDir.resolve("logs/s3.log"));
+                List.of("--properties", config.toString()), Map.of(), dataDir.resolve("logs/s3.log"));
         return new EmbeddedS3(jvm, endpoint);
     }
 
