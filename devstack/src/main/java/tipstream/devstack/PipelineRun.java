@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -323,8 +324,14 @@ public final class PipelineRun implements Callable<Integer> {
     }
 
     private static ProgressBar bar(String task, int total) {
-        return new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(250).continuousUpdate().build();
+        ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII).continuousUpdate();
+        if (System.console() == null) {
+            // output to a file or a pipe: a plain line every 10 s, not four redrawn lines a second
+            return builder.setConsumer(new DelegatingProgressBarConsumer(System.out::println))
+                    .setUpdateIntervalMillis(10_000).build();
+        }
+        return builder.setUpdateIntervalMillis(250).build();
     }
 
     /** Ctrl-C (or SIGTERM): services first, so the trainer's last checkpoint still reaches S3. */
