@@ -71,6 +71,11 @@ class PipelineEndToEndTest {
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
                     .setStep(7).setDataset("lab").setDatasetVersion("1.0.0")
                     .setCheckpointKey("runs/" + runId + "/checkpoints/nowhere.zip").build().toByteArray())).get();
+            String corrupt = "runs/" + runId + "/checkpoints/corrupt.zip";
+            stack.blobStore().put(corrupt, "PK but not a model".getBytes(), "application/zip");
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
+                    .setStep(8).setDataset("lab").setDatasetVersion("1.0.0").setCheckpointKey(corrupt).build()
+                    .toByteArray())).get();
 
             List<SimulatedCapture> session = LabSession.render(1, 3, 24);
             try (RigClient rig = new RigClient("127.0.0.1", ingestPort, "e2e-rig", null)) {
@@ -145,9 +150,10 @@ class PipelineEndToEndTest {
 
                 // the hostile records were dead-lettered with their reasons, and nothing stopped
                 assertThat(reasons(stack, Topics.SHARDS)).singleElement().asString().contains("undecodable");
-                assertThat(reasons(stack, Topics.CHECKPOINTS)).hasSize(2)
+                assertThat(reasons(stack, Topics.CHECKPOINTS)).hasSize(3)
                         .anySatisfy(r -> assertThat(r).contains("not a CheckpointReady"))
-                        .anySatisfy(r -> assertThat(r).contains("nowhere.zip is missing"));
+                        .anySatisfy(r -> assertThat(r).contains("nowhere.zip is missing"))
+                        .anySatisfy(r -> assertThat(r).contains("corrupt.zip cannot be evaluated: not a saved network"));
                 assertThat(stack.blobStore().list("runs/" + runId + "/checkpoints/")).isNotEmpty();
 
                 // TensorBoard event files for both series catch up within their interval (15 s)

@@ -150,6 +150,14 @@ public class CheckpointEvaluations {
             deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " is missing");
             return;
         }
+        TipNet net;
+        try {
+            net = TipNet.fromBytes(TipNetConfig.standard(), model.get());
+        } catch (IllegalArgumentException e) {
+            // corrupt or of another shape: no retry would change that, so it must not block the topic
+            deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " cannot be evaluated: " + e.getMessage());
+            return;
+        }
         // the newest version's eval split: every checkpoint is measured on all the eval captures there are
         String version = blobs.find(ManifestCodec.latestKey(checkpoint.getDataset()))
                 .map(b -> new String(b, StandardCharsets.UTF_8).trim()).orElse(checkpoint.getDatasetVersion());
@@ -169,7 +177,6 @@ public class CheckpointEvaluations {
             throw new NoEvalSplitYet(checkpoint.getDataset() + " " + version + " has no eval captures yet");
         }
         long t0 = System.nanoTime();
-        TipNet net = TipNet.fromBytes(TipNetConfig.standard(), model.get());
         CheckpointEvaluator.Evaluation evaluation = evaluator.evaluate(net, samples.get());
         long nanos = System.nanoTime() - t0;
         evaluations.record(Duration.ofNanos(nanos));

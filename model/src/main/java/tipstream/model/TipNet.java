@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -117,12 +118,28 @@ public final class TipNet {
         return out.toByteArray();
     }
 
+    /**
+     * Restores a checkpoint written by {@link #toBytes()}. Fails with the reason when the bytes are
+     * not a saved network, or when the network does not map {@code config}'s input to its grid
+     * (a checkpoint of another shape would otherwise decode into wrong cells).
+     */
     public static TipNet fromBytes(TipNetConfig config, byte[] bytes) {
         NativeBackend.ensureReady();
+        MultiLayerNetwork network;
         try {
-            return new TipNet(config, ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            network = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("not a saved network: " + e, e);
         }
+        List<InputType> types = network.getLayerWiseConfigurations().getLayerActivationTypes(
+                InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
+        long[] output = types.get(types.size() - 1).getShape(false);
+        long[] expected = {3, config.gridRows(), config.gridCols()};
+        if (!Arrays.equals(output, expected)) {
+            throw new IllegalArgumentException(String.format("the network maps a 1 x %d x %d frame to %s cells, not"
+                    + " the %d x %d x %d of this configuration", config.inputHeight(), config.inputWidth(),
+                    Arrays.toString(output), expected[0], expected[1], expected[2]));
+        }
+        return new TipNet(config, network);
     }
 }

@@ -1,8 +1,10 @@
 package tipstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -56,6 +58,19 @@ class TipNetTest {
         INDArray input = FrameTensor.batch(List.of(new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY)), 203, 264);
         assertThat(net.network().output(input).shape()).containsExactly(1, 3, 7, 9);
         assertThat(net.parameterCount()).isBetween(200_000L, 1_000_000L);
+    }
+
+    @Test
+    void restoringRefusesBytesThatAreNotANetworkAndANetworkOfAnotherShape() {
+        assertThatThrownBy(() -> TipNet.fromBytes(SMALL, "PK not a zip".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a saved network");
+        byte[] small = TipNet.build(SMALL).toBytes();
+        // three stages on the standard 203 x 264 input give 26 x 33 cells, not the standard 7 x 9
+        assertThatThrownBy(() -> TipNet.fromBytes(TipNetConfig.standard(), small))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the network maps a 1 x 203 x 264 frame to [3, 26, 33] cells, not the 3 x 7 x 9 of this"
+                        + " configuration");
+        assertThat(TipNet.fromBytes(SMALL, small).config()).isEqualTo(SMALL);
     }
 
     @Test
