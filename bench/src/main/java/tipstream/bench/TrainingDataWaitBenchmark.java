@@ -22,6 +22,7 @@ import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
@@ -29,6 +30,7 @@ import tipstream.trainer.LearningRateSchedule;
 import tipstream.trainer.TrainingRun;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
+import tipstream.v1.ShardEntry;
 
 /**
  * Training from shards in the real S3 server through the prefetching loader: images/s and the
@@ -60,11 +62,11 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
                         new StringSerializer(), new ByteArraySerializer())) {
             BlobStore blobs = stack.blobStore();
-            List<String> keys = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
+            List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
             TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), "bench",
                     config, 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
                     Integer.MAX_VALUE);
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, keys, "1.0.0")) {
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
                 double waitBefore = run.dataWaitSeconds();
                 long t0 = System.nanoTime();
@@ -80,8 +82,8 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    private static List<String> writeShards(BlobStore blobs, TipNetConfig config, List<SimulatedCapture> session) {
-        List<String> keys = new ArrayList<>();
+    private static List<ShardEntry> writeShards(BlobStore blobs, TipNetConfig config, List<SimulatedCapture> session) {
+        List<ShardEntry> shards = new ArrayList<>();
         int shard = 0;
         List<DatasetSample> samples = new ArrayList<>();
         for (SimulatedCapture capture : session) {
@@ -95,20 +97,22 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
                 }
                 samples.add(s.build());
                 if (samples.size() == 64) {
-                    keys.add(put(blobs, shard++, samples));
+                    shards.add(put(blobs, shard++, samples));
                     samples.clear();
                 }
             }
         }
         if (!samples.isEmpty()) {
-            keys.add(put(blobs, shard, samples));
+            shards.add(put(blobs, shard, samples));
         }
-        return keys;
+        return shards;
     }
 
-    private static String put(BlobStore blobs, int index, List<DatasetSample> samples) {
+    private static ShardEntry put(BlobStore blobs, int index, List<DatasetSample> samples) {
         String key = String.format("datasets/bench/1.0.0/train/shard-%05d.tshard", index);
-        blobs.put(key, Shard.write(samples), "application/octet-stream");
-        return key;
+        byte[] bytes = Shard.write(samples);
+        blobs.put(key, bytes, "application/octet-stream");
+        return ShardEntry.newBuilder().setKey(key).setSplit("train").setSampleCount(samples.size())
+                .setSha256(Sha256.hex(bytes)).build();
     }
 }

@@ -146,9 +146,8 @@ public class TrainerService {
                 config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery());
     }
 
-    private static List<String> trainShards(DatasetManifest manifest) {
-        return manifest.getShardsList().stream().filter(s -> s.getSplit().equals(CaptureSplit.TRAIN))
-                .map(ShardEntry::getKey).toList();
+    private static List<ShardEntry> trainShards(DatasetManifest manifest) {
+        return manifest.getShardsList().stream().filter(s -> s.getSplit().equals(CaptureSplit.TRAIN)).toList();
     }
 
     private static long trainSamples(DatasetManifest manifest) {

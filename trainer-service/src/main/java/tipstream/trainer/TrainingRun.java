@@ -16,6 +16,7 @@ import tipstream.model.TipNetConfig;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
+import tipstream.v1.ShardEntry;
 
 /**
  * One training run: its own id and folder in S3 ({@code runs/<id>/}), trained from dataset shards
@@ -38,6 +39,7 @@ public final class TrainingRun implements AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final TipGrid grid;
     private final TipNet net;
+    private final VerifiedShards shardSource;
     private final PrefetchingLoader loader;
     private final List<MetricEvent> pending = new ArrayList<>();
     private long step;
@@ -47,7 +49,7 @@ public final class TrainingRun implements AutoCloseable {
     private double lastLoss = Double.NaN;
     private double lastLearningRate = Double.NaN;
 
-    private TrainingRun(Settings settings, BlobStore blobs, Producer<String, byte[]> producer, List<String> shardKeys,
+    private TrainingRun(Settings settings, BlobStore blobs, Producer<String, byte[]> producer, List<ShardEntry> shards,
             String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
         this.settings = settings;
         this.blobs = blobs;
@@ -58,20 +60,21 @@ public final class TrainingRun implements AutoCloseable {
         this.epoch = resumeFrom.getEpoch();
         this.samplesIntoEpoch = resumeFrom.getSampleOffset();
         this.grid = settings.net().grid(settings.frameWidth(), settings.frameHeight());
-        this.loader = new PrefetchingLoader(blobs::get, shardKeys, grid, settings.net().inputHeight(),
+        this.shardSource = new VerifiedShards(blobs::get, shards);
+        this.loader = new PrefetchingLoader(shardSource, keys(shards), grid, settings.net().inputHeight(),
                 settings.net().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
                 settings.decodeThreads(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
     }
 
     /** Starts the run, or resumes it from its last checkpoint when it has one. */
     public static TrainingRun startOrResume(Settings settings, BlobStore blobs, Producer<String, byte[]> producer,
-            List<String> shardKeys, String datasetVersion) throws Exception {
+            List<ShardEntry> shards, String datasetVersion) throws Exception {
         Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
         if (last.isPresent()) {
             TipNet net = TipNet.fromBytes(settings.net(), blobs.get(last.get().getCheckpointKey()));
-            return new TrainingRun(settings, blobs, producer, shardKeys, datasetVersion, net, last.get());
+            return new TrainingRun(settings, blobs, producer, shards, datasetVersion, net, last.get());
         }
-        return new TrainingRun(settings, blobs, producer, shardKeys, datasetVersion, TipNet.build(settings.net()),
+        return new TrainingRun(settings, blobs, producer, shards, datasetVersion, TipNet.build(settings.net()),
                 CheckpointReady.getDefaultInstance());
     }
 
@@ -112,9 +115,14 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /** Trains on a newer dataset version (all its train shards) from the next epoch on. */
-    public void switchDataset(String version, List<String> trainShardKeys) {
-        loader.replaceShards(trainShardKeys);
+    public void switchDataset(String version, List<ShardEntry> trainShards) {
+        shardSource.expect(trainShards);
+        loader.replaceShards(keys(trainShards));
         datasetVersion = version;
+    }
+
+    private static List<String> keys(List<ShardEntry> shards) {
+        return shards.stream().map(ShardEntry::getKey).toList();
     }
 
     /**

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
@@ -30,13 +31,14 @@ import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 import tipstream.v1.Point;
+import tipstream.v1.ShardEntry;
 
 /** A run killed between checkpoints resumes from the last one, on the real Kafka and S3. */
 class TrainingRunTest {
     private static final TipNetConfig TINY = new TipNetConfig(16, 20, 4, new int[] {8, 8}, 3e-3, 5, 1.0);
 
-    private static List<String> writeShards(BlobStore blobs, int count) {
-        List<String> keys = new ArrayList<>();
+    private static List<ShardEntry> writeShards(BlobStore blobs, int count) {
+        List<ShardEntry> shards = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             List<DatasetSample> samples = new ArrayList<>();
             for (int j = 0; j < 8; j++) {
@@ -47,10 +49,12 @@ class TrainingRunTest {
                         .setTip(Point.newBuilder().setX((i * 3 + j) % 20 + 0.5).setY((j * 5) % 16 + 0.5)).build());
             }
             String key = String.format("datasets/tiny/1.0.0/train/shard-%05d.tshard", i);
-            blobs.put(key, Shard.write(samples), "application/octet-stream");
-            keys.add(key);
+            byte[] bytes = Shard.write(samples);
+            blobs.put(key, bytes, "application/octet-stream");
+            shards.add(ShardEntry.newBuilder().setKey(key).setSplit("train").setSampleCount(samples.size())
+                    .setSha256(Sha256.hex(bytes)).build());
         }
-        return keys;
+        return shards;
     }
 
     private static final LearningRateSchedule SCHEDULE = new LearningRateSchedule(2e-3, 1e-5, 5, 30);
@@ -63,7 +67,7 @@ class TrainingRunTest {
                         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
                         new StringSerializer(), new ByteArraySerializer())) {
             BlobStore blobs = stack.blobStore();
-            List<String> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
+            List<ShardEntry> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, 20, 16, 4, 10, 11, 5, 3, 2,
                     SCHEDULE, 5);
