@@ -22,7 +22,7 @@ public final class ServiceProcess implements AutoCloseable {
      * free and re-allocate large native buffers every training step; with glibc's defaults each
      * one goes back to the kernel and is faulted in again (a fifth of the CPU time went to the
      * kernel). One arena that keeps up to 512 MB of freed memory trains about 1.5x faster for
-     * ~0.5 GB more peak memory (BENCHMARKS.md, "Training throughput"); augment is unchanged.
+     * 0.5-1 GB more peak memory in the trainer (BENCHMARKS.md); augment's speed is unchanged.
      */
     public static final Map<String, String> MALLOC_ENVIRONMENT = Map.of(
             "MALLOC_ARENA_MAX", "1",
