@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import tipstream.v1.DatasetSample;
+import tipstream.v1.ShardEntry;
 
 /**
  * The shard format: an 8-byte magic, then length-delimited {@link DatasetSample} messages. A shard
@@ -34,6 +35,18 @@ public final class Shard {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * Fails unless {@code bytes} are the shard its manifest entry describes: a shard damaged or
+     * replaced in S3 may still parse, into the wrong samples.
+     */
+    public static void requireIntact(ShardEntry entry, byte[] bytes) throws CorruptShardException {
+        String actual = Sha256.hex(bytes);
+        if (!actual.equals(entry.getSha256())) {
+            throw new CorruptShardException("shard " + entry.getKey() + " is damaged: its sha256 is " + actual
+                    + ", its manifest says " + entry.getSha256(), null);
+        }
     }
 
     /** A shard that cannot be read; the message says what is wrong. */

@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
+import tipstream.v1.ShardEntry;
 
 class ShardTest {
     private static List<DatasetSample> samples(int n) {
@@ -49,5 +50,18 @@ class ShardTest {
             garbage[i] = (byte) 0xff;
         }
         assertThatThrownBy(() -> Shard.read(garbage)).isInstanceOf(Shard.CorruptShardException.class);
+    }
+
+    @Test
+    void aShardThatStillParsesButIsNotTheOneTheManifestNamedIsRefused() throws Exception {
+        byte[] good = Shard.write(samples(5));
+        ShardEntry entry = ShardEntry.newBuilder().setKey("datasets/lab/1.0.0/eval/shard-00000.tshard")
+                .setSha256(Sha256.hex(good)).build();
+        Shard.requireIntact(entry, good);
+        byte[] other = Shard.write(samples(4)); // a valid shard, just not this one
+        assertThat(Shard.read(other)).hasSize(4);
+        assertThatThrownBy(() -> Shard.requireIntact(entry, other)).isInstanceOf(Shard.CorruptShardException.class)
+                .hasMessage("shard datasets/lab/1.0.0/eval/shard-00000.tshard is damaged: its sha256 is "
+                        + Sha256.hex(other) + ", its manifest says " + Sha256.hex(good));
     }
 }

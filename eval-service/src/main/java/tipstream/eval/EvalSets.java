@@ -48,7 +48,9 @@ final class EvalSets {
         List<DatasetSample> samples = new ArrayList<>();
         for (ShardEntry shard : manifest.getShardsList()) {
             if (shard.getSplit().equals(CaptureSplit.EVAL)) {
-                samples.addAll(Shard.read(blobs.get(shard.getKey())));
+                byte[] bytes = blobs.get(shard.getKey());
+                Shard.requireIntact(shard, bytes);
+                samples.addAll(Shard.read(bytes));
             }
         }
         cache.put(key, List.copyOf(samples));

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import tipstream.dataset.Shard;
 import tipstream.v1.ShardEntry;
 
 /** Shards are checked against their manifest's sha256 (the known hashes of "abc" and "abd"). */
@@ -28,7 +29,7 @@ class VerifiedShardsTest {
         VerifiedShards shards = new VerifiedShards(store::get, List.of(entry("s/0", ABC), entry("s/1", ABC)));
 
         assertThat(shards.fetch("s/0")).asString(StandardCharsets.US_ASCII).isEqualTo("abc");
-        assertThatThrownBy(() -> shards.fetch("s/1")).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> shards.fetch("s/1")).isInstanceOf(Shard.CorruptShardException.class)
                 .hasMessage("shard s/1 is damaged: its sha256 is " + ABD + ", its manifest says " + ABC);
         assertThatThrownBy(() -> shards.fetch("s/2")).hasMessageContaining("s/2 is in no manifest");
 
