@@ -23,7 +23,6 @@ import tipstream.v1.DatasetManifest;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Point;
-import tipstream.v1.ShardEntry;
 import tipstream.v1.TipLabel;
 
 /**
@@ -122,8 +121,7 @@ public final class DatasetAssembler {
                 byte[] bytes = Shard.write(chunk);
                 String key = String.format("datasets/%s/%s/%s/shard-%05d.tshard", dataset, version, which, n);
                 shards.put(key, bytes);
-                manifest.addShards(ShardEntry.newBuilder().setKey(key).setSplit(which).setSampleCount(chunk.size())
-                        .setSha256(Sha256.hex(bytes)));
+                manifest.addShards(Shard.entry(key, which, chunk.size(), bytes));
             }
         });
         return Optional.of(new Build(manifest.build(), shards));

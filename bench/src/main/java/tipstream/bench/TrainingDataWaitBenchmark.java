@@ -22,7 +22,6 @@ import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
-import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
@@ -112,7 +111,6 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
         String key = String.format("datasets/bench/1.0.0/train/shard-%05d.tshard", index);
         byte[] bytes = Shard.write(samples);
         blobs.put(key, bytes, "application/octet-stream");
-        return ShardEntry.newBuilder().setKey(key).setSplit("train").setSampleCount(samples.size())
-                .setSha256(Sha256.hex(bytes)).build();
+        return Shard.entry(key, "train", samples.size(), bytes);
     }
 }

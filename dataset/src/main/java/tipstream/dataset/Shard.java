@@ -37,6 +37,12 @@ public final class Shard {
         return out.toByteArray();
     }
 
+    /** The manifest's entry for a shard written as {@code bytes}: its key, split, count and sha256. */
+    public static ShardEntry entry(String key, String split, int sampleCount, byte[] bytes) {
+        return ShardEntry.newBuilder().setKey(key).setSplit(split).setSampleCount(sampleCount)
+                .setSha256(Sha256.hex(bytes)).build();
+    }
+
     /**
      * Fails unless {@code bytes} are the shard its manifest entry describes: a shard damaged or
      * replaced in S3 may still parse, into the wrong samples.

@@ -55,8 +55,8 @@ class ShardTest {
     @Test
     void aShardThatStillParsesButIsNotTheOneTheManifestNamedIsRefused() throws Exception {
         byte[] good = Shard.write(samples(5));
-        ShardEntry entry = ShardEntry.newBuilder().setKey("datasets/lab/1.0.0/eval/shard-00000.tshard")
-                .setSha256(Sha256.hex(good)).build();
+        ShardEntry entry = Shard.entry("datasets/lab/1.0.0/eval/shard-00000.tshard", "eval", 5, good);
+        assertThat(entry.getSha256()).isEqualTo(Sha256.hex(good));
         Shard.requireIntact(entry, good);
         byte[] other = Shard.write(samples(4)); // a valid shard, just not this one
         assertThat(Shard.read(other)).hasSize(4);

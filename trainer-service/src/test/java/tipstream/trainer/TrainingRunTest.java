@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.PngFrameCodec;
-import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
@@ -51,8 +50,7 @@ class TrainingRunTest {
             String key = String.format("datasets/tiny/1.0.0/train/shard-%05d.tshard", i);
             byte[] bytes = Shard.write(samples);
             blobs.put(key, bytes, "application/octet-stream");
-            shards.add(ShardEntry.newBuilder().setKey(key).setSplit("train").setSampleCount(samples.size())
-                    .setSha256(Sha256.hex(bytes)).build());
+            shards.add(Shard.entry(key, "train", samples.size(), bytes));
         }
         return shards;
     }
