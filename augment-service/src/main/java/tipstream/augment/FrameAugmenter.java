@@ -1,5 +1,7 @@
 package tipstream.augment;
 
+import tipstream.dataset.TipTransform;
+
 import static org.bytedeco.opencv.global.opencv_core.CV_64F;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_core.BORDER_CONSTANT;

@@ -1,5 +1,6 @@
 package tipstream.augment;
 
+import tipstream.dataset.TipTransform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 

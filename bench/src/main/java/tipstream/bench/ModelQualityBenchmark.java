@@ -4,7 +4,6 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -22,10 +21,11 @@ import tipstream.augment.DatasetAssembler;
 import tipstream.capturesim.LabSession;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.model.FrameTensor;
-import tipstream.model.TipGrid;
+import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
@@ -33,45 +33,49 @@ import tipstream.trainer.LearningRateSchedule;
 import tipstream.v1.DatasetSample;
 
 /**
- * How well network shapes learn in the same budget: each trains from scratch on the same augmented
- * simulated session (augment's own build, all augmentations) with the trainer's learning-rate
- * schedule, and is evaluated on the same held-out capture every few steps with eval's own
- * evaluator (and on a fixed sample of its training data, to tell under- from over-fitting). The peer
- * is the first configuration in the same run (by default the standard network on the first set).
+ * The learning curve of network shapes in the same training time: each configuration trains from
+ * scratch on the same augmented simulated captures (augment's own build, all augmentations) with
+ * the trainer's learning-rate schedule stretched over the time budget, and is evaluated with eval's
+ * own evaluator at each reporting time on held-out captures rendered with another seed (and on a
+ * fixed sample of its training data, to tell under- from over-fitting). Times are training time on
+ * this machine (evaluation excluded).
  */
 @Command(name = "ModelQualityBenchmark", mixinStandardHelpOptions = true)
 public final class ModelQualityBenchmark implements Callable<Integer> {
-    @Option(names = "--net", split = ";", description = "stem:stage,stage,... e.g. 16:32,32,64,64,128 (repeatable)",
-            defaultValue = "16:32,32,64,64,128")
-    List<String> nets;
+    @Option(names = "--model", split = ",", defaultValue = "heatmap,grid", description = "presets to compare")
+    List<String> models;
 
-    @Option(names = "--train-captures", split = ",", defaultValue = "5",
-            description = "training set sizes in captures, each trained from scratch (e.g. 5,20)")
-    List<Integer> trainCaptures;
+    @Option(names = "--train-captures", defaultValue = "12")
+    int trainCaptures;
 
-    @Option(names = "--frames", defaultValue = "50", description = "frames per capture")
+    @Option(names = "--eval-captures", defaultValue = "4")
+    int evalCaptures;
+
+    @Option(names = "--frames", defaultValue = "150", description = "frames per capture")
     int frames;
 
     @Option(names = "--seed", defaultValue = "11")
     long seed;
 
-    @Option(names = "--steps", defaultValue = "300")
-    int steps;
+    @Option(names = "--minutes", split = ",", defaultValue = "5,10,20,30",
+            description = "training minutes at which to evaluate; the schedule ends at the last")
+    List<Double> minutes;
 
     @Option(names = "--batch", defaultValue = "16")
     int batch;
 
-    @Option(names = "--eval-every", defaultValue = "50")
-    int evalEvery;
-
     @Option(names = "--lr", defaultValue = "0.002", description = "peak learning rate (trainer default)")
     double learningRate;
 
-    @Option(names = "--warmup", defaultValue = "30")
+    @Option(names = "--warmup", defaultValue = "30", description = "warm-up steps")
     int warmup;
 
-    @Option(names = "--xy-weight", defaultValue = "1.0", description = "xy term's weight against presence's 5")
-    double xyWeight;
+    @Option(names = "--random-augmentation", negatable = true, defaultValue = "true",
+            description = "a fresh random view and look of every sample each time it is drawn (the trainer's default)")
+    boolean randomAugmentation;
+
+    @Option(names = "--baked", defaultValue = "all", description = "augment's baked augmentations: all or none")
+    String baked;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new ModelQualityBenchmark()).execute(args));
@@ -79,45 +83,41 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // the held-out capture comes from its own seed: the same eval frames whatever the training set
-        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, 1, frames), 100);
-        System.out.printf(Locale.ROOT, "eval: %d frames of a held-out capture, %d show the tip%n", eval.size(),
-                eval.stream().filter(DatasetSample::getVisible).count());
-        for (int captures : trainCaptures) {
-            List<DatasetSample> train = samples(LabSession.render(seed, captures, frames), 0);
-            System.out.printf(Locale.ROOT, "%ntrain: %d captures, %d frames, %d samples with all augmentations%n",
-                    captures, captures * frames, train.size());
-            for (String net : nets) {
-                train(parse(net), train, eval);
-            }
+        // the held-out captures come from their own seed: the same eval frames whatever the training set
+        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, evalCaptures, frames), 100);
+        List<DatasetSample> train = samples(LabSession.render(seed, trainCaptures, frames), 0);
+        if (baked.equals("none")) {
+            train = train.stream().filter(s -> s.getAugmentation().isEmpty()).toList();
+        }
+        System.out.printf(Locale.ROOT, "eval: %d frames of %d held-out captures, %d show the tip%n", eval.size(),
+                evalCaptures, eval.stream().filter(DatasetSample::getVisible).count());
+        System.out.printf(Locale.ROOT, "train: %d captures, %d frames, %d samples (baked augmentations: %s),"
+                + " random augmentation %s%n", trainCaptures, trainCaptures * frames, train.size(), baked,
+                randomAugmentation ? "on" : "off");
+        for (String model : models) {
+            train(TipNetConfig.named(model), train, eval);
         }
         return 0;
     }
 
-    private TipNetConfig parse(String spec) {
-        String[] parts = spec.split(":");
-        int[] stages = Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
-        return new TipNetConfig(203, 264, Integer.parseInt(parts[0]), stages, learningRate, 42, xyWeight);
-    }
-
     private void train(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> eval) throws IOException {
         TipNet net = TipNet.build(config);
-        TipGrid grid = config.grid(528, 406);
-        CheckpointEvaluator evaluator = new CheckpointEvaluator(grid, 25);
-        LearningRateSchedule schedule = new LearningRateSchedule(learningRate, learningRate / 100, warmup, steps);
-        System.out.printf(Locale.ROOT, "%n== net %d:%s, %d params, grid %d x %d (cells %.0f x %.0f px)%n",
-                config.stemChannels(), Arrays.toString(config.stageChannels()), net.parameterCount(), grid.cols(),
-                grid.rows(), grid.cellWidth(), grid.cellHeight());
-        // a fixed sample of training data, evaluated alongside: tells under-fitting from over-fitting
+        TipEncoding encoding = net.encoding(528, 406);
+        CheckpointEvaluator evaluator = new CheckpointEvaluator(528, 406, 25);
+        double budget = minutes.get(minutes.size() - 1) * 60;
+        // the schedule runs on the share of the budget spent, in thousandths
+        LearningRateSchedule schedule = new LearningRateSchedule(learningRate, learningRate / 100, 0, 1000);
+        System.out.printf(Locale.ROOT, "%n== %s, %d params%n", config, net.parameterCount());
         List<DatasetSample> seen = new ArrayList<>(train);
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
-        report(0, "eval ", evaluator.evaluate(net, eval), 0);
-        report(0, "train", evaluator.evaluate(net, seen), 0);
+        report(0, 0, "eval ", evaluator.evaluate(net, eval));
         List<Integer> order = new ArrayList<>();
         Random random = new Random(seed);
+        RandomAugmentation augmentation = new RandomAugmentation(RandomAugmentation.standard());
         double seconds = 0;
-        for (int step = 1; step <= steps; step++) {
+        int next = 0;
+        for (int step = 1; next < minutes.size(); step++) {
             if (order.size() < batch) {
                 List<Integer> epoch = new ArrayList<>();
                 for (int i = 0; i < train.size(); i++) {
@@ -130,29 +130,36 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             List<float[]> labels = new ArrayList<>();
             for (int i = 0; i < batch; i++) {
                 DatasetSample s = train.get(order.remove(0));
-                images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
-                labels.add(grid.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
+                BufferedImage image = ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray()));
+                var drawn = new RandomAugmentation.Result(image, s.getVisible(), s.getTip().getX(), s.getTip().getY());
+                if (randomAugmentation) {
+                    drawn = augmentation.apply(image, s.getVisible(), s.getTip().getX(), s.getTip().getY(), 528, 406,
+                            random);
+                }
+                images.add(drawn.image());
+                labels.add(encoding.encode(drawn.visible(), drawn.tipX(), drawn.tipY()));
             }
             long t0 = System.nanoTime();
-            net.setLearningRate(schedule.at(step));
-            net.fit(FrameTensor.batch(images, config.inputHeight(), config.inputWidth()), FrameTensor.labels(labels, grid));
+            double warm = Math.min(1.0, step / (double) warmup);
+            net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
+            net.fit(FrameTensor.batch(images, config.inputHeight(), config.inputWidth()),
+                    FrameTensor.labels(labels, encoding));
             seconds += (System.nanoTime() - t0) / 1e9;
-            if (step % evalEvery == 0 || step == steps) {
-                report(step, "eval ", evaluator.evaluate(net, eval), step * batch / seconds);
-                report(step, "train", evaluator.evaluate(net, seen), step * batch / seconds);
+            if (seconds >= minutes.get(next) * 60) {
+                report(step, seconds, "eval ", evaluator.evaluate(net, eval));
+                report(step, seconds, "train", evaluator.evaluate(net, seen));
+                next++;
             }
         }
     }
 
-    private static void report(int step, String split, CheckpointEvaluator.Evaluation evaluation,
-            double imagesPerSecond) {
+    private static void report(int step, double seconds, String split, CheckpointEvaluator.Evaluation evaluation) {
         TipMetrics m = evaluation.metrics();
         System.out.printf(Locale.ROOT,
-                "step %4d %s  dist_mean %6.1f px  point_mean %.3f  prob_mean %.3f  overall_mean %.3f  loss %8.3f  f1 %.3f  %s%n",
-                step, split, m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(), m.f1(),
-                step == 0 ? "" : String.format(Locale.ROOT, "(%.1f images/s)", imagesPerSecond));
+                "%5.1f min step %5d %s dist_mean %6.2f px  point_mean %.3f  prob_mean %.3f  overall_mean %.3f"
+                + "  precision %.3f  recall %.3f  loss %8.3f%n", seconds / 60, step, split, m.distMean(), m.pointMean(),
+                m.probMean(), m.overallMean(), m.precision(), m.recall(), evaluation.loss());
     }
-
     /** Augment's own build of these captures, all in one split (train with every augmentation, or eval). */
     private static List<DatasetSample> samples(List<SimulatedCapture> captures, int evalPercent) throws Exception {
         Map<String, byte[]> blobs = new HashMap<>();

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -22,6 +23,7 @@ import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
@@ -63,7 +65,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
             TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), "bench",
-                    config, 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
+                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
                     Integer.MAX_VALUE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards

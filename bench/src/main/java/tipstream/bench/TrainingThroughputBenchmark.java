@@ -1,6 +1,7 @@
 package tipstream.bench;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -11,7 +12,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tipstream.model.NativeBackend;
-import tipstream.model.TipGrid;
+import tipstream.model.TipEncoding;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 
@@ -31,6 +32,15 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "5")
     int warmup;
 
+    @Option(names = "--model", defaultValue = "heatmap", description = "heatmap or grid")
+    String model;
+
+    @Option(names = "--context-dilations", split = ",", description = "override the preset's context convolutions")
+    List<Integer> contextDilations;
+
+    @Option(names = "--context-channels", description = "override the preset's context width")
+    Integer contextChannels;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new TrainingThroughputBenchmark()).execute(args));
     }
@@ -38,17 +48,22 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
     @Override
     public Integer call() {
         NativeBackend.ensureReady();
-        TipNetConfig config = TipNetConfig.standard();
+        TipNetConfig preset = TipNetConfig.named(model);
+        TipNetConfig config = new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(),
+                preset.stemChannels(), preset.stageChannels(),
+                contextChannels == null ? preset.contextChannels() : contextChannels,
+                contextDilations == null ? preset.contextDilations() : contextDilations, preset.learningRate(),
+                preset.seed(), preset.presenceWeight(), preset.positionWeight());
         TipNet net = TipNet.build(config);
-        TipGrid grid = config.grid(528, 406);
+        TipEncoding grid = net.encoding(528, 406);
         Random random = new Random(1);
         INDArray input = Nd4j.rand(DataType.FLOAT, batch, 1, config.inputHeight(), config.inputWidth());
-        float[] labels = new float[batch * TipGrid.CHANNELS * grid.rows() * grid.cols()];
+        float[] labels = new float[batch * grid.channels() * grid.rows() * grid.cols()];
         for (int n = 0; n < batch; n++) {
             float[] one = grid.encode(true, 528 * random.nextDouble(), 406 * random.nextDouble());
             System.arraycopy(one, 0, labels, n * one.length, one.length);
         }
-        INDArray target = Nd4j.create(labels, new long[] {batch, TipGrid.CHANNELS, grid.rows(), grid.cols()},
+        INDArray target = Nd4j.create(labels, new long[] {batch, grid.channels(), grid.rows(), grid.cols()},
                 DataType.FLOAT);
         for (int i = 0; i < warmup; i++) {
             net.fit(input, target);
@@ -65,8 +80,8 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
             net.network().output(input, false);
             inferSeconds[i] = (System.nanoTime() - t0) / 1e9;
         }
-        System.out.printf(Locale.ROOT, "TipNet %d parameters, input 1x%dx%d, batch %d, oneDNN %s, helpers disabled=%s%n",
-                net.parameterCount(), config.inputHeight(), config.inputWidth(), batch,
+        System.out.printf(Locale.ROOT, "TipNet %s, %d parameters, input 1x%dx%d, batch %d, oneDNN %s, helpers disabled=%s%n",
+                config.head(), net.parameterCount(), config.inputHeight(), config.inputWidth(), batch,
                 NativeBackend.oneDnnInUse() ? "on" : "off",
                 System.getProperty("org.eclipse.deeplearning4j.helpers.disable"));
         System.out.printf(Locale.ROOT, "training: median step %.3f s, %.1f images/s%n", median(stepSeconds),

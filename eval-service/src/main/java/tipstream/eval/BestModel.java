@@ -7,7 +7,6 @@ import java.util.Optional;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.model.TipNet;
-import tipstream.model.TipNetConfig;
 import tipstream.v1.BestCheckpoint;
 import tipstream.v1.CheckpointReady;
 
@@ -37,7 +36,7 @@ public class BestModel {
             Optional<byte[]> stored = blobs.find(KEY);
             if (stored.isPresent()) {
                 BestCheckpoint best = BestCheckpoint.parseFrom(stored.get());
-                current = new Loaded(best, TipNet.fromBytes(TipNetConfig.standard(),
+                current = new Loaded(best, TipNet.fromBytes(
                         blobs.get(best.getCheckpoint().getCheckpointKey())));
                 LOG.infof("serving %s step %d (overall_mean %.3f)", best.getCheckpoint().getRunId(),
                         best.getCheckpoint().getStep(), best.getOverallMean());

@@ -34,7 +34,6 @@ import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.model.TipNet;
-import tipstream.model.TipNetConfig;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
@@ -68,8 +67,7 @@ public class CheckpointEvaluations {
         this.blobs = blobs;
         this.producer = producer;
         this.best = best;
-        this.evaluator = new CheckpointEvaluator(TipNetConfig.standard().grid(config.frameWidth(), config.frameHeight()),
-                config.batchSize());
+        this.evaluator = new CheckpointEvaluator(config.frameWidth(), config.frameHeight(), config.batchSize());
         this.evalSets = new EvalSets(blobs);
         this.bootstrapServers = bootstrapServers;
         this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.CHECKPOINTS);
@@ -152,7 +150,7 @@ public class CheckpointEvaluations {
         }
         TipNet net;
         try {
-            net = TipNet.fromBytes(TipNetConfig.standard(), model.get());
+            net = TipNet.fromBytes(model.get());
         } catch (IllegalArgumentException e) {
             // corrupt or of another shape: no retry would change that, so it must not block the topic
             deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " cannot be evaluated: " + e.getMessage());

@@ -9,9 +9,10 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.model.FrameTensor;
-import tipstream.model.TipGrid;
+import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
+import tipstream.model.TipPrediction;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 
@@ -21,11 +22,13 @@ import tipstream.v1.MetricEvent;
  * result into metric events under the same tags the trainer uses, in the run's "eval" series.
  */
 public final class CheckpointEvaluator {
-    private final TipGrid grid;
+    private final double frameWidth;
+    private final double frameHeight;
     private final int batchSize;
 
-    public CheckpointEvaluator(TipGrid grid, int batchSize) {
-        this.grid = grid;
+    public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize) {
+        this.frameWidth = frameWidth;
+        this.frameHeight = frameHeight;
         this.batchSize = batchSize;
     }
 
@@ -36,6 +39,7 @@ public final class CheckpointEvaluator {
     public Evaluation evaluate(TipNet net, List<DatasetSample> samples) {
         TipMetrics metrics = new TipMetrics();
         double lossSum = 0;
+        TipEncoding encoding = net.encoding(frameWidth, frameHeight);
         int h = net.config().inputHeight();
         int w = net.config().inputWidth();
         for (int start = 0; start < samples.size(); start += batchSize) {
@@ -44,11 +48,11 @@ public final class CheckpointEvaluator {
             List<float[]> labels = new ArrayList<>();
             for (DatasetSample s : chunk) {
                 frames.add(decode(s));
-                labels.add(grid.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
+                labels.add(encoding.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
             }
             INDArray input = FrameTensor.batch(frames, h, w);
-            lossSum += net.loss(input, FrameTensor.labels(labels, grid)) * chunk.size();
-            List<TipGrid.Prediction> predictions = net.predict(input, grid);
+            lossSum += net.loss(input, FrameTensor.labels(labels, encoding)) * chunk.size();
+            List<TipPrediction> predictions = net.predict(input, encoding);
             for (int i = 0; i < chunk.size(); i++) {
                 DatasetSample s = chunk.get(i);
                 metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));

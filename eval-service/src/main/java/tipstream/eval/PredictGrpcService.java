@@ -10,7 +10,7 @@ import tipstream.dataset.FrameResize;
 import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.model.FrameTensor;
-import tipstream.model.TipGrid;
+import tipstream.model.TipPrediction;
 import tipstream.model.TipNet;
 import tipstream.v1.Point;
 import tipstream.v1.PredictRequest;
@@ -22,13 +22,15 @@ import tipstream.v1.PredictGrpc;
 public class PredictGrpcService extends PredictGrpc.PredictImplBase {
     private final BestModel best;
     private final PngFrameCodec codec;
-    private final TipGrid grid;
+    private final double frameWidth;
+    private final double frameHeight;
 
     public PredictGrpcService(BestModel best, EvalConfig config) {
         this.best = best;
         FrameFormat format = new FrameFormat((int) config.frameWidth(), (int) config.frameHeight());
         this.codec = new PngFrameCodec(format, 16 << 20);
-        this.grid = tipstream.model.TipNetConfig.standard().grid(config.frameWidth(), config.frameHeight());
+        this.frameWidth = config.frameWidth();
+        this.frameHeight = config.frameHeight();
     }
 
     @Override
@@ -49,9 +51,9 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
         TipNet net = loaded.get().net();
         int h = net.config().inputHeight();
         int w = net.config().inputWidth();
-        TipGrid.Prediction prediction;
+        TipPrediction prediction;
         synchronized (net) { // a DL4J network is not safe for concurrent use
-            prediction = net.predict(FrameTensor.batch(List.of(FrameResize.to(frame, w, h)), h, w), grid).get(0);
+            prediction = net.predict(FrameTensor.batch(List.of(FrameResize.to(frame, w, h)), h, w), net.encoding(frameWidth, frameHeight)).get(0);
         }
         PredictResponse.Builder response = PredictResponse.newBuilder()
                 .setTipPresent(prediction.tipPresent(0.5)).setConfidence((float) prediction.presence())

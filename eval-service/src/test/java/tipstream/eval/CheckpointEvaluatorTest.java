@@ -10,7 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.model.FrameTensor;
-import tipstream.model.TipGrid;
+import tipstream.model.TipEncoding;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.DatasetSample;
@@ -18,8 +18,10 @@ import tipstream.v1.MetricEvent;
 import tipstream.v1.Point;
 
 class CheckpointEvaluatorTest {
-    private static final TipNetConfig SMALL = new TipNetConfig(32, 40, 8, new int[] {16, 16, 16}, 3e-3, 7, 1.0);
-    private static final TipGrid GRID = SMALL.grid(40, 32);
+    /** A small heatmap net on 40 x 32 frames: two stages, a 10 x 8 map of 4 x 4 px cells. */
+    private static final TipNetConfig SMALL = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16, 16),
+            16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
+    private static final TipEncoding MAP = SMALL.encoding(40, 32);
 
     /** Noise with a bright 3 x 3 dot at the tip; every fourth frame has no tip. */
     private static List<DatasetSample> samples(Random random, int count) {
@@ -48,7 +50,7 @@ class CheckpointEvaluatorTest {
     @Test
     void trainedNetworkIsClearlyBetterThanTheUntrainedOneOnTheSameEvalFrames() {
         List<DatasetSample> eval = samples(new Random(1), 48);
-        CheckpointEvaluator evaluator = new CheckpointEvaluator(GRID, 16);
+        CheckpointEvaluator evaluator = new CheckpointEvaluator(40, 32, 16);
         TipNet net = TipNet.build(SMALL);
         CheckpointEvaluator.Evaluation untrained = evaluator.evaluate(net, eval);
 
@@ -63,14 +65,14 @@ class CheckpointEvaluatorTest {
                 } catch (java.io.IOException e) {
                     throw new AssertionError(e);
                 }
-                labels.add(GRID.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
+                labels.add(MAP.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
             }
-            net.fit(FrameTensor.batch(frames, 32, 40), FrameTensor.labels(labels, GRID));
+            net.fit(FrameTensor.batch(frames, 32, 40), FrameTensor.labels(labels, MAP));
         }
         CheckpointEvaluator.Evaluation trained = evaluator.evaluate(net, eval);
 
-        // Chance cannot pass this: 36 of 48 frames have a tip in one of 20 cells, so a guess puts the
-        // right cell first 5 % of the time; within 10 px of the tip on a 40 x 32 frame needs the right place.
+        // Chance cannot pass this: 36 of 48 frames have a tip in one of 80 cells, so a guess puts the
+        // right cell first 1 % of the time; within 10 px of the tip on a 40 x 32 frame needs the right place.
         assertThat(trained.metrics().overallMean()).isGreaterThan(untrained.metrics().overallMean() + 0.3);
         assertThat(trained.metrics().recall()).isGreaterThan(0.7);
         assertThat(trained.loss()).isLessThan(untrained.loss() * 0.5);
@@ -79,7 +81,7 @@ class CheckpointEvaluatorTest {
 
     @Test
     void eventsCarryTheSeedTagsInTheEvalRun() {
-        CheckpointEvaluator evaluator = new CheckpointEvaluator(GRID, 16);
+        CheckpointEvaluator evaluator = new CheckpointEvaluator(40, 32, 16);
         CheckpointEvaluator.Evaluation evaluation = evaluator.evaluate(TipNet.build(SMALL), samples(new Random(3), 8));
         List<MetricEvent> events = CheckpointEvaluator.events("run-7", 120, evaluation, 1000);
         assertThat(events).extracting(MetricEvent::getTag).contains("metrics/dist_mean", "accuracy/point_mean",

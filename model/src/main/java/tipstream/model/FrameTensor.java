@@ -38,13 +38,13 @@ public final class FrameTensor {
         return Nd4j.create(all, new long[] {frames.size(), 1, height, width}, DataType.FLOAT);
     }
 
-    /** Labels [N, 3, rows, cols] from TipGrid encodings. */
-    public static INDArray labels(List<float[]> encoded, TipGrid grid) {
-        int per = TipGrid.CHANNELS * grid.rows() * grid.cols();
+    /** Labels [N, channels, rows, cols] from an encoding's targets. */
+    public static INDArray labels(List<float[]> encoded, TipEncoding encoding) {
+        int per = encoding.channels() * encoding.rows() * encoding.cols();
         float[] all = new float[encoded.size() * per];
         for (int n = 0; n < encoded.size(); n++) {
             System.arraycopy(encoded.get(n), 0, all, n * per, per);
         }
-        return Nd4j.create(all, new long[] {encoded.size(), TipGrid.CHANNELS, grid.rows(), grid.cols()}, DataType.FLOAT);
+        return Nd4j.create(all, new long[] {encoded.size(), encoding.channels(), encoding.rows(), encoding.cols()}, DataType.FLOAT);
     }
 }

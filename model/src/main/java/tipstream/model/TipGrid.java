@@ -6,7 +6,7 @@ package tipstream.model;
  * from its top-left corner); every other cell is all zeros. Coordinates are original-frame
  * pixels, whatever size the network sees.
  */
-public record TipGrid(double frameWidth, double frameHeight, int cols, int rows) {
+public record TipGrid(double frameWidth, double frameHeight, int cols, int rows) implements TipEncoding {
     public static final int CHANNELS = 3;
     public static final int PRESENCE = 0;
     public static final int OFFSET_X = 1;
@@ -16,6 +16,11 @@ public record TipGrid(double frameWidth, double frameHeight, int cols, int rows)
         if (frameWidth <= 0 || frameHeight <= 0 || cols <= 0 || rows <= 0) {
             throw new IllegalArgumentException("grid needs a positive frame size and cell counts");
         }
+    }
+
+    @Override
+    public int channels() {
+        return CHANNELS;
     }
 
     public double cellWidth() {
@@ -48,6 +53,7 @@ public record TipGrid(double frameWidth, double frameHeight, int cols, int rows)
      * The training target, laid out channel-major as the network's output: {@code [c][row][col]},
      * flattened. All zeros for a frame without a tip.
      */
+    @Override
     public float[] encode(boolean visible, double x, double y) {
         float[] target = new float[CHANNELS * rows * cols];
         if (visible) {
@@ -59,28 +65,18 @@ public record TipGrid(double frameWidth, double frameHeight, int cols, int rows)
         return target;
     }
 
-    public int index(int channel, int row, int col) {
-        return (channel * rows + row) * cols + col;
-    }
-
-    /** A decoded prediction: the most confident cell's presence and its tip in frame pixels. */
-    public record Prediction(double presence, double x, double y) {
-        public boolean tipPresent(double threshold) {
-            return presence >= threshold;
-        }
-    }
-
     /**
-     * Decodes an output laid out like {@link #encode}: the cell with the highest presence (already
-     * a probability) plus its in-cell offsets, clamped to the cell.
+     * Decodes raw network output laid out like {@link #encode}: the cell with the highest presence
+     * logit, its presence probability and its in-cell offsets (sigmoids of their logits).
      */
-    public Prediction decode(float[] output) {
+    @Override
+    public TipPrediction decode(float[] logits) {
         int bestRow = 0;
         int bestCol = 0;
         float best = Float.NEGATIVE_INFINITY;
         for (int row = 0; row < rows; row++) {
             for (int col = 0; col < cols; col++) {
-                float p = output[index(PRESENCE, row, col)];
+                float p = logits[index(PRESENCE, row, col)];
                 if (p > best) {
                     best = p;
                     bestRow = row;
@@ -88,12 +84,12 @@ public record TipGrid(double frameWidth, double frameHeight, int cols, int rows)
                 }
             }
         }
-        double ox = clamp01(output[index(OFFSET_X, bestRow, bestCol)]);
-        double oy = clamp01(output[index(OFFSET_Y, bestRow, bestCol)]);
-        return new Prediction(best, (bestCol + ox) * cellWidth(), (bestRow + oy) * cellHeight());
+        double ox = sigmoid(logits[index(OFFSET_X, bestRow, bestCol)]);
+        double oy = sigmoid(logits[index(OFFSET_Y, bestRow, bestCol)]);
+        return new TipPrediction(sigmoid(best), (bestCol + ox) * cellWidth(), (bestRow + oy) * cellHeight());
     }
 
-    private static double clamp01(double v) {
-        return Math.max(0, Math.min(1, v));
+    static double sigmoid(double logit) {
+        return 1 / (1 + Math.exp(-logit));
     }
 }

@@ -28,7 +28,7 @@ public final class TipMetrics {
     private double distanceSum;
 
     /** Adds one frame: its truth and the decoded prediction, both in original-frame pixels. */
-    public void add(boolean tipVisible, double trueX, double trueY, TipGrid.Prediction prediction) {
+    public void add(boolean tipVisible, double trueX, double trueY, TipPrediction prediction) {
         frames++;
         boolean predicted = prediction.tipPresent(PRESENCE_THRESHOLD);
         if (tipVisible && predicted) {

@@ -1,20 +1,92 @@
 package tipstream.model;
 
+import java.io.IOException;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
 /**
- * The network's shape, as configuration: input size (the frame scaled down), the channel width of
- * each stride-2 stage, and the learning rate. Each stage halves the input (rounding up, "same"
- * padding), so the output grid has ceil(input / 2^stages) cells each way. The loss weighs the
- * in-cell offsets' squared error by {@code xyLossWeight} against the presence term's 5.
+ * The network's shape, in one place: which head it has, its input size (the frame scaled down), a
+ * stem convolution, stride-2 stages of the given widths (each halves the input, rounding up, "same"
+ * padding), context convolutions at the final stride (3 x 3, dilated as listed, to widen what each
+ * output cell sees without losing resolution), and the loss weights. Every checkpoint carries it
+ * ({@link #toProperties()}), so a checkpoint is always read with the shape it was trained with.
  */
-public record TipNetConfig(int inputHeight, int inputWidth, int stemChannels, int[] stageChannels, double learningRate,
-        long seed, double xyLossWeight) {
+public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
+        int contextChannels, List<Integer> contextDilations, double learningRate, long seed, double presenceWeight,
+        double positionWeight) {
 
-    /** The xy term's weight against presence's 5 in {@link TipLoss}. */
-    public static final double XY_LOSS_WEIGHT = 1.0;
+    /** What the output map means and how it is scored. */
+    public enum Head {
+        /** The seed project's YOLO-style grid ({@link TipGrid}, {@link TipLoss}). */
+        GRID(TipGrid.CHANNELS),
+        /** A fine heatmap with image-level presence and sub-cell offsets ({@link TipHeatmap}, {@link HeatmapLoss}). */
+        HEATMAP(TipHeatmap.CHANNELS);
 
-    /** Half resolution (203 x 264), five stride-2 stages: a 9 x 7 grid of ~59 x 58 px cells. */
+        private final int channels;
+
+        Head(int channels) {
+            this.channels = channels;
+        }
+
+        public int channels() {
+            return channels;
+        }
+    }
+
+    public TipNetConfig {
+        stageChannels = List.copyOf(stageChannels);
+        contextDilations = List.copyOf(contextDilations);
+        if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
+                || (!contextDilations.isEmpty() && contextChannels <= 0)) {
+            throw new IllegalArgumentException("a network needs a positive input size, a stem, at least one stage"
+                    + " and, with context convolutions, their width");
+        }
+    }
+
+    /** The seed project's grid model at half resolution: five stages, a 9 x 7 grid of ~59 x 58 px cells. */
+    public static TipNetConfig grid() {
+        return new TipNetConfig(Head.GRID, 203, 264, 16, List.of(32, 32, 64, 64, 128), 128, List.of(1), 1e-3, 42,
+                5.0, 1.0);
+    }
+
+    /**
+     * The heatmap model at half resolution: three stages (output stride 8, a 33 x 26 map of 16 px
+     * cells) and four context convolutions there, so each cell sees about 190 x 190 px of the frame.
+     * Not dilated: DL4J M2.1 runs dilated convolutions 2-4x slower (BENCHMARKS.md).
+     */
+    public static TipNetConfig heatmap() {
+        return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 32, 64), 64, List.of(1, 1, 1, 1), 1e-3, 42,
+                1.0, 1.0);
+    }
+
+    /** The model the services train unless configured otherwise. */
     public static TipNetConfig standard() {
-        return new TipNetConfig(203, 264, 16, new int[] {32, 32, 64, 64, 128}, 1e-3, 42, XY_LOSS_WEIGHT);
+        return heatmap();
+    }
+
+    /** A preset by name: {@code heatmap} or {@code grid}. */
+    public static TipNetConfig named(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "heatmap" -> heatmap();
+            case "grid" -> grid();
+            default -> throw new IllegalArgumentException("no model named '" + name + "' (heatmap or grid)");
+        };
+    }
+
+    public TipNetConfig withLearningRate(double rate) {
+        return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, contextChannels,
+                contextDilations, rate, seed, presenceWeight, positionWeight);
+    }
+
+    /** How many input pixels one output cell spans each way. */
+    public int stride() {
+        return 1 << stageChannels.size();
     }
 
     public int gridRows() {
@@ -26,14 +98,80 @@ public record TipNetConfig(int inputHeight, int inputWidth, int stemChannels, in
     }
 
     private int shrink(int size) {
-        for (int i = 0; i < stageChannels.length; i++) {
+        for (int i = 0; i < stageChannels.size(); i++) {
             size = (size + 1) / 2;
         }
         return size;
     }
 
-    /** The label grid over the original 528 x 406 frame. */
-    public TipGrid grid(double frameWidth, double frameHeight) {
-        return new TipGrid(frameWidth, frameHeight, gridCols(), gridRows());
+    /** The output map's meaning over an original frame of this size. */
+    public TipEncoding encoding(double frameWidth, double frameHeight) {
+        return switch (head) {
+            case GRID -> new TipGrid(frameWidth, frameHeight, gridCols(), gridRows());
+            case HEATMAP -> new TipHeatmap(frameWidth, frameHeight, gridCols(), gridRows(),
+                    stride() * frameWidth / inputWidth, stride() * frameHeight / inputHeight);
+        };
+    }
+
+    /** The shape as text, as checkpoints carry it. */
+    public String toProperties() {
+        Properties p = new Properties();
+        p.setProperty("head", head.name());
+        p.setProperty("input.height", Integer.toString(inputHeight));
+        p.setProperty("input.width", Integer.toString(inputWidth));
+        p.setProperty("stem.channels", Integer.toString(stemChannels));
+        p.setProperty("stage.channels", join(stageChannels));
+        p.setProperty("context.channels", Integer.toString(contextChannels));
+        p.setProperty("context.dilations", join(contextDilations));
+        p.setProperty("learning.rate", Double.toString(learningRate));
+        p.setProperty("seed", Long.toString(seed));
+        p.setProperty("loss.presence.weight", Double.toString(presenceWeight));
+        p.setProperty("loss.position.weight", Double.toString(positionWeight));
+        StringWriter out = new StringWriter();
+        try {
+            p.store(out, "tipstream network shape");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /** Reads {@link #toProperties()}; fails with the reason on anything missing or malformed. */
+    public static TipNetConfig fromProperties(String text) {
+        Properties p = new Properties();
+        try {
+            p.load(new StringReader(text));
+            return new TipNetConfig(Head.valueOf(required(p, "head")), Integer.parseInt(required(p, "input.height")),
+                    Integer.parseInt(required(p, "input.width")), Integer.parseInt(required(p, "stem.channels")),
+                    split(required(p, "stage.channels")), Integer.parseInt(required(p, "context.channels")),
+                    split(p.getProperty("context.dilations", "")), Double.parseDouble(required(p, "learning.rate")),
+                    Long.parseLong(required(p, "seed")), Double.parseDouble(required(p, "loss.presence.weight")),
+                    Double.parseDouble(required(p, "loss.position.weight")));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a network shape: " + e.getMessage(), e);
+        }
+    }
+
+    private static String required(Properties p, String key) {
+        String value = p.getProperty(key);
+        if (value == null) {
+            throw new IllegalArgumentException("'" + key + "' is missing");
+        }
+        return value.trim();
+    }
+
+    private static String join(List<Integer> values) {
+        return values.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    private static List<Integer> split(String text) {
+        return text.isBlank() ? List.of()
+                : Arrays.stream(text.split(",")).map(String::trim).map(Integer::valueOf).toList();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s context %d%s -> %d x %d", head, inputWidth,
+                inputHeight, stemChannels, stageChannels, contextChannels, contextDilations, gridCols(), gridRows());
     }
 }

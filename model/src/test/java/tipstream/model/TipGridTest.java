@@ -28,7 +28,7 @@ class TipGridTest {
         }
         assertThat(sum).as("every other cell is zero").isEqualTo(2.0);
 
-        TipGrid.Prediction back = grid.decode(target);
+        TipPrediction back = grid.decode(logits(target));
         assertThat(back.presence()).isEqualTo(1.0);
         assertThat(back.x()).isCloseTo(264, within(1e-4));
         assertThat(back.y()).isCloseTo(203, within(1e-4));
@@ -54,7 +54,7 @@ class TipGridTest {
         assertThat(corner.row()).isEqualTo(4);
         assertThat(corner.offsetX()).isCloseTo(1, within(1e-9));
         assertThat(corner.offsetY()).isCloseTo(1, within(1e-9));
-        TipGrid.Prediction back = grid.decode(grid.encode(true, 528, 406));
+        TipPrediction back = grid.decode(logits(grid.encode(true, 528, 406)));
         assertThat(back.x()).isCloseTo(528, within(1e-3));
         assertThat(back.y()).isCloseTo(406, within(1e-3));
         assertThatThrownBy(() -> grid.cellOf(528.5, 10)).hasMessageContaining("outside");
@@ -73,7 +73,7 @@ class TipGridTest {
         TipGrid fine = new TipGrid(528, 406, 33, 25);
         for (double x = 0; x <= 528; x += 13.7) {
             for (double y = 0; y <= 406; y += 11.3) {
-                TipGrid.Prediction back = fine.decode(fine.encode(true, x, y));
+                TipPrediction back = fine.decode(logits(fine.encode(true, x, y)));
                 assertThat(back.x()).isCloseTo(x, within(1e-3));
                 assertThat(back.y()).isCloseTo(y, within(1e-3));
             }
@@ -81,15 +81,24 @@ class TipGridTest {
     }
 
     @Test
-    void decodeTakesTheMostConfidentCellAndClampsOffsets() {
+    void decodeTakesTheMostConfidentCellAndKeepsOffsetsInside() {
         float[] output = new float[3 * 5 * 7];
-        output[grid.index(TipGrid.PRESENCE, 0, 0)] = 0.3f;
-        output[grid.index(TipGrid.PRESENCE, 4, 6)] = 0.9f;
-        output[grid.index(TipGrid.OFFSET_X, 4, 6)] = 1.7f;
-        output[grid.index(TipGrid.OFFSET_Y, 4, 6)] = -0.2f;
-        TipGrid.Prediction p = grid.decode(output);
-        assertThat(p.presence()).isCloseTo(0.9, within(1e-6));
+        output[grid.index(TipGrid.PRESENCE, 0, 0)] = -0.8f;
+        output[grid.index(TipGrid.PRESENCE, 4, 6)] = 2.2f;
+        output[grid.index(TipGrid.OFFSET_X, 4, 6)] = 40f;
+        output[grid.index(TipGrid.OFFSET_Y, 4, 6)] = -40f;
+        TipPrediction p = grid.decode(output);
+        assertThat(p.presence()).isCloseTo(1 / (1 + Math.exp(-2.2)), within(1e-6));
         assertThat(p.x()).isCloseTo(528, within(1e-9));
         assertThat(p.y()).isCloseTo(4 * 406.0 / 5, within(1e-9));
+    }
+
+    /** The logits whose sigmoids are the target (0 and 1 become -inf and +inf). */
+    private static float[] logits(float[] target) {
+        float[] out = new float[target.length];
+        for (int i = 0; i < target.length; i++) {
+            out[i] = (float) Math.log(target[i] / (1.0 - target[i]));
+        }
+        return out;
     }
 }

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import org.junit.jupiter.api.Test;
 
 class TipMetricsTest {
-    private static TipGrid.Prediction said(double presence, double x, double y) {
-        return new TipGrid.Prediction(presence, x, y);
+    private static TipPrediction said(double presence, double x, double y) {
+        return new TipPrediction(presence, x, y);
     }
 
     @Test

@@ -12,9 +12,13 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 class TipNetTest {
-    /** A small net on 40 x 32 frames: three stages, a 5 x 4 grid of 8 x 8 px cells. */
-    private static final TipNetConfig SMALL = new TipNetConfig(32, 40, 8, new int[] {16, 16, 16}, 3e-3, 7, 1.0);
-    private static final TipGrid GRID = SMALL.grid(40, 32);
+    /** A small grid net on 40 x 32 frames: three stages, a 5 x 4 grid of 8 x 8 px cells. */
+    private static final TipNetConfig SMALL = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16, 16),
+            16, List.of(1), 3e-3, 7, 5.0, 1.0);
+    private static final TipEncoding GRID = SMALL.encoding(40, 32);
+    /** The same with a heatmap head: two stages, a 10 x 8 map of 4 x 4 px cells, two context convolutions. */
+    private static final TipNetConfig SMALL_HEATMAP = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
+            List.of(16, 16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */
     private static BufferedImage frame(Random random, boolean tip, double x, double y) {
@@ -34,7 +38,7 @@ class TipNetTest {
     private record Batch(INDArray input, INDArray labels, List<double[]> truth) {
     }
 
-    private static Batch batch(Random random, int size) {
+    private static Batch batch(Random random, int size, TipEncoding encoding) {
         List<BufferedImage> frames = new ArrayList<>();
         List<float[]> labels = new ArrayList<>();
         List<double[]> truth = new ArrayList<>();
@@ -43,45 +47,78 @@ class TipNetTest {
             double x = 3 + 34 * random.nextDouble();
             double y = 3 + 26 * random.nextDouble();
             frames.add(frame(random, tip, x, y));
-            labels.add(GRID.encode(tip, x, y));
+            labels.add(encoding.encode(tip, x, y));
             truth.add(new double[] {tip ? 1 : 0, x, y});
         }
-        return new Batch(FrameTensor.batch(frames, 32, 40), FrameTensor.labels(labels, GRID), truth);
+        return new Batch(FrameTensor.batch(frames, 32, 40), FrameTensor.labels(labels, encoding), truth);
     }
 
     @Test
-    void standardNetworkMapsAHalfResolutionFrameToItsGrid() {
-        TipNetConfig config = TipNetConfig.standard();
-        TipNet net = TipNet.build(config);
-        assertThat(config.gridCols()).isEqualTo(9);
-        assertThat(config.gridRows()).isEqualTo(7);
+    void presetsMapAHalfResolutionFrameToTheirOutputMaps() {
         INDArray input = FrameTensor.batch(List.of(new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY)), 203, 264);
-        assertThat(net.network().output(input).shape()).containsExactly(1, 3, 7, 9);
-        assertThat(net.parameterCount()).isBetween(200_000L, 1_000_000L);
+        TipNet grid = TipNet.build(TipNetConfig.grid());
+        assertThat(grid.network().output(input).shape()).containsExactly(1, 3, 7, 9);
+        assertThat(grid.parameterCount()).isBetween(200_000L, 1_000_000L);
+        TipNet heatmap = TipNet.build(TipNetConfig.heatmap());
+        assertThat(heatmap.network().output(input).shape()).containsExactly(1, 4, 26, 33);
+        // output stride 8 at half resolution: 16 px cells of the original frame
+        TipHeatmap map = (TipHeatmap) heatmap.encoding(528, 406);
+        assertThat(map.cellWidth()).isEqualTo(16.0);
+        assertThat(map.cellHeight()).isEqualTo(16.0);
     }
 
     @Test
-    void restoringRefusesBytesThatAreNotANetworkAndANetworkOfAnotherShape() {
-        assertThatThrownBy(() -> TipNet.fromBytes(SMALL, "PK not a zip".getBytes(StandardCharsets.UTF_8)))
+    void restoringRefusesBytesThatAreNotANetworkOrCarryNoOrAWrongShape() throws Exception {
+        assertThatThrownBy(() -> TipNet.fromBytes("PK not a zip".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a saved network");
         byte[] small = TipNet.build(SMALL).toBytes();
-        // three stages on the standard 203 x 264 input give 26 x 33 cells, not the standard 7 x 9
-        assertThatThrownBy(() -> TipNet.fromBytes(TipNetConfig.standard(), small))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("the network maps a 1 x 203 x 264 frame to [3, 26, 33] cells, not the 3 x 7 x 9 of this"
+        assertThat(TipNet.fromBytes(small).config()).isEqualTo(SMALL);
+        // DL4J's own zip, without the shape: refused, not read with a guessed shape
+        var plain = new java.io.ByteArrayOutputStream();
+        org.deeplearning4j.util.ModelSerializer.writeModel(TipNet.build(SMALL).network(), plain, true);
+        assertThatThrownBy(() -> TipNet.fromBytes(plain.toByteArray())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no tipnet.properties entry");
+        // a shape that does not match the network: two stages would give 8 x 10 cells, the network has three
+        TipNetConfig other = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16), 16, List.of(1),
+                3e-3, 7, 5.0, 1.0);
+        byte[] lying = withEntry(small, TipNet.CONFIG_ENTRY, other.toProperties());
+        assertThatThrownBy(() -> TipNet.fromBytes(lying)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the network maps a 1 x 32 x 40 frame to [3, 4, 5] cells, not the 3 x 8 x 10 of its"
                         + " configuration");
-        assertThat(TipNet.fromBytes(SMALL, small).config()).isEqualTo(SMALL);
     }
 
     @Test
-    void trainingFindsTheDotUpdatesBatchNormStatisticsAndSurvivesSaveAndRestore() {
+    void configurationSurvivesItsTextForm() {
+        for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP)) {
+            assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
+        }
+        assertThatThrownBy(() -> TipNetConfig.fromProperties("head=HEATMAP\n"))
+                .hasMessage("not a network shape: 'input.height' is missing");
+        assertThatThrownBy(() -> TipNetConfig.named("yolo")).hasMessageContaining("heatmap or grid");
+    }
+
+    private static byte[] withEntry(byte[] zip, String name, String text) throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip));
+                var rewritten = new java.util.zip.ZipOutputStream(out)) {
+            for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+                rewritten.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                rewritten.write(entry.getName().equals(name) ? text.getBytes(StandardCharsets.UTF_8) : in.readAllBytes());
+                rewritten.closeEntry();
+            }
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void gridNetworkFindsTheDotUpdatesBatchNormStatisticsAndSurvivesSaveAndRestore() {
         TipNet net = TipNet.build(SMALL);
         Random random = new Random(3);
-        Batch held = batch(new Random(99), 32);
+        Batch held = batch(new Random(99), 32, GRID);
         double before = net.loss(held.input(), held.labels());
         INDArray meanBefore = net.network().getLayer(1).getParam("mean").dup();
         for (int step = 0; step < 250; step++) {
-            Batch b = batch(random, 16);
+            Batch b = batch(random, 16, GRID);
             net.fit(b.input(), b.labels());
         }
         double after = net.loss(held.input(), held.labels());
@@ -89,18 +126,42 @@ class TipNetTest {
         // batch norm's running mean really moves during training (a classic bug when it does not)
         assertThat(net.network().getLayer(1).getParam("mean")).isNotEqualTo(meanBefore);
 
-        List<TipGrid.Prediction> predictions = net.predict(held.input(), GRID);
+        TipMetrics metrics = metrics(net.predict(held.input(), GRID), held);
+        // chance: a random cell of 20 is right 5 % of the time; a dot found within one cell width
+        assertThat(metrics.recall()).isGreaterThan(0.7);
+        assertThat(metrics.distMean()).isLessThan(8.0);
+
+        TipNet restored = TipNet.fromBytes(net.toBytes());
+        assertThat(restored.predict(held.input(), GRID)).isEqualTo(net.predict(held.input(), GRID));
+    }
+
+    @Test
+    void heatmapNetworkFindsTheDotWithinACellAndTellsFramesWithoutIt() {
+        TipNet net = TipNet.build(SMALL_HEATMAP);
+        TipEncoding map = net.encoding(40, 32);
+        Random random = new Random(3);
+        Batch held = batch(new Random(99), 32, map);
+        double before = net.loss(held.input(), held.labels());
+        for (int step = 0; step < 250; step++) {
+            Batch b = batch(random, 16, map);
+            net.fit(b.input(), b.labels());
+        }
+        double after = net.loss(held.input(), held.labels());
+        assertThat(after).as("held-out loss before %.3f, after %.3f", before, after).isLessThan(before * 0.5);
+        TipMetrics metrics = metrics(net.predict(held.input(), map), held);
+        // a quarter of the frames have no dot; a random cell of 80 is 15 px away on average
+        assertThat(metrics.probMean()).isGreaterThan(0.9);
+        assertThat(metrics.distMean()).as("mean distance in px, cells of 4 px").isLessThan(2.0);
+        TipNet restored = TipNet.fromBytes(net.toBytes());
+        assertThat(restored.predict(held.input(), map)).isEqualTo(net.predict(held.input(), map));
+    }
+
+    private static TipMetrics metrics(List<TipPrediction> predictions, Batch held) {
         TipMetrics metrics = new TipMetrics();
         for (int i = 0; i < predictions.size(); i++) {
             double[] t = held.truth().get(i);
             metrics.add(t[0] == 1, t[1], t[2], predictions.get(i));
         }
-        // chance: a random cell of 20 is right 5 % of the time; a dot found within one cell width
-        assertThat(metrics.recall()).isGreaterThan(0.7);
-        assertThat(metrics.distMean()).isLessThan(GRID.cellWidth());
-
-        TipNet restored = TipNet.fromBytes(SMALL, net.toBytes());
-        List<TipGrid.Prediction> again = restored.predict(held.input(), GRID);
-        assertThat(again).isEqualTo(predictions);
+        return metrics;
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -14,9 +15,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.imageio.ImageIO;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.model.FrameTensor;
-import tipstream.model.TipGrid;
+import tipstream.model.TipEncoding;
 import tipstream.v1.DatasetSample;
 
 /**
@@ -33,7 +35,8 @@ public final class PrefetchingLoader implements AutoCloseable {
 
     private final ShardSource source;
     private volatile List<String> shardKeys;
-    private final TipGrid grid;
+    private final TipEncoding encoding;
+    private final Optional<RandomAugmentation> augmentation;
     private final int inputHeight;
     private final int inputWidth;
     private final int batchSize;
@@ -46,12 +49,14 @@ public final class PrefetchingLoader implements AutoCloseable {
 
     private static final Object END = new Object();
 
-    public PrefetchingLoader(ShardSource source, List<String> shardKeys, TipGrid grid, int inputHeight, int inputWidth,
+    public PrefetchingLoader(ShardSource source, List<String> shardKeys, TipEncoding encoding,
+            Optional<RandomAugmentation> augmentation, int inputHeight, int inputWidth,
             int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch, long startSamplesIntoEpoch,
             int epochs) {
         this.source = source;
         this.shardKeys = List.copyOf(shardKeys);
-        this.grid = grid;
+        this.encoding = encoding;
+        this.augmentation = augmentation;
         this.inputHeight = inputHeight;
         this.inputWidth = inputWidth;
         this.batchSize = batchSize;
@@ -156,19 +161,38 @@ public final class PrefetchingLoader implements AutoCloseable {
     }
 
     private TrainingBatch toBatch(List<DatasetSample> samples, int epoch, long consumed) throws Exception {
-        List<Future<BufferedImage>> images = new ArrayList<>();
+        List<Future<RandomAugmentation.Result>> drawn = new ArrayList<>();
         for (DatasetSample sample : samples) {
-            images.add(decoders.submit(() -> decode(sample)));
+            drawn.add(decoders.submit(() -> draw(sample, epoch)));
         }
         List<BufferedImage> frames = new ArrayList<>();
         List<float[]> labels = new ArrayList<>();
-        for (int i = 0; i < samples.size(); i++) {
-            frames.add(images.get(i).get());
-            DatasetSample s = samples.get(i);
-            labels.add(grid.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
+        List<TrainingBatch.Truth> truths = new ArrayList<>();
+        for (Future<RandomAugmentation.Result> d : drawn) {
+            RandomAugmentation.Result r = d.get();
+            frames.add(r.image());
+            labels.add(encoding.encode(r.visible(), r.tipX(), r.tipY()));
+            truths.add(new TrainingBatch.Truth(r.visible(), r.tipX(), r.tipY()));
         }
-        return new TrainingBatch(FrameTensor.batch(frames, inputHeight, inputWidth), FrameTensor.labels(labels, grid),
-                List.copyOf(samples), epoch, consumed);
+        return new TrainingBatch(FrameTensor.batch(frames, inputHeight, inputWidth), FrameTensor.labels(labels, encoding),
+                List.copyOf(samples), List.copyOf(truths), epoch, consumed);
+    }
+
+    /**
+     * The sample as the network sees it this epoch: decoded, and randomly augmented when
+     * configured, with a random seeded by (run seed, epoch, sample), so a resumed run draws the same.
+     */
+    private RandomAugmentation.Result draw(DatasetSample sample, int epoch) throws IOException {
+        BufferedImage image = decode(sample);
+        boolean visible = sample.getVisible();
+        double x = visible ? sample.getTip().getX() : -1;
+        double y = visible ? sample.getTip().getY() : -1;
+        if (augmentation.isEmpty()) {
+            return new RandomAugmentation.Result(image, visible, x, y);
+        }
+        String id = sample.getCaptureId() + "/" + sample.getFrameName() + "/" + sample.getAugmentation();
+        Random random = new Random(seed * 0x9E3779B97F4A7C15L ^ (epoch + 1L) * 0xC2B2AE3D27D4EB4FL ^ id.hashCode());
+        return augmentation.get().apply(image, visible, x, y, encoding.frameWidth(), encoding.frameHeight(), random);
     }
 
     private static BufferedImage decode(DatasetSample sample) throws IOException {

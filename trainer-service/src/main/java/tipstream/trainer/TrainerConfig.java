@@ -10,6 +10,12 @@ public interface TrainerConfig {
 
     String dataset();
 
+    /** The network of a new run: {@code heatmap} (default) or {@code grid} (the seed project's). */
+    String model();
+
+    /** Whether each training sample is freshly and randomly augmented every epoch (view and look). */
+    boolean randomAugmentation();
+
     long maxSteps();
 
     int batchSize();

@@ -13,6 +13,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ShardEntry;
@@ -140,8 +141,10 @@ public class TrainerService {
     private TrainingRun.Settings settings() {
         LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.minLearningRate(),
                 config.warmupSteps(), config.maxSteps());
-        TipNetConfig net = TipNetConfig.standard();
-        return new TrainingRun.Settings(config.runId(), config.dataset(), net, config.frameWidth(),
+        TipNetConfig net = TipNetConfig.named(config.model());
+        Optional<RandomAugmentation> augmentation = config.randomAugmentation()
+                ? Optional.of(new RandomAugmentation(RandomAugmentation.standard())) : Optional.empty();
+        return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation, config.frameWidth(),
                 config.frameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
                 config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery());
     }

@@ -5,10 +5,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.v1.DatasetSample;
 
 /**
- * A batch ready for the network: input [N, 1, H, W], labels [N, 3, rows, cols], the samples it was
- * made of, and where the loader stood after it (epoch, samples consumed in that epoch), which a
- * checkpoint records so a restarted run continues with the next batch.
+ * A batch ready for the network: input [N, 1, H, W], labels [N, channels, rows, cols], the samples
+ * it was made of, each sample's truth as the network saw it (after random augmentation: the tip
+ * moved, or out of view), and where the loader stood after it (epoch, samples consumed in that
+ * epoch), which a checkpoint records so a restarted run continues with the next batch.
  */
-public record TrainingBatch(INDArray input, INDArray labels, List<DatasetSample> samples, int epoch,
-        long samplesIntoEpoch) {
+public record TrainingBatch(INDArray input, INDArray labels, List<DatasetSample> samples, List<Truth> truths,
+        int epoch, long samplesIntoEpoch) {
+
+    /** Whether the tip is in view, and where, in original-frame pixels. */
+    public record Truth(boolean visible, double x, double y) {
+    }
 }

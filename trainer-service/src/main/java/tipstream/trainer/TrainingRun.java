@@ -8,10 +8,12 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
-import tipstream.model.TipGrid;
+import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
+import tipstream.model.TipPrediction;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
@@ -29,7 +31,8 @@ import tipstream.v1.ShardEntry;
  */
 public final class TrainingRun implements AutoCloseable {
     /** What a run needs to know; the same settings resume the same run. */
-    public record Settings(String runId, String dataset, TipNetConfig net, double frameWidth, double frameHeight, int batchSize,
+    public record Settings(String runId, String dataset, TipNetConfig net,
+            Optional<RandomAugmentation> augmentation, double frameWidth, double frameHeight, int batchSize,
             int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads,
             LearningRateSchedule learningRate, int accuracyEvery) {
     }
@@ -37,7 +40,7 @@ public final class TrainingRun implements AutoCloseable {
     private final Settings settings;
     private final BlobStore blobs;
     private final Producer<String, byte[]> producer;
-    private final TipGrid grid;
+    private final TipEncoding encoding;
     private final TipNet net;
     private final VerifiedShards shardSource;
     private final PrefetchingLoader loader;
@@ -59,19 +62,23 @@ public final class TrainingRun implements AutoCloseable {
         this.step = resumeFrom.getStep();
         this.epoch = resumeFrom.getEpoch();
         this.samplesIntoEpoch = resumeFrom.getSampleOffset();
-        this.grid = settings.net().grid(settings.frameWidth(), settings.frameHeight());
+        this.encoding = net.encoding(settings.frameWidth(), settings.frameHeight());
         this.shardSource = new VerifiedShards(blobs::get, shards);
-        this.loader = new PrefetchingLoader(shardSource, keys(shards), grid, settings.net().inputHeight(),
-                settings.net().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
+        this.loader = new PrefetchingLoader(shardSource, keys(shards), encoding, settings.augmentation(),
+                net.config().inputHeight(),
+                net.config().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
                 settings.decodeThreads(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
     }
 
-    /** Starts the run, or resumes it from its last checkpoint when it has one. */
+    /**
+     * Starts the run, or resumes it from its last checkpoint when it has one: then with the
+     * network shape the checkpoint carries, which is the run's, whatever is configured now.
+     */
     public static TrainingRun startOrResume(Settings settings, BlobStore blobs, Producer<String, byte[]> producer,
             List<ShardEntry> shards, String datasetVersion) throws Exception {
         Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
         if (last.isPresent()) {
-            TipNet net = TipNet.fromBytes(settings.net(), blobs.get(last.get().getCheckpointKey()));
+            TipNet net = TipNet.fromBytes(blobs.get(last.get().getCheckpointKey()));
             return new TrainingRun(settings, blobs, producer, shards, datasetVersion, net, last.get());
         }
         return new TrainingRun(settings, blobs, producer, shards, datasetVersion, TipNet.build(settings.net()),
@@ -169,11 +176,11 @@ public final class TrainingRun implements AutoCloseable {
      * optimistic view of fit; the eval split is the honest one.
      */
     private List<MetricEvent> batchAccuracy(String run, TrainingBatch batch, long now) {
-        List<TipGrid.Prediction> predictions = net.predict(batch.input(), grid);
+        List<TipPrediction> predictions = net.predict(batch.input(), encoding);
         TipMetrics metrics = new TipMetrics();
         for (int i = 0; i < predictions.size(); i++) {
-            DatasetSample s = batch.samples().get(i);
-            metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));
+            TrainingBatch.Truth t = batch.truths().get(i);
+            metrics.add(t.visible(), t.x(), t.y(), predictions.get(i));
         }
         return List.of(metric(run, "metrics/dist_mean", metrics.distMean(), now),
                 metric(run, "accuracy/point_mean", metrics.pointMean(), now),

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipGrid;
@@ -45,7 +47,7 @@ class PrefetchingLoaderTest {
 
     private static PrefetchingLoader loader(ShardSource source, List<String> keys, int startEpoch, long skip,
             int epochs) {
-        return new PrefetchingLoader(source, keys, GRID, 16, 20, 10, 7, 3, 2, startEpoch, skip, epochs);
+        return new PrefetchingLoader(source, keys, GRID, Optional.empty(), 16, 20, 10, 7, 3, 2, startEpoch, skip, epochs);
     }
 
     private static List<List<String>> drain(PrefetchingLoader loader) throws InterruptedException {
@@ -76,6 +78,53 @@ class PrefetchingLoaderTest {
     }
 
     @Test
+    void randomAugmentationIsFreshEachEpochTheSameOnARestartAndTheLabelsFollowIt() throws Exception {
+        Map<String, byte[]> shards = shards(4, 10, "s");
+        List<String> keys = new ArrayList<>(shards.keySet());
+        Optional<RandomAugmentation> standard = Optional.of(new RandomAugmentation(RandomAugmentation.standard()));
+        List<TrainingBatch> full = new ArrayList<>();
+        try (PrefetchingLoader loader = new PrefetchingLoader(shards::get, keys, GRID, standard, 16, 20, 10, 7, 3, 2, 0,
+                0, 2)) {
+            for (TrainingBatch b = loader.next(); b != null; b = loader.next()) {
+                full.add(b);
+            }
+        }
+        assertThat(full).hasSize(8);
+        int moved = 0;
+        for (TrainingBatch b : full) {
+            for (int i = 0; i < b.samples().size(); i++) {
+                DatasetSample s = b.samples().get(i);
+                TrainingBatch.Truth t = b.truths().get(i);
+                // the labels are the encoding of the augmented truth, not of the stored one
+                float[] expected = GRID.encode(t.visible(), t.x(), t.y());
+                float[] actual = b.labels().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data().asFloat();
+                assertThat(actual).containsExactly(expected);
+                if (!t.visible() || Math.hypot(t.x() - s.getTip().getX(), t.y() - s.getTip().getY()) > 0.5) {
+                    moved++;
+                }
+            }
+        }
+        assertThat(moved).as("most tips moved by the random view").isGreaterThan(60);
+        // the same sample looks different in the next epoch
+        TrainingBatch first = full.get(0);
+        String name = first.samples().get(0).getFrameName();
+        TrainingBatch.Truth inFirstEpoch = first.truths().get(0);
+        TrainingBatch.Truth inSecondEpoch = full.subList(4, 8).stream().flatMap(b -> java.util.stream.IntStream
+                .range(0, b.samples().size()).filter(i -> b.samples().get(i).getFrameName().equals(name))
+                .mapToObj(i -> b.truths().get(i))).findFirst().orElseThrow();
+        assertThat(inSecondEpoch).isNotEqualTo(inFirstEpoch);
+        // a restart at a checkpointed position draws exactly the same inputs
+        try (PrefetchingLoader resumed = new PrefetchingLoader(shards::get, keys, GRID, standard, 16, 20, 10, 7, 3, 2, 0,
+                30, 2)) {
+            for (int k = 3; k < 8; k++) {
+                TrainingBatch again = resumed.next();
+                assertThat(again.truths()).isEqualTo(full.get(k).truths());
+                assertThat(again.input()).isEqualTo(full.get(k).input());
+            }
+        }
+    }
+
+    @Test
     void restartAtACheckpointedPositionContinuesWithTheSameBatches() throws Exception {
         Map<String, byte[]> shards = shards(7, 10, "s");
         List<String> keys = new ArrayList<>(shards.keySet());
@@ -99,7 +148,7 @@ class PrefetchingLoaderTest {
         Map<String, byte[]> more = shards(2, 10, "new");
         Map<String, byte[]> all = new ConcurrentHashMap<>(shards);
         all.putAll(more);
-        try (PrefetchingLoader loader = new PrefetchingLoader(all::get, new ArrayList<>(shards.keySet()), GRID, 16, 20,
+        try (PrefetchingLoader loader = new PrefetchingLoader(all::get, new ArrayList<>(shards.keySet()), GRID, Optional.empty(), 16, 20,
                 10, 7, 1, 2, 0, 0, 2)) {
             TrainingBatch first = loader.next();
             loader.addShards(new ArrayList<>(more.keySet()));
@@ -125,7 +174,7 @@ class PrefetchingLoaderTest {
         Map<String, byte[]> v2 = shards(5, 10, "v2-");
         Map<String, byte[]> all = new ConcurrentHashMap<>(v1);
         all.putAll(v2);
-        try (PrefetchingLoader loader = new PrefetchingLoader(all::get, new ArrayList<>(v1.keySet()), GRID, 16, 20,
+        try (PrefetchingLoader loader = new PrefetchingLoader(all::get, new ArrayList<>(v1.keySet()), GRID, Optional.empty(), 16, 20,
                 10, 7, 1, 2, 0, 0, 2)) {
             TrainingBatch first = loader.next();
             loader.replaceShards(new ArrayList<>(v2.keySet()));

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -21,6 +22,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
@@ -34,7 +36,8 @@ import tipstream.v1.ShardEntry;
 
 /** A run killed between checkpoints resumes from the last one, on the real Kafka and S3. */
 class TrainingRunTest {
-    private static final TipNetConfig TINY = new TipNetConfig(16, 20, 4, new int[] {8, 8}, 3e-3, 5, 1.0);
+    private static final TipNetConfig TINY = new TipNetConfig(TipNetConfig.Head.HEATMAP, 16, 20, 4, List.of(8, 8), 8,
+            List.of(1), 3e-3, 5, 1.0, 1.0);
 
     private static List<ShardEntry> writeShards(BlobStore blobs, int count) {
         List<ShardEntry> shards = new ArrayList<>();
@@ -67,7 +70,8 @@ class TrainingRunTest {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
-            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, 20, 16, 4, 10, 11, 5, 3, 2,
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY,
+                    Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 20, 16, 4, 10, 11, 5, 3, 2,
                     SCHEDULE, 5);
 
             List<List<String>> firstLife = new ArrayList<>();

@@ -1,0 +1,123 @@
+package tipstream.model;
+
+/**
+ * The heatmap encoding (CenterNet-like, Zhou et al. 2019) on a fine output grid: each cell of
+ * {@code cellWidth x cellHeight} original-frame pixels (the network's output stride times the
+ * frame's scale-down) has four output channels:
+ * <ol start="0">
+ * <li>{@link #HEAT}: a logit of where the tip is; a softmax over all cells makes it a distribution;</li>
+ * <li>{@link #PRESENCE}: a presence logit per cell; the frame's presence logit is their
+ *     log-sum-exp, a smooth maximum, so presence is one decision per image, not per cell;</li>
+ * <li>{@link #OFFSET_X}, {@link #OFFSET_Y}: the tip's position relative to the cell's top-left
+ *     corner, in cells (0..1 inside the cell; its neighbours see -1..2).</li>
+ * </ol>
+ * The target has the same four channels: the tip's distribution over cells (a Gaussian of
+ * {@link #SIGMA_CELLS} around the tip, summing to 1; all zeros for a frame without a tip), the
+ * weight of the offset regression (1 in the 3 x 3 cells around the tip's cell), and the offsets.
+ * Decoding takes the most likely cell and adds its offsets, so the position is sub-cell.
+ */
+public record TipHeatmap(double frameWidth, double frameHeight, int cols, int rows, double cellWidth,
+        double cellHeight) implements TipEncoding {
+    public static final int CHANNELS = 4;
+    public static final int HEAT = 0;
+    public static final int PRESENCE = 1;
+    /** In the target, channel 1 is the offset regression's weight. */
+    public static final int OFFSET_WEIGHT = 1;
+    public static final int OFFSET_X = 2;
+    public static final int OFFSET_Y = 3;
+    /** Spread of the target distribution, in cells: neighbours of a tip near a border share it. */
+    public static final double SIGMA_CELLS = 0.5;
+
+    public TipHeatmap {
+        if (frameWidth <= 0 || frameHeight <= 0 || cols <= 0 || rows <= 0 || cellWidth <= 0 || cellHeight <= 0) {
+            throw new IllegalArgumentException("heatmap needs a positive frame size, cell counts and cell size");
+        }
+        if (cols * cellWidth < frameWidth || rows * cellHeight < frameHeight) {
+            throw new IllegalArgumentException("a " + cols + " x " + rows + " heatmap of " + cellWidth + " x "
+                    + cellHeight + " px cells does not cover the " + frameWidth + " x " + frameHeight + " frame");
+        }
+    }
+
+    @Override
+    public int channels() {
+        return CHANNELS;
+    }
+
+    @Override
+    public float[] encode(boolean visible, double x, double y) {
+        float[] target = new float[CHANNELS * rows * cols];
+        if (!visible) {
+            return target;
+        }
+        if (!(x >= 0 && x <= frameWidth && y >= 0 && y <= frameHeight)) {
+            throw new IllegalArgumentException("tip (" + x + ", " + y + ") lies outside the " + frameWidth + " x "
+                    + frameHeight + " frame");
+        }
+        double cx = x / cellWidth; // the tip in cell units
+        double cy = y / cellHeight;
+        int tipCol = Math.min(cols - 1, (int) Math.floor(cx));
+        int tipRow = Math.min(rows - 1, (int) Math.floor(cy));
+        double total = 0;
+        for (int row = 0; row < rows; row++) {
+            for (int col = 0; col < cols; col++) {
+                double dx = col + 0.5 - cx;
+                double dy = row + 0.5 - cy;
+                double weight = Math.exp(-(dx * dx + dy * dy) / (2 * SIGMA_CELLS * SIGMA_CELLS));
+                target[index(HEAT, row, col)] = (float) weight;
+                total += weight;
+                if (Math.abs(row - tipRow) <= 1 && Math.abs(col - tipCol) <= 1) {
+                    target[index(OFFSET_WEIGHT, row, col)] = 1f;
+                    target[index(OFFSET_X, row, col)] = (float) (cx - col);
+                    target[index(OFFSET_Y, row, col)] = (float) (cy - row);
+                }
+            }
+        }
+        for (int i = 0; i < rows * cols; i++) {
+            target[i] = (float) (target[i] / total);
+        }
+        return target;
+    }
+
+    /** Whether a target encodes a tip (its distribution sums to 1, not 0). */
+    public boolean hasTip(float[] target, int offset) {
+        double sum = 0;
+        for (int i = 0; i < rows * cols; i++) {
+            sum += target[offset + i];
+        }
+        return sum > 0.5;
+    }
+
+    @Override
+    public TipPrediction decode(float[] logits) {
+        int cells = rows * cols;
+        int best = 0;
+        for (int i = 1; i < cells; i++) {
+            if (logits[HEAT * cells + i] > logits[HEAT * cells + best]) {
+                best = i;
+            }
+        }
+        int row = best / cols;
+        int col = best % cols;
+        double x = (col + logits[index(OFFSET_X, row, col)]) * cellWidth;
+        double y = (row + logits[index(OFFSET_Y, row, col)]) * cellHeight;
+        double presence = TipGrid.sigmoid(logSumExp(logits, PRESENCE * cells, cells));
+        return new TipPrediction(presence, clamp(x, frameWidth), clamp(y, frameHeight));
+    }
+
+    /** log(sum(exp(values[from .. from + count)))), computed without overflow. */
+    static double logSumExp(float[] values, int from, int count) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = from; i < from + count; i++) {
+            max = Math.max(max, values[i]);
+        }
+        double sum = 0;
+        for (int i = from; i < from + count; i++) {
+            sum += Math.exp(values[i] - max);
+        }
+        return max + Math.log(sum);
+    }
+
+    private static double clamp(double v, double max) {
+        return Math.max(0, Math.min(max, v));
+    }
+}

@@ -1,0 +1,135 @@
+package tipstream.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class HeatmapLossTest {
+    private static DataType previous;
+    /** Two cells per frame, presence weighted 2, offsets 3. */
+    private final HeatmapLoss loss = new HeatmapLoss(2, 2.0, 3.0);
+
+    @BeforeAll
+    static void doublePrecision() {
+        NativeBackend.ensureReady();
+        previous = Nd4j.dataType();
+        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
+    }
+
+    @AfterAll
+    static void restore() {
+        Nd4j.setDefaultDataTypes(previous, previous);
+    }
+
+    private static INDArray rows(double[][] values) {
+        return Nd4j.create(values);
+    }
+
+    private double score(INDArray labels, INDArray pre) {
+        return loss.computeScore(labels, pre, new ActivationIdentity(), null, false);
+    }
+
+    @Test
+    void knownAnswerForAFrameWithATipAndOneWithout() {
+        // frame 0: the tip in cell 0 at offsets (0.25, 0.5); heat and presence logits even (0, 0),
+        // offsets said (0.5, 0.5) in cell 0; cell 1's offsets are not weighed
+        // frame 1: no tip; presence logits (0, 0) again
+        INDArray pre = rows(new double[][] {{0, 0, 0.5, 0.5}, {0, 0, 7, -7}, {0, 0, 1, 1}, {0, 0, 1, 1}});
+        INDArray labels = rows(new double[][] {{1, 1, 0.25, 0.5}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
+        // where: -log(1/2); whether: P = LSE(0, 0) = ln 2, BCE(y=1) = log(1 + e^-P) = ln 1.5; offsets 0.25
+        double withTip = Math.log(2) + 2 * Math.log(1.5) + 3 * 0.25;
+        // no tip: only BCE(y=0) = log(1 + e^P) = ln 3
+        double withoutTip = 2 * Math.log(3);
+        INDArray perRow = loss.computeScoreArray(labels, pre, new ActivationIdentity(), null);
+        assertThat(perRow.getDouble(0)).isCloseTo(withTip, within(1e-9));
+        assertThat(perRow.getDouble(1)).isZero();
+        assertThat(perRow.getDouble(2)).isCloseTo(withoutTip, within(1e-9));
+        assertThat(score(labels, pre)).isCloseTo(withTip + withoutTip, within(1e-9));
+        assertThat(loss.computeScore(labels, pre, new ActivationIdentity(), null, true))
+                .isCloseTo((withTip + withoutTip) / 2, within(1e-9));
+    }
+
+    @Test
+    void frameWithoutATipTeachesOnlyPresence() {
+        INDArray pre = rows(new double[][] {{3, -1, 2, 5}, {-2, 4, 0, 1}});
+        INDArray gradient = loss.computeGradient(Nd4j.zeros(2, 4), pre, new ActivationIdentity(), null);
+        for (int c : new int[] {TipHeatmap.HEAT, TipHeatmap.OFFSET_X, TipHeatmap.OFFSET_Y}) {
+            assertThat(gradient.getColumn(c).sumNumber().doubleValue()).as("channel %d", c).isZero();
+        }
+        // presence: P = LSE(-1, 4); d/dq_i = weight * sigmoid(P) * softmax(q)_i, all positive (say "no")
+        assertThat(gradient.getDouble(0, TipHeatmap.PRESENCE)).isPositive();
+        assertThat(gradient.getDouble(1, TipHeatmap.PRESENCE)).isGreaterThan(gradient.getDouble(0, TipHeatmap.PRESENCE));
+    }
+
+    @Test
+    void gradientMatchesCentralFiniteDifferences() {
+        Random random = new Random(11);
+        HeatmapLoss wide = new HeatmapLoss(5, 1.5, 2.0);
+        for (int trial = 0; trial < 4; trial++) {
+            int frames = 2;
+            int rows = frames * 5;
+            double[][] pre = new double[rows][4];
+            double[][] lab = new double[rows][4];
+            for (int f = 0; f < frames; f++) {
+                boolean tip = trial != 3 || f == 0; // the last trial has a frame without a tip
+                double mass = 0;
+                for (int i = 0; i < 5; i++) {
+                    int r = f * 5 + i;
+                    for (int c = 0; c < 4; c++) {
+                        pre[r][c] = 2 * random.nextGaussian();
+                    }
+                    if (tip) {
+                        lab[r][0] = random.nextDouble();
+                        mass += lab[r][0];
+                        lab[r][1] = i < 3 ? 1 : 0;
+                        lab[r][2] = 3 * random.nextDouble() - 1;
+                        lab[r][3] = 3 * random.nextDouble() - 1;
+                    }
+                }
+                for (int i = 0; i < 5 && tip; i++) {
+                    lab[f * 5 + i][0] /= mass;
+                }
+            }
+            INDArray labels = rows(lab);
+            INDArray analytic = wide.computeGradient(labels, rows(pre), new ActivationIdentity(), null);
+            double eps = 1e-6;
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < 4; c++) {
+                    double[][] plus = copy(pre);
+                    double[][] minus = copy(pre);
+                    plus[r][c] += eps;
+                    minus[r][c] -= eps;
+                    double numeric = (wide.computeScore(labels, rows(plus), new ActivationIdentity(), null, false)
+                            - wide.computeScore(labels, rows(minus), new ActivationIdentity(), null, false)) / (2 * eps);
+                    double a = analytic.getDouble(r, c);
+                    double scale = Math.max(1e-3, Math.abs(numeric) + Math.abs(a));
+                    assertThat(Math.abs(a - numeric) / scale).as("trial %d row %d channel %d", trial, r, c)
+                            .isLessThan(1e-4);
+                }
+            }
+        }
+    }
+
+    @Test
+    void rowsThatAreNotWholeFramesAreRefused() {
+        assertThatThrownBy(() -> score(Nd4j.zeros(3, 4), Nd4j.zeros(3, 4)))
+                .hasMessageContaining("2 cells per frame");
+    }
+
+    private static double[][] copy(double[][] values) {
+        double[][] out = new double[values.length][];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i].clone();
+        }
+        return out;
+    }
+}

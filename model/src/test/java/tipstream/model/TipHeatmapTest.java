@@ -1,0 +1,108 @@
+package tipstream.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class TipHeatmapTest {
+    /** The heatmap preset's map: 33 x 26 cells of 16 x 16 px over a 528 x 406 frame. */
+    private final TipHeatmap map = (TipHeatmap) TipNetConfig.heatmap().encoding(528, 406);
+
+    @Test
+    void knownAnswerAtTheFrameCentre() {
+        assertThat(map.cols()).isEqualTo(33);
+        assertThat(map.rows()).isEqualTo(26);
+        // (264, 203) is (16.5, 12.6875) in cells: cell column 16, row 12
+        float[] target = map.encode(true, 264, 203);
+        double mass = 0;
+        int best = 0;
+        int weighted = 0;
+        for (int i = 0; i < 33 * 26; i++) {
+            mass += target[i];
+            best = target[i] > target[best] ? i : best;
+            weighted += target[33 * 26 + i] > 0 ? 1 : 0;
+        }
+        assertThat(mass).isCloseTo(1.0, within(1e-5));
+        assertThat(best).isEqualTo(12 * 33 + 16);
+        assertThat(weighted).as("offsets are regressed in the 3 x 3 cells around the tip").isEqualTo(9);
+        assertThat(target[map.index(TipHeatmap.OFFSET_X, 12, 16)]).isEqualTo(0.5f);
+        assertThat(target[map.index(TipHeatmap.OFFSET_Y, 12, 16)]).isEqualTo(0.6875f);
+        // the left neighbour sees the tip one and a half cells right of its corner
+        assertThat(target[map.index(TipHeatmap.OFFSET_X, 12, 15)]).isEqualTo(1.5f);
+        assertThat(target[map.index(TipHeatmap.OFFSET_Y, 13, 16)]).isEqualTo(-0.3125f);
+        assertThat(target[map.index(TipHeatmap.OFFSET_WEIGHT, 12, 18)]).isZero();
+        // the distribution is a Gaussian of the distance to the cell centres: (16, 12) is 0.1875 cells
+        // away, (16, 13) 0.8125 cells
+        double ratio = target[map.index(TipHeatmap.HEAT, 13, 16)] / target[map.index(TipHeatmap.HEAT, 12, 16)];
+        double sigma = TipHeatmap.SIGMA_CELLS;
+        assertThat(ratio).isCloseTo(Math.exp(-(0.8125 * 0.8125 - 0.1875 * 0.1875) / (2 * sigma * sigma)), within(1e-5));
+        assertThat(map.hasTip(target, 0)).isTrue();
+    }
+
+    @Test
+    void noTipIsAllZeros() {
+        float[] target = map.encode(false, -1, -1);
+        for (float v : target) {
+            assertThat(v).isZero();
+        }
+        assertThat(map.hasTip(target, 0)).isFalse();
+    }
+
+    @Test
+    void tipsOnTheEdgesAndOutside() {
+        float[] corner = map.encode(true, 528, 406);
+        // 528 px is 33 cells: the last column, one cell right of its corner; 406 px is row 25.375
+        assertThat(corner[map.index(TipHeatmap.OFFSET_X, 25, 32)]).isEqualTo(1f);
+        assertThat(corner[map.index(TipHeatmap.OFFSET_Y, 25, 32)]).isEqualTo(0.375f);
+        assertThat(map.encode(true, 0, 0)[map.index(TipHeatmap.OFFSET_WEIGHT, 0, 0)]).isEqualTo(1f);
+        assertThatThrownBy(() -> map.encode(true, 528.5, 10)).hasMessageContaining("outside");
+        assertThatThrownBy(() -> map.encode(true, Double.NaN, 10)).hasMessageContaining("outside");
+        assertThatThrownBy(() -> new TipHeatmap(528, 406, 33, 25, 16, 16)).hasMessageContaining("does not cover");
+    }
+
+    @Test
+    void decodingTheTargetGivesTheTipBackEverywhere() {
+        for (double x = 0; x <= 528; x += 13.7) {
+            for (double y = 0; y <= 406; y += 11.3) {
+                TipPrediction back = map.decode(logitsOf(map.encode(true, x, y), 6f));
+                assertThat(back.x()).isCloseTo(x, within(1e-3));
+                assertThat(back.y()).isCloseTo(y, within(1e-3));
+                assertThat(back.presence()).isGreaterThan(0.99);
+            }
+        }
+    }
+
+    @Test
+    void presenceIsTheSmoothMaximumOfTheCellsPresenceLogits() {
+        float[] logits = new float[4 * 33 * 26];
+        java.util.Arrays.fill(logits, 33 * 26, 2 * 33 * 26, -30f);
+        logits[map.index(TipHeatmap.PRESENCE, 3, 4)] = 1.5f; // one confident cell decides the frame
+        assertThat(map.decode(logits).presence()).isCloseTo(1 / (1 + Math.exp(-1.5)), within(1e-6));
+        java.util.Arrays.fill(logits, 33 * 26, 2 * 33 * 26, 0f); // 858 cells at even odds: log(858)
+        assertThat(map.decode(logits).presence()).isCloseTo(1 / (1 + Math.exp(-Math.log(858))), within(1e-6));
+    }
+
+    @Test
+    void decodingClampsToTheFrame() {
+        float[] logits = new float[4 * 33 * 26];
+        logits[map.index(TipHeatmap.HEAT, 25, 32)] = 5f;
+        logits[map.index(TipHeatmap.OFFSET_X, 25, 32)] = 3f;
+        logits[map.index(TipHeatmap.OFFSET_Y, 25, 32)] = 3f;
+        TipPrediction p = map.decode(logits);
+        assertThat(p.x()).isEqualTo(528.0);
+        assertThat(p.y()).isEqualTo(406.0);
+    }
+
+    /** Network output a perfect model would give: the target's heat as logits, confident presence, exact offsets. */
+    static float[] logitsOf(float[] target, float presenceLogit) {
+        int cells = target.length / 4;
+        float[] logits = target.clone();
+        for (int i = 0; i < cells; i++) {
+            logits[i] = (float) Math.log(target[i] + 1e-30);
+            logits[cells + i] = presenceLogit;
+        }
+        return logits;
+    }
+}
