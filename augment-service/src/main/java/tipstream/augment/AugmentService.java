@@ -7,6 +7,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Producer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -39,7 +40,7 @@ public class AugmentService {
             @ConfigProperty(name = "quarkus.application.version") String codeVersion, MeterRegistry registry) {
         this.config = config;
         DatasetAssembler assembler = new DatasetAssembler(config.dataset(),
-                new CaptureSplit(config.evalPercent(), config.splitSalt()), config.augmentations(),
+                new CaptureSplit(config.evalPercent(), config.validationPercent(), config.splitSalt()), config.augmentations().orElse(List.of()),
                 config.inputWidth(), config.inputHeight(), config.shardSize(), "augment-service " + codeVersion);
         this.worker = new AugmentWorker(blobs, bootstrapServers, producer, assembler, config.dataset());
         this.versions = registry.counter("tipstream.augment.versions");
@@ -79,7 +80,7 @@ public class AugmentService {
 
     private void run() {
         LOG.infof("building dataset '%s' from tipstream.frames + tipstream.labels every %d s, train augmentations %s",
-                config.dataset(), config.intervalSeconds(), config.augmentations());
+                config.dataset(), config.intervalSeconds(), config.augmentations().orElse(List.of()));
         while (!stopping) {
             long t0 = System.nanoTime();
             try {

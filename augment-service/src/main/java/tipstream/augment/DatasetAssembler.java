@@ -89,6 +89,7 @@ public final class DatasetAssembler {
         }
         Map<String, List<DatasetSample>> bySplit = new LinkedHashMap<>();
         bySplit.put(CaptureSplit.TRAIN, new ArrayList<>());
+        bySplit.put(CaptureSplit.VALIDATION, new ArrayList<>());
         bySplit.put(CaptureSplit.EVAL, new ArrayList<>());
         // frames are fetched and augmented in parallel (each seeded by its own sha256), then
         // gathered in their sorted order, so the result does not depend on the threads
@@ -168,7 +169,8 @@ public final class DatasetAssembler {
     }
 
     private String augmentationConfig() {
-        return "train: original + " + trainAugmentations + " (FrameAugmenter, seeded by frame sha256); eval: original";
+        return "train: original + " + trainAugmentations + " (FrameAugmenter, seeded by frame sha256); validation, eval:"
+                + " original";
     }
 
     private String fingerprint(List<LabelledFrame> sorted) {

@@ -24,6 +24,7 @@ import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.eval.CheckpointEvaluator;
+import tipstream.eval.WorstFrames;
 import tipstream.model.FrameTensor;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
@@ -37,8 +38,9 @@ import tipstream.v1.DatasetSample;
  * scratch on the same augmented simulated captures (augment's own build, all augmentations) with
  * the trainer's learning-rate schedule stretched over the time budget, and is evaluated with eval's
  * own evaluator at each reporting time on held-out captures rendered with another seed (and on a
- * fixed sample of its training data, to tell under- from over-fitting). Times are training time on
- * this machine (evaluation excluded).
+ * fixed sample of its training data, to tell under- from over-fitting), at the presence threshold
+ * calibrated on validation captures of a third seed, as eval-service does. Times are training time
+ * on this machine (evaluation excluded).
  */
 @Command(name = "ModelQualityBenchmark", mixinStandardHelpOptions = true)
 public final class ModelQualityBenchmark implements Callable<Integer> {
@@ -50,6 +52,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
 
     @Option(names = "--eval-captures", defaultValue = "4")
     int evalCaptures;
+
+    @Option(names = "--validation-captures", defaultValue = "2",
+            description = "captures (their own seed) on which the presence threshold is calibrated, as eval-service does")
+    int validationCaptures;
 
     @Option(names = "--frames", defaultValue = "150", description = "frames per capture")
     int frames;
@@ -77,6 +83,12 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @Option(names = "--baked", defaultValue = "all", description = "augment's baked augmentations: all or none")
     String baked;
 
+    @picocli.CommandLine.Mixin
+    NetOverrides overrides;
+
+    @Option(names = "--worst", description = "a folder for a sheet of the worst eval frames at each report")
+    java.nio.file.Path worst;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ModelQualityBenchmark()).execute(args));
     }
@@ -84,23 +96,24 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // the held-out captures come from their own seed: the same eval frames whatever the training set
-        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, evalCaptures, frames), 100);
-        List<DatasetSample> train = samples(LabSession.render(seed, trainCaptures, frames), 0);
-        if (baked.equals("none")) {
-            train = train.stream().filter(s -> s.getAugmentation().isEmpty()).toList();
-        }
+        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, evalCaptures, frames), 100, List.of());
+        List<DatasetSample> validation = samples(LabSession.render(seed + 2000, validationCaptures, frames), 100,
+                List.of());
+        List<DatasetSample> train = samples(LabSession.render(seed, trainCaptures, frames), 0,
+                baked.equals("none") ? List.of() : List.of(Augmentation.values()));
         System.out.printf(Locale.ROOT, "eval: %d frames of %d held-out captures, %d show the tip%n", eval.size(),
                 evalCaptures, eval.stream().filter(DatasetSample::getVisible).count());
         System.out.printf(Locale.ROOT, "train: %d captures, %d frames, %d samples (baked augmentations: %s),"
                 + " random augmentation %s%n", trainCaptures, trainCaptures * frames, train.size(), baked,
                 randomAugmentation ? "on" : "off");
         for (String model : models) {
-            train(TipNetConfig.named(model), train, eval);
+            train(overrides.apply(TipNetConfig.named(model)), train, validation, eval);
         }
         return 0;
     }
 
-    private void train(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> eval) throws IOException {
+    private void train(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> validation,
+            List<DatasetSample> eval) throws IOException {
         TipNet net = TipNet.build(config);
         TipEncoding encoding = net.encoding(528, 406);
         CheckpointEvaluator evaluator = new CheckpointEvaluator(528, 406, 25);
@@ -111,7 +124,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         List<DatasetSample> seen = new ArrayList<>(train);
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
-        report(0, 0, "eval ", evaluator.evaluate(net, eval));
+        report(0, 0, "eval ", evaluator.evaluate(net, eval), TipMetrics.PRESENCE_THRESHOLD);
         List<Integer> order = new ArrayList<>();
         Random random = new Random(seed);
         RandomAugmentation augmentation = new RandomAugmentation(RandomAugmentation.standard());
@@ -146,26 +159,40 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                     FrameTensor.labels(labels, encoding));
             seconds += (System.nanoTime() - t0) / 1e9;
             if (seconds >= minutes.get(next) * 60) {
-                report(step, seconds, "eval ", evaluator.evaluate(net, eval));
-                report(step, seconds, "train", evaluator.evaluate(net, seen));
+                CheckpointEvaluator.Scored scored = evaluator.score(net, eval);
+                double threshold = validation.isEmpty() ? TipMetrics.PRESENCE_THRESHOLD
+                        : evaluator.score(net, validation).calibratedThreshold();
+                report(step, seconds, "eval ", scored.evaluate(threshold), threshold);
+                if (worst != null) {
+                    var sheet = WorstFrames.sheet(scored, threshold, 528, 16, 4);
+                    if (sheet.isPresent()) {
+                        javax.imageio.ImageIO.write(sheet.get(), "png", worst.resolve(String.format(Locale.ROOT,
+                                "worst-%s-%03.0fmin.png", config.head().name().toLowerCase(Locale.ROOT),
+                                seconds / 60)).toFile());
+                    }
+                }
+                report(step, seconds, "train", evaluator.score(net, seen).evaluate(threshold), threshold);
                 next++;
             }
         }
     }
 
-    private static void report(int step, double seconds, String split, CheckpointEvaluator.Evaluation evaluation) {
+    private static void report(int step, double seconds, String split, CheckpointEvaluator.Evaluation evaluation,
+            double threshold) {
         TipMetrics m = evaluation.metrics();
         System.out.printf(Locale.ROOT,
                 "%5.1f min step %5d %s dist_mean %6.2f px  point_mean %.3f  prob_mean %.3f  overall_mean %.3f"
-                + "  precision %.3f  recall %.3f  loss %8.3f%n", seconds / 60, step, split, m.distMean(), m.pointMean(),
-                m.probMean(), m.overallMean(), m.precision(), m.recall(), evaluation.loss());
+                + "  precision %.3f  recall %.3f  threshold %.3f  roc_auc %.3f  loss %7.3f%n", seconds / 60, step, split,
+                m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), m.precision(), m.recall(), threshold,
+                evaluation.rocAuc(), evaluation.loss());
     }
     /** Augment's own build of these captures, all in one split (train with every augmentation, or eval). */
-    private static List<DatasetSample> samples(List<SimulatedCapture> captures, int evalPercent) throws Exception {
+    private static List<DatasetSample> samples(List<SimulatedCapture> captures, int evalPercent,
+            List<Augmentation> augmentations) throws Exception {
         Map<String, byte[]> blobs = new HashMap<>();
         var labelled = SimulatedFrames.labelled(captures, blobs);
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(evalPercent, "bench"),
-                List.of(Augmentation.values()), 264, 203, 256, "bench");
+                augmentations, 264, 203, 256, "bench");
         List<DatasetSample> samples = new ArrayList<>();
         for (byte[] shard : assembler.assemble(labelled, blobs::get, Optional.empty()).orElseThrow().shards().values()) {
             samples.addAll(Shard.read(shard));

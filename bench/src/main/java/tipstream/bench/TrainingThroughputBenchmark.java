@@ -35,11 +35,8 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "heatmap", description = "heatmap or grid")
     String model;
 
-    @Option(names = "--context-dilations", split = ",", description = "override the preset's context convolutions")
-    List<Integer> contextDilations;
-
-    @Option(names = "--context-channels", description = "override the preset's context width")
-    Integer contextChannels;
+    @picocli.CommandLine.Mixin
+    NetOverrides overrides;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new TrainingThroughputBenchmark()).execute(args));
@@ -48,12 +45,7 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
     @Override
     public Integer call() {
         NativeBackend.ensureReady();
-        TipNetConfig preset = TipNetConfig.named(model);
-        TipNetConfig config = new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(),
-                preset.stemChannels(), preset.stageChannels(),
-                contextChannels == null ? preset.contextChannels() : contextChannels,
-                contextDilations == null ? preset.contextDilations() : contextDilations, preset.learningRate(),
-                preset.seed(), preset.presenceWeight(), preset.positionWeight());
+        TipNetConfig config = overrides.apply(TipNetConfig.named(model));
         TipNet net = TipNet.build(config);
         TipEncoding grid = net.encoding(528, 406);
         Random random = new Random(1);
@@ -77,7 +69,7 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
         double[] inferSeconds = new double[steps];
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
-            net.network().output(input, false);
+            net.network().outputSingle(false, input);
             inferSeconds[i] = (System.nanoTime() - t0) / 1e9;
         }
         System.out.printf(Locale.ROOT, "TipNet %s, %d parameters, input 1x%dx%d, batch %d, oneDNN %s, helpers disabled=%s%n",

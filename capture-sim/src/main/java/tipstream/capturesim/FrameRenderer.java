@@ -24,31 +24,38 @@ import tipstream.capturesim.SatelliteMockup.Rod;
 import tipstream.capturesim.SatelliteMockup.Texture;
 
 /**
- * Renders the lab scene as the rig's grayscale camera sees it: painter's algorithm over
- * near-clipped polygons, hard directional light, panel and foil texture, then a lens blur,
- * vignetting and seeded sensor noise. The tip is drawn last, and only when nothing hides it,
- * so what the image shows agrees with the visibility flag.
+ * Renders the lab scene as the rig's grayscale camera sees it, in a capture's {@link SceneLook}:
+ * painter's algorithm over near-clipped polygons, hard directional light, panel and foil texture,
+ * then exposure, a lens blur, vignetting and seeded sensor noise. The tip is drawn last, and only
+ * when nothing hides it, so what the image shows agrees with the visibility flag.
  */
 public final class FrameRenderer {
-    private static final Vec3 LIGHT = new Vec3(0.55, 0.75, 0.6).normalized();
-    private static final double AMBIENT = 0.16;
-    private static final double NOISE_SIGMA = 3.5;
     private static final Vec3 LAMP = new Vec3(-5.5, 5.2, -7.9);
 
     private final SatelliteMockup scene;
+    private final SceneLook look;
+    private final Vec3 light;
+    private final double ambient;
     private final float[] vignette = new float[PinholeCamera.WIDTH * PinholeCamera.HEIGHT];
-    private final ConvolveOp lensBlur = new ConvolveOp(new Kernel(3, 3, new float[] {
-        1 / 16f, 2 / 16f, 1 / 16f, 2 / 16f, 4 / 16f, 2 / 16f, 1 / 16f, 2 / 16f, 1 / 16f}), ConvolveOp.EDGE_NO_OP, null);
+    private final ConvolveOp lensBlur;
 
     public FrameRenderer(SatelliteMockup scene) {
+        this(scene, SceneLook.standard());
+    }
+
+    public FrameRenderer(SatelliteMockup scene, SceneLook look) {
         this.scene = scene;
+        this.look = look;
+        this.light = look.light();
+        this.ambient = look.ambient();
+        this.lensBlur = new ConvolveOp(gaussian(look.blurSigma()), ConvolveOp.EDGE_NO_OP, null);
         double cx = PinholeCamera.WIDTH / 2.0;
         double cy = PinholeCamera.HEIGHT / 2.0;
         double r2 = cx * cx + cy * cy;
         for (int y = 0; y < PinholeCamera.HEIGHT; y++) {
             for (int x = 0; x < PinholeCamera.WIDTH; x++) {
                 double d2 = ((x + 0.5 - cx) * (x + 0.5 - cx) + (y + 0.5 - cy) * (y + 0.5 - cy)) / r2;
-                vignette[y * PinholeCamera.WIDTH + x] = (float) (1 - 0.35 * d2);
+                vignette[y * PinholeCamera.WIDTH + x] = (float) (look.exposure() * (1 - look.vignette() * d2));
             }
         }
     }
@@ -105,7 +112,7 @@ public final class FrameRenderer {
         items.forEach(d -> d.paint(g));
         TipView tip = tipView(camera);
         if (tip.visible()) {
-            Drawable d = knob(camera, scene.tip());
+            Drawable d = knob(camera, scene.tip(), look.tipFinish());
             if (d != null) {
                 d.paint(g);
             }
@@ -144,10 +151,30 @@ public final class FrameRenderer {
         return (int) Math.max(0, Math.min(255, Math.round(value)));
     }
 
-    private static double shade(Vec3 normal, double albedo, boolean satellite) {
-        double diffuse = Math.max(0, normal.dot(LIGHT));
-        double light = satellite ? AMBIENT + 1.05 * diffuse : 0.55 * (AMBIENT + 0.8 * diffuse);
-        return 255 * albedo * light;
+    /** A normalised Gaussian kernel of {@code sigma} pixels (3 sigma each side). */
+    private static Kernel gaussian(double sigma) {
+        int radius = Math.max(1, (int) Math.ceil(3 * sigma));
+        int size = 2 * radius + 1;
+        float[] weights = new float[size * size];
+        double sum = 0;
+        for (int j = 0; j < size; j++) {
+            for (int i = 0; i < size; i++) {
+                double d2 = (i - radius) * (i - radius) + (j - radius) * (j - radius);
+                weights[j * size + i] = (float) Math.exp(-d2 / (2 * sigma * sigma));
+                sum += weights[j * size + i];
+            }
+        }
+        for (int k = 0; k < weights.length; k++) {
+            weights[k] /= sum;
+        }
+        return new Kernel(size, size, weights);
+    }
+
+    private double shade(Vec3 normal, double albedo, boolean satellite) {
+        double diffuse = look.lightStrength() * Math.max(0, normal.dot(light));
+        double lit = satellite ? look.satelliteFinish() * (ambient + 1.05 * diffuse)
+                : look.roomFinish() * 0.55 * (ambient + 0.8 * diffuse);
+        return 255 * albedo * lit;
     }
 
     private Drawable face(PinholeCamera camera, Face face) {
@@ -294,8 +321,9 @@ public final class FrameRenderer {
         float width = (float) Math.max(0.8, 2 * camera.focalPx() * rod.radius() / depth);
         Vec3 axis = rod.to().minus(rod.from()).normalized();
         // a cylinder is lit by the light's component across its axis
-        Vec3 across = LIGHT.minus(axis.times(LIGHT.dot(axis)));
-        double value = 255 * rod.albedo() * (AMBIENT + 0.9 * across.length() * 0.8);
+        Vec3 across = light.minus(axis.times(light.dot(axis)));
+        double value = 255 * rod.albedo() * look.satelliteFinish()
+                * (ambient + look.lightStrength() * 0.9 * across.length() * 0.8);
         return new Drawable() {
             @Override
             public double depth() {
@@ -312,6 +340,10 @@ public final class FrameRenderer {
     }
 
     private Drawable knob(PinholeCamera camera, Knob knob) {
+        return knob(camera, knob, look.satelliteFinish());
+    }
+
+    private Drawable knob(PinholeCamera camera, Knob knob, double finish) {
         Vec3 c = camera.toCamera(knob.centre());
         if (c.z() <= PinholeCamera.NEAR) {
             return null;
@@ -319,10 +351,10 @@ public final class FrameRenderer {
         double r = Math.max(1.0, camera.focalPx() * knob.radius() / c.z());
         double px = camera.pixelX(c);
         double py = camera.pixelY(c);
-        int lit = gray(255 * knob.albedo() * (AMBIENT + 1.0));
-        int dark = gray(255 * knob.albedo() * AMBIENT * 1.5);
+        int lit = gray(255 * knob.albedo() * finish * (ambient + look.lightStrength()));
+        int dark = gray(255 * knob.albedo() * finish * ambient * 1.5);
         // the highlight sits towards the light, as on a real sphere
-        Vec3 lightInCamera = camera.toCamera(camera.position().plus(LIGHT)).normalized();
+        Vec3 lightInCamera = camera.toCamera(camera.position().plus(light)).normalized();
         float hx = (float) (px + 0.45 * r * lightInCamera.x());
         float hy = (float) (py - 0.45 * r * lightInCamera.y());
         return new Drawable() {
@@ -343,7 +375,7 @@ public final class FrameRenderer {
 
     private void lampGlare(Graphics2D g, PinholeCamera camera) {
         Vec3 c = camera.toCamera(LAMP);
-        if (c.z() <= PinholeCamera.NEAR) {
+        if (!look.lampGlare() || c.z() <= PinholeCamera.NEAR) {
             return;
         }
         float px = (float) camera.pixelX(c);
@@ -375,11 +407,11 @@ public final class FrameRenderer {
         return out;
     }
 
-    /** Vignetting and Gaussian read noise, in place. */
+    /** Exposure, vignetting and Gaussian read noise, in place. */
     private void sensor(BufferedImage image, Random noise) {
         byte[] pixels = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
         for (int i = 0; i < pixels.length; i++) {
-            double v = (pixels[i] & 0xff) * vignette[i] + 6 + NOISE_SIGMA * noise.nextGaussian();
+            double v = (pixels[i] & 0xff) * vignette[i] + 6 + look.noiseSigma() * noise.nextGaussian();
             pixels[i] = (byte) gray(v);
         }
     }

@@ -35,7 +35,7 @@ public final class LabSession {
     public static SimulatedCapture capture(long seed, ArmTrajectory.Kind kind, String captureId, int frames) {
         Random random = new Random(seed);
         ArmTrajectory trajectory = ArmTrajectory.random(kind, random);
-        FrameRenderer renderer = new FrameRenderer(SCENE);
+        FrameRenderer renderer = new FrameRenderer(SCENE, SceneLook.random(random));
         List<SimulatedFrame> rendered = new ArrayList<>(frames);
         for (int i = 0; i < frames; i++) {
             PinholeCamera camera = trajectory.cameraAt(frames == 1 ? 0 : i / (double) (frames - 1));

@@ -39,4 +39,30 @@ class LabSessionTest {
         assertThat(session.stream().flatMap(c -> c.frames().stream()).anyMatch(f -> !f.inFrame())).isTrue();
         assertThat(session.stream().flatMap(c -> c.frames().stream()).anyMatch(f -> f.inFrame() && f.hidden())).isTrue();
     }
+
+    @Test
+    void capturesDifferInLookNotOnlyInViewpoint() {
+        // the same camera path rendered in two captures' looks: brightness, contrast and noise differ
+        ArmTrajectory.Kind kind = ArmTrajectory.Kind.values()[0];
+        double[] means = new double[6];
+        double[] noise = new double[6];
+        for (int i = 0; i < 6; i++) {
+            java.util.Random random = new java.util.Random(100 + i);
+            SceneLook look = SceneLook.random(random);
+            var image = new FrameRenderer(new SatelliteMockup(), look).render(
+                    ArmTrajectory.random(kind, new java.util.Random(5)).cameraAt(0.5), new java.util.Random(1));
+            byte[] px = ((java.awt.image.DataBufferByte) image.getRaster().getDataBuffer()).getData();
+            double sum = 0;
+            for (byte b : px) {
+                sum += b & 0xff;
+            }
+            means[i] = sum / px.length;
+            noise[i] = look.noiseSigma();
+        }
+        double lo = java.util.Arrays.stream(means).min().orElseThrow();
+        double hi = java.util.Arrays.stream(means).max().orElseThrow();
+        assertThat(hi - lo).as("mean grey levels %s", java.util.Arrays.toString(means)).isGreaterThan(10);
+        assertThat(java.util.Arrays.stream(noise).max().orElseThrow() - java.util.Arrays.stream(noise).min().orElseThrow())
+                .isGreaterThan(2);
+    }
 }

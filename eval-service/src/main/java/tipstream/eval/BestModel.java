@@ -6,13 +6,15 @@ import jakarta.enterprise.event.Observes;
 import java.util.Optional;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.CaptureSplit;
 import tipstream.model.TipNet;
 import tipstream.v1.BestCheckpoint;
 import tipstream.v1.CheckpointReady;
 
 /**
- * The best evaluated checkpoint so far (highest {@code accuracy/overall_mean}, then lowest loss)
- * and its network, for Predict. Kept in S3 at {@value #KEY} so a restarted service serves the
+ * The best evaluated checkpoint so far (highest {@code accuracy/overall_mean} on the validation
+ * split, or on eval when the dataset has none, then lowest loss) and its network and calibrated
+ * presence threshold, for Predict. Kept in S3 at {@value #KEY} so a restarted service serves the
  * same model at once.
  */
 @ApplicationScoped
@@ -50,21 +52,29 @@ public class BestModel {
         return Optional.ofNullable(current);
     }
 
-    /** Takes the evaluated checkpoint if it beats the current best; returns whether it did. */
+    /**
+     * Takes the checkpoint, evaluated on {@code split} (validation when the dataset has one), if it
+     * beats the current best; returns whether it did. A best chosen on validation is only replaced
+     * by one chosen on validation.
+     */
     public synchronized boolean offer(CheckpointReady checkpoint, TipNet net, CheckpointEvaluator.Evaluation evaluation,
-            int samples) {
+            String split, int samples) {
         double overall = evaluation.metrics().overallMean();
-        if (current != null && !beats(overall, evaluation.loss(), current.best())) {
+        if (current != null && !beats(overall, evaluation.loss(), split, current.best())) {
             return false;
         }
         BestCheckpoint best = BestCheckpoint.newBuilder().setCheckpoint(checkpoint).setOverallMean(overall)
-                .setLoss(evaluation.loss()).setEvalSamples(samples).build();
+                .setLoss(evaluation.loss()).setEvalSamples(samples)
+                .setPresenceThreshold(evaluation.metrics().threshold()).setChosenOn(split).build();
         blobs.put(KEY, best.toByteArray(), "application/x-protobuf");
         current = new Loaded(best, net);
         return true;
     }
 
-    static boolean beats(double overall, double loss, BestCheckpoint best) {
+    static boolean beats(double overall, double loss, String split, BestCheckpoint best) {
+        if (!split.equals(best.getChosenOn())) {
+            return split.equals(CaptureSplit.VALIDATION); // validation outranks eval, never the other way
+        }
         return overall > best.getOverallMean() || (overall == best.getOverallMean() && loss < best.getLoss());
     }
 }

@@ -29,10 +29,12 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
+import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
@@ -49,12 +51,15 @@ import tipstream.v1.MetricEvent;
 @ApplicationScoped
 public class CheckpointEvaluations {
     private static final Logger LOG = Logger.getLogger(CheckpointEvaluations.class);
+    /** How many of an evaluation's worst frames its image shows. */
+    private static final int WORST_FRAMES = 12;
 
     private final BlobStore blobs;
     private final Producer<String, byte[]> producer;
     private final BestModel best;
     private final CheckpointEvaluator evaluator;
     private final EvalSets evalSets;
+    private final double frameWidth;
     private final String bootstrapServers;
     private final Counter deadLettered;
     private final Timer evaluations;
@@ -69,6 +74,7 @@ public class CheckpointEvaluations {
         this.best = best;
         this.evaluator = new CheckpointEvaluator(config.frameWidth(), config.frameHeight(), config.batchSize());
         this.evalSets = new EvalSets(blobs);
+        this.frameWidth = config.frameWidth();
         this.bootstrapServers = bootstrapServers;
         this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.CHECKPOINTS);
         this.evaluations = registry.timer("tipstream.eval.evaluations");
@@ -160,8 +166,10 @@ public class CheckpointEvaluations {
         String version = blobs.find(ManifestCodec.latestKey(checkpoint.getDataset()))
                 .map(b -> new String(b, StandardCharsets.UTF_8).trim()).orElse(checkpoint.getDatasetVersion());
         Optional<List<DatasetSample>> samples;
+        Optional<List<DatasetSample>> validation;
         try {
-            samples = evalSets.of(checkpoint.getDataset(), version);
+            samples = evalSets.of(checkpoint.getDataset(), version, CaptureSplit.EVAL);
+            validation = evalSets.of(checkpoint.getDataset(), version, CaptureSplit.VALIDATION);
         } catch (Shard.CorruptShardException | InvalidProtocolBufferException e) {
             deadLetter(record, "eval split of " + checkpoint.getDataset() + " " + version + " unreadable: "
                     + e.getMessage());
@@ -175,23 +183,57 @@ public class CheckpointEvaluations {
             throw new NoEvalSplitYet(checkpoint.getDataset() + " " + version + " has no eval captures yet");
         }
         long t0 = System.nanoTime();
-        CheckpointEvaluator.Evaluation evaluation = evaluator.evaluate(net, samples.get());
+        // the presence threshold is calibrated on the validation captures, never on eval
+        List<DatasetSample> validationSamples = validation.orElse(List.of());
+        Optional<CheckpointEvaluator.Scored> validated = validationSamples.isEmpty() ? Optional.empty()
+                : Optional.of(evaluator.score(net, validationSamples));
+        double threshold = validated.map(CheckpointEvaluator.Scored::calibratedThreshold)
+                .orElse(TipMetrics.PRESENCE_THRESHOLD);
+        CheckpointEvaluator.Scored scored = evaluator.score(net, samples.get());
+        CheckpointEvaluator.Evaluation evaluation = scored.evaluate(threshold);
+        Optional<CheckpointEvaluator.Evaluation> onValidation = validated.map(v -> v.evaluate(threshold));
         long nanos = System.nanoTime() - t0;
         evaluations.record(Duration.ofNanos(nanos));
+        // validation first, acknowledged: eval's presence/f1, the last event, tells followers that the
+        // whole evaluation is published
+        if (onValidation.isPresent()) {
+            publish(CheckpointEvaluator.events(checkpoint.getRunId(), "validation", checkpoint.getStep(),
+                    onValidation.get(), System.currentTimeMillis()));
+        }
+        publish(CheckpointEvaluator.events(checkpoint.getRunId(), "eval", checkpoint.getStep(), evaluation,
+                System.currentTimeMillis()));
+        writeWorstFrames(checkpoint, scored, threshold);
+        boolean isBest = onValidation.isPresent()
+                ? best.offer(checkpoint, net, onValidation.get(), CaptureSplit.VALIDATION, validationSamples.size())
+                : best.offer(checkpoint, net, evaluation, CaptureSplit.EVAL, samples.get().size());
+        var m = evaluation.metrics();
+        LOG.infof("%s step %d on %d eval frames of %s (presence threshold %.3f from %d validation frames): dist_mean"
+                + " %.1f px, point_mean %.3f, prob_mean %.3f, overall_mean %.3f, loss %.4f, ROC AUC %.3f (%.1f s)%s",
+                checkpoint.getRunId(), checkpoint.getStep(), samples.get().size(), version, threshold,
+                validationSamples.size(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
+                evaluation.rocAuc(), nanos / 1e9, isBest ? ", best so far" : "");
+    }
+
+    private void publish(List<MetricEvent> events) throws Exception {
         List<Future<?>> sends = new ArrayList<>();
-        for (MetricEvent event : CheckpointEvaluator.events(checkpoint.getRunId(), checkpoint.getStep(), evaluation,
-                System.currentTimeMillis())) {
+        for (MetricEvent event : events) {
             sends.add(producer.send(new ProducerRecord<>(Topics.METRICS, event.getRun(), event.toByteArray())));
         }
         for (Future<?> send : sends) {
             send.get();
         }
-        boolean isBest = best.offer(checkpoint, net, evaluation, samples.get().size());
-        var m = evaluation.metrics();
-        LOG.infof("%s step %d on %d eval frames of %s: dist_mean %.1f px, point_mean %.3f, prob_mean %.3f, "
-                + "overall_mean %.3f, loss %.4f (%.1f s)%s", checkpoint.getRunId(), checkpoint.getStep(),
-                samples.get().size(), version, m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
-                nanos / 1e9, isBest ? ", best so far" : "");
+    }
+
+    /**
+     * The evaluation's worst eval frames as a TensorBoard image, in its own run
+     * ({@code runs/<id>/eval_worst/}, one file per evaluation, so files are only ever added).
+     */
+    private void writeWorstFrames(CheckpointReady checkpoint, CheckpointEvaluator.Scored scored, double threshold) {
+        long now = System.currentTimeMillis();
+        WorstFrames.sheet(scored, threshold, frameWidth, WORST_FRAMES, 4).ifPresent(sheet -> blobs.put(
+                "runs/" + checkpoint.getRunId() + "/eval_worst/" + TfEventsFile.fileName(now, String.format(
+                        "tipstream.step-%012d", checkpoint.getStep())),
+                TfEventsFile.ofImage("eval/worst_frames", checkpoint.getStep(), sheet, now), "application/octet-stream"));
     }
 
     /** Evaluation must wait until augment has put a capture in the eval split. */

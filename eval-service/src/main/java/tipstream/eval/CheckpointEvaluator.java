@@ -9,6 +9,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.model.FrameTensor;
+import tipstream.model.PresenceCurves;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -17,9 +18,10 @@ import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 
 /**
- * Evaluates a network on eval samples with the seed metrics (fresh metrics per evaluation, so
- * nothing streams over from the last one), distances in original-frame pixels, and turns the
- * result into metric events under the same tags the trainer uses, in the run's "eval" series.
+ * Evaluates a network on a split's samples with the seed metrics (fresh metrics per evaluation, so
+ * nothing streams over from the last one), distances in original-frame pixels, at a presence
+ * threshold that may be calibrated on another split, and turns the result into metric events under
+ * the same tags the trainer uses, in the run's "eval" (or "validation") series.
  */
 public final class CheckpointEvaluator {
     private final double frameWidth;
@@ -32,12 +34,38 @@ public final class CheckpointEvaluator {
         this.batchSize = batchSize;
     }
 
-    /** The metrics and the mean loss per frame over every sample. */
-    public record Evaluation(TipMetrics metrics, double loss) {
+    /** Every frame of a split as the network saw it: truth and prediction, plus the mean loss per frame. */
+    public record Scored(List<DatasetSample> samples, List<TipPrediction> predictions, double loss) {
+        /** The seed metrics with {@code threshold} as the presence threshold. */
+        public Evaluation evaluate(double threshold) {
+            TipMetrics metrics = new TipMetrics(threshold);
+            List<PresenceCurves.Scored> curves = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                DatasetSample s = samples.get(i);
+                metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));
+                curves.add(PresenceCurves.score(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i)));
+            }
+            return new Evaluation(metrics, loss, PresenceCurves.rocAuc(curves), PresenceCurves.averagePrecision(curves));
+        }
+
+        /** The presence threshold that makes the most of these frames fully right. */
+        public double calibratedThreshold() {
+            List<PresenceCurves.Scored> curves = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                DatasetSample s = samples.get(i);
+                curves.add(PresenceCurves.score(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i)));
+            }
+            return PresenceCurves.calibrate(curves);
+        }
     }
 
-    public Evaluation evaluate(TipNet net, List<DatasetSample> samples) {
-        TipMetrics metrics = new TipMetrics();
+    /** The metrics at one threshold, the mean loss per frame, and the threshold-free presence figures. */
+    public record Evaluation(TipMetrics metrics, double loss, double rocAuc, double averagePrecision) {
+    }
+
+    /** The network's predictions for every sample (any split); metrics follow with a threshold. */
+    public Scored score(TipNet net, List<DatasetSample> samples) {
+        List<TipPrediction> predictions = new ArrayList<>();
         double lossSum = 0;
         TipEncoding encoding = net.encoding(frameWidth, frameHeight);
         int h = net.config().inputHeight();
@@ -52,28 +80,33 @@ public final class CheckpointEvaluator {
             }
             INDArray input = FrameTensor.batch(frames, h, w);
             lossSum += net.loss(input, FrameTensor.labels(labels, encoding)) * chunk.size();
-            List<TipPrediction> predictions = net.predict(input, encoding);
-            for (int i = 0; i < chunk.size(); i++) {
-                DatasetSample s = chunk.get(i);
-                metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));
-            }
+            predictions.addAll(net.predict(input, encoding));
         }
-        return new Evaluation(metrics, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
+        return new Scored(List.copyOf(samples), predictions, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
+    }
+
+    /** The evaluation at the seed's threshold, 0.5. */
+    public Evaluation evaluate(TipNet net, List<DatasetSample> samples) {
+        return score(net, samples).evaluate(TipMetrics.PRESENCE_THRESHOLD);
     }
 
     /**
-     * The evaluation as metric events of run {@code <runId>/eval} at the checkpoint's step.
-     * {@code eval/frames} comes first, so two steps can be seen to share their eval set (it grows
-     * when a new dataset version adds eval captures); {@code presence/f1} comes last.
+     * The evaluation as metric events of run {@code <runId>/<series>} (eval or validation) at the
+     * checkpoint's step. {@code eval/frames} comes first, so two steps can be seen to share their
+     * eval set (it grows when a new dataset version adds eval captures); {@code presence/f1} comes last.
      */
-    public static List<MetricEvent> events(String runId, long step, Evaluation evaluation, long wallTimeMs) {
+    public static List<MetricEvent> events(String runId, String series, long step, Evaluation evaluation,
+            long wallTimeMs) {
         TipMetrics m = evaluation.metrics();
-        String run = runId + "/eval";
+        String run = runId + "/" + series;
         List<MetricEvent> events = new ArrayList<>();
         double[] values = {m.frames(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
-            m.precision(), m.recall(), m.f1()};
-        String[] tags = {"eval/frames", "metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean", "accuracy/overall_mean",
-            "metrics/loss", "presence/precision", "presence/recall", "presence/f1"};
+            m.threshold(), evaluation.rocAuc(), evaluation.averagePrecision(), m.localisationDistMedian(),
+            m.localisationWithinTolerance(), m.precision(), m.recall(), m.f1()};
+        String[] tags = {"eval/frames", "metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
+            "accuracy/overall_mean", "metrics/loss", "presence/threshold", "presence/roc_auc",
+            "presence/average_precision", "localisation/dist_median", "localisation/within_10px", "presence/precision",
+            "presence/recall", "presence/f1"};
         for (int i = 0; i < tags.length; i++) {
             events.add(MetricEvent.newBuilder().setRun(run).setTag(tags[i]).setStep(step).setValue(values[i])
                     .setWallTimeMs(wallTimeMs).build());

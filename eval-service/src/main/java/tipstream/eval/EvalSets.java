@@ -14,11 +14,11 @@ import tipstream.v1.DatasetSample;
 import tipstream.v1.ShardEntry;
 
 /**
- * The eval split of a dataset version, read from its shards once and kept for the next
- * checkpoints (they usually share a version). Only the last few versions are kept.
+ * A held-out split (eval or validation) of a dataset version, read from its shards once and kept
+ * for the next checkpoints (they usually share a version). Only the last few are kept.
  */
 final class EvalSets {
-    private static final int KEEP = 2;
+    private static final int KEEP = 4;
 
     private final BlobStore blobs;
     private final Map<String, List<DatasetSample>> cache = new LinkedHashMap<>(4, 0.75f, true) {
@@ -32,11 +32,12 @@ final class EvalSets {
         this.blobs = blobs;
     }
 
-    /** The eval samples, or empty when the version's manifest is not in S3. */
-    synchronized Optional<List<DatasetSample>> of(String dataset, String version)
+    /** The split's samples (none when it has no capture), or empty when the version's manifest is not in S3. */
+    synchronized Optional<List<DatasetSample>> of(String dataset, String version, String split)
             throws Shard.CorruptShardException, com.google.protobuf.InvalidProtocolBufferException {
         String key = ManifestCodec.key(dataset, version);
-        List<DatasetSample> cached = cache.get(key);
+        String cacheKey = key + "#" + split;
+        List<DatasetSample> cached = cache.get(cacheKey);
         if (cached != null) {
             return Optional.of(cached);
         }
@@ -47,13 +48,13 @@ final class EvalSets {
         DatasetManifest manifest = ManifestCodec.fromJson(json.get());
         List<DatasetSample> samples = new ArrayList<>();
         for (ShardEntry shard : manifest.getShardsList()) {
-            if (shard.getSplit().equals(CaptureSplit.EVAL)) {
+            if (shard.getSplit().equals(split)) {
                 byte[] bytes = blobs.get(shard.getKey());
                 Shard.requireIntact(shard, bytes);
                 samples.addAll(Shard.read(bytes));
             }
         }
-        cache.put(key, List.copyOf(samples));
-        return Optional.of(cache.get(key));
+        cache.put(cacheKey, List.copyOf(samples));
+        return Optional.of(cache.get(cacheKey));
     }
 }

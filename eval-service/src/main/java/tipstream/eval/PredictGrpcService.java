@@ -55,11 +55,13 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
         synchronized (net) { // a DL4J network is not safe for concurrent use
             prediction = net.predict(FrameTensor.batch(List.of(FrameResize.to(frame, w, h)), h, w), net.encoding(frameWidth, frameHeight)).get(0);
         }
+        double threshold = loaded.get().best().getPresenceThreshold();
         PredictResponse.Builder response = PredictResponse.newBuilder()
-                .setTipPresent(prediction.tipPresent(0.5)).setConfidence((float) prediction.presence())
+                .setTipPresent(prediction.tipPresent(threshold)).setConfidence((float) prediction.presence())
+                .setPresenceThreshold(threshold)
                 .setRunId(loaded.get().best().getCheckpoint().getRunId())
                 .setCheckpointStep(loaded.get().best().getCheckpoint().getStep());
-        if (prediction.tipPresent(0.5)) {
+        if (prediction.tipPresent(threshold)) {
             response.setTip(Point.newBuilder().setX(prediction.x()).setY(prediction.y()));
         }
         responses.onNext(response.build());

@@ -11,7 +11,7 @@ import tipstream.v1.TensorBoardEvent;
 import tipstream.v1.TensorBoardSummary;
 
 /**
- * A TensorBoard event file ({@code events.out.tfevents.*}) of scalars. The file is a sequence of
+ * A TensorBoard event file ({@code events.out.tfevents.*}) of scalars or of an image. The file is a sequence of
  * TFRecords: little-endian uint64 length, masked CRC32C of the length, the serialized Event, masked
  * CRC32C of the Event. The first Event carries the file version.
  */
@@ -32,6 +32,25 @@ public final class TfEventsFile {
                             .setTag(e.getTag()).setSimpleValue((float) e.getValue())))
                     .build());
         }
+        return out.toByteArray();
+    }
+
+    /** A file of one image summary (RGB PNG) under {@code tag} at {@code step}. */
+    public static byte[] ofImage(String tag, long step, java.awt.image.BufferedImage image, long wallTimeMs) {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        try {
+            javax.imageio.ImageIO.write(image, "png", png);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        record(out, TensorBoardEvent.newBuilder().setWallTime(wallTimeMs / 1000.0).setFileVersion(FILE_VERSION).build());
+        record(out, TensorBoardEvent.newBuilder().setWallTime(wallTimeMs / 1000.0).setStep(step)
+                .setSummary(TensorBoardSummary.newBuilder().addValue(TensorBoardSummary.Value.newBuilder().setTag(tag)
+                        .setImage(TensorBoardSummary.Image.newBuilder().setHeight(image.getHeight())
+                                .setWidth(image.getWidth()).setColorspace(3)
+                                .setEncodedImageString(com.google.protobuf.ByteString.copyFrom(png.toByteArray())))))
+                .build());
         return out.toByteArray();
     }
 

@@ -20,7 +20,7 @@ import tipstream.v1.Point;
 class CheckpointEvaluatorTest {
     /** A small heatmap net on 40 x 32 frames: two stages, a 10 x 8 map of 4 x 4 px cells. */
     private static final TipNetConfig SMALL = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16, 16),
-            16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
+            List.of(16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
     private static final TipEncoding MAP = SMALL.encoding(40, 32);
 
     /** Noise with a bright 3 x 3 dot at the tip; every fourth frame has no tip. */
@@ -83,9 +83,10 @@ class CheckpointEvaluatorTest {
     void eventsCarryTheSeedTagsInTheEvalRun() {
         CheckpointEvaluator evaluator = new CheckpointEvaluator(40, 32, 16);
         CheckpointEvaluator.Evaluation evaluation = evaluator.evaluate(TipNet.build(SMALL), samples(new Random(3), 8));
-        List<MetricEvent> events = CheckpointEvaluator.events("run-7", 120, evaluation, 1000);
+        List<MetricEvent> events = CheckpointEvaluator.events("run-7", "eval", 120, evaluation, 1000);
         assertThat(events).extracting(MetricEvent::getTag).contains("metrics/dist_mean", "accuracy/point_mean",
-                "accuracy/prob_mean", "accuracy/overall_mean", "metrics/loss", "presence/f1");
+                "accuracy/prob_mean", "accuracy/overall_mean", "metrics/loss", "presence/threshold", "presence/roc_auc",
+                "presence/average_precision", "presence/f1");
         assertThat(events).allSatisfy(e -> {
             assertThat(e.getRun()).isEqualTo("run-7/eval");
             assertThat(e.getStep()).isEqualTo(120);

@@ -57,13 +57,16 @@ class PredictServiceTest {
 
             CheckpointReady checkpoint = CheckpointReady.newBuilder().setRunId("predict-test").setStep(40)
                     .setCheckpointKey("runs/predict-test/checkpoints/step-000000000040.zip").build();
+            // a threshold calibrated on validation above any confidence: served with the checkpoint
             assertThat(best.offer(checkpoint, TipNet.build(TipNetConfig.standard()),
-                    new CheckpointEvaluator.Evaluation(new TipMetrics(), 3.0), 10)).isTrue();
+                    new CheckpointEvaluator.Evaluation(new TipMetrics(1.01), 3.0, 0.5, 0.5), "validation", 10)).isTrue();
             PredictResponse answer = predict.predictTip(good);
             assertThat(answer.getRunId()).isEqualTo("predict-test");
             assertThat(answer.getCheckpointStep()).isEqualTo(40);
             assertThat(answer.getConfidence()).isBetween(0f, 1f);
-            assertThat(answer.getTipPresent()).isEqualTo(answer.getConfidence() >= 0.5f);
+            assertThat(answer.getPresenceThreshold()).isEqualTo(1.01);
+            assertThat(answer.getTipPresent()).isFalse();
+            assertThat(answer.hasTip()).isFalse();
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }

@@ -53,4 +53,23 @@ class TfEventsFileTest {
         assertThatThrownBy(() -> TfEventsFile.read(java.util.Arrays.copyOf(file, file.length - 3)))
                 .isInstanceOf(java.io.IOException.class);
     }
+
+    @Test
+    void anImageSummaryCarriesItsPngAndSize() throws Exception {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(30, 20,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        image.setRGB(3, 4, 0xff0000);
+        List<TensorBoardEvent> read = TfEventsFile.read(TfEventsFile.ofImage("eval/worst_frames", 42, image, 1_700_000_000_000L));
+        assertThat(read).hasSize(2);
+        assertThat(read.get(0).getFileVersion()).isEqualTo(TfEventsFile.FILE_VERSION);
+        assertThat(read.get(1).getStep()).isEqualTo(42);
+        var value = read.get(1).getSummary().getValue(0);
+        assertThat(value.getTag()).isEqualTo("eval/worst_frames");
+        assertThat(value.getImage().getWidth()).isEqualTo(30);
+        assertThat(value.getImage().getHeight()).isEqualTo(20);
+        assertThat(value.getImage().getColorspace()).isEqualTo(3);
+        var back = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(
+                value.getImage().getEncodedImageString().toByteArray()));
+        assertThat(back.getRGB(3, 4) & 0xffffff).isEqualTo(0xff0000);
+    }
 }

@@ -13,7 +13,12 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * <ul>
  * <li>where: cross-entropy between the softmax of the heat logits over the frame's cells and the
  *     target distribution, {@code LSE(h) * sum(t) - sum(t * h)}; zero for a frame without a tip;</li>
- * <li>whether: {@code presenceWeight * BCE(sigmoid(LSE(q)), tip)}, one decision per frame;</li>
+ * <li>whether: {@code presenceWeight *} the penalty-reduced focal loss of CenterNet (Zhou et al.
+ *     2019) on each cell's presence {@code p = sigmoid(q)}: {@code -(1 - p)^2 log p} at the tip's
+ *     cell, {@code -(1 - y)^4 p^2 log(1 - p)} at every other cell, where {@code y} is the target
+ *     distribution scaled to 1 at the tip's cell (neighbours of the tip are barely penalised). Every
+ *     cell of every frame is a negative unless it holds the tip, so look-alikes (decoy knobs) are
+ *     taught "no" in every frame they appear in; the frame's presence is its most confident cell;</li>
  * <li>exactly where: {@code offsetWeight * mean |offset - target|} (L1, in cells) over the cells
  *     the target weighs (the 3 x 3 around the tip's cell; none for a frame without a tip).</li>
  * </ul>
@@ -86,12 +91,11 @@ public class HeatmapLoss implements ILossFunction {
                 offsetMass += lab[base + i * channels + TipHeatmap.OFFSET_WEIGHT];
             }
             double heatLse = softmaxInPlace(heat);
-            double presenceLogit = softmaxInPlace(presence);
-            double tip = targetMass > 0.5 ? 1 : 0;
-            double probability = 1 / (1 + Math.exp(-presenceLogit));
-            double loss = presenceWeight * (Math.max(presenceLogit, 0) - presenceLogit * tip
-                    + Math.log1p(Math.exp(-Math.abs(presenceLogit))));
-            loss += heatLse * targetMass;
+            double peak = 0;
+            for (int i = 0; i < cellsPerFrame; i++) {
+                peak = Math.max(peak, lab[base + i * channels + TipHeatmap.HEAT]);
+            }
+            double loss = heatLse * targetMass;
             for (int i = 0; i < cellsPerFrame; i++) {
                 int at = base + i * channels;
                 double t = lab[at + TipHeatmap.HEAT];
@@ -99,12 +103,15 @@ public class HeatmapLoss implements ILossFunction {
                 double ex = out[at + TipHeatmap.OFFSET_X] - lab[at + TipHeatmap.OFFSET_X];
                 double ey = out[at + TipHeatmap.OFFSET_Y] - lab[at + TipHeatmap.OFFSET_Y];
                 loss -= t * out[at + TipHeatmap.HEAT];
+                double y = peak > 0 ? t / peak : 0;
+                double[] focal = focal(presence[i], y);
+                loss += presenceWeight * focal[0];
                 if (w > 0) {
                     loss += offsetWeight * w * (Math.abs(ex) + Math.abs(ey)) / offsetMass;
                 }
                 if (gradient != null) {
                     gradient[at + TipHeatmap.HEAT] = targetMass * heat[i] - t;
-                    gradient[at + TipHeatmap.PRESENCE] = presenceWeight * (probability - tip) * presence[i];
+                    gradient[at + TipHeatmap.PRESENCE] = presenceWeight * focal[1];
                     gradient[at + TipHeatmap.OFFSET_X] = w > 0 ? offsetWeight * w * Math.signum(ex) / offsetMass : 0;
                     gradient[at + TipHeatmap.OFFSET_Y] = w > 0 ? offsetWeight * w * Math.signum(ey) / offsetMass : 0;
                 }
@@ -112,6 +119,29 @@ public class HeatmapLoss implements ILossFunction {
             losses[f] = loss;
         }
         return losses;
+    }
+
+    /**
+     * The focal loss of one cell's presence logit {@code q} against its target {@code y} (1 at the
+     * tip's cell), and its derivative by {@code q}.
+     */
+    static double[] focal(double q, double y) {
+        double p = 1 / (1 + Math.exp(-q));
+        double logP = -Math.log1p(Math.exp(-q)); // log sigmoid(q), stable
+        double log1mP = -Math.log1p(Math.exp(q)); // log (1 - sigmoid(q))
+        if (Double.isInfinite(logP)) {
+            logP = q;
+        }
+        if (Double.isInfinite(log1mP)) {
+            log1mP = -q;
+        }
+        if (y >= 1) {
+            double loss = -(1 - p) * (1 - p) * logP;
+            return new double[] {loss, 2 * (1 - p) * (1 - p) * p * logP - (1 - p) * (1 - p) * (1 - p)};
+        }
+        double weight = Math.pow(1 - y, 4);
+        double loss = -weight * p * p * log1mP;
+        return new double[] {loss, -weight * (2 * p * p * (1 - p) * log1mP - p * p * p)};
     }
 
     /** Replaces the logits by their softmax; returns their log-sum-exp. */

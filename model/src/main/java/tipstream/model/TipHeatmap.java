@@ -6,8 +6,8 @@ package tipstream.model;
  * frame's scale-down) has four output channels:
  * <ol start="0">
  * <li>{@link #HEAT}: a logit of where the tip is; a softmax over all cells makes it a distribution;</li>
- * <li>{@link #PRESENCE}: a presence logit per cell; the frame's presence logit is their
- *     log-sum-exp, a smooth maximum, so presence is one decision per image, not per cell;</li>
+ * <li>{@link #PRESENCE}: a presence logit per cell (is the tip in this cell?); the frame's presence
+ *     is its most confident cell's;</li>
  * <li>{@link #OFFSET_X}, {@link #OFFSET_Y}: the tip's position relative to the cell's top-left
  *     corner, in cells (0..1 inside the cell; its neighbours see -1..2).</li>
  * </ol>
@@ -100,21 +100,12 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
         int col = best % cols;
         double x = (col + logits[index(OFFSET_X, row, col)]) * cellWidth;
         double y = (row + logits[index(OFFSET_Y, row, col)]) * cellHeight;
-        double presence = TipGrid.sigmoid(logSumExp(logits, PRESENCE * cells, cells));
+        float mostConfident = Float.NEGATIVE_INFINITY;
+        for (int i = PRESENCE * cells; i < (PRESENCE + 1) * cells; i++) {
+            mostConfident = Math.max(mostConfident, logits[i]);
+        }
+        double presence = TipGrid.sigmoid(mostConfident);
         return new TipPrediction(presence, clamp(x, frameWidth), clamp(y, frameHeight));
-    }
-
-    /** log(sum(exp(values[from .. from + count)))), computed without overflow. */
-    static double logSumExp(float[] values, int from, int count) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = from; i < from + count; i++) {
-            max = Math.max(max, values[i]);
-        }
-        double sum = 0;
-        for (int i = from; i < from + count; i++) {
-            sum += Math.exp(values[i] - max);
-        }
-        return max + Math.log(sum);
     }
 
     private static double clamp(double v, double max) {

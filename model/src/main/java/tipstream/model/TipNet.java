@@ -12,14 +12,18 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.conf.layers.Upsampling2D;
+import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
@@ -31,58 +35,106 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 /**
  * The tip localiser in DL4J, shaped by a {@link TipNetConfig}: a stem convolution, stride-2 stages
  * of 3x3 convolution + batch norm + ReLU (He initialisation; the ReLU is its own layer, since
- * BatchNormalization ignores an activation), context convolutions at the final stride (dilated),
- * and a 1x1 convolution to the head's channels per output cell, scored by the head's loss
+ * BatchNormalization ignores an activation), optionally deeper stages added back for context,
+ * context convolutions at the output stride, and a 1x1 convolution to the head's channels per output cell, scored by the head's loss
  * ({@link TipLoss} for the seed's grid, {@link HeatmapLoss} for the heatmap). Adam optimiser.
  * A saved network carries its configuration, so it is always restored with the shape it has.
  */
 public final class TipNet {
     /** The zip entry of a saved network that holds its {@link TipNetConfig}. */
     static final String CONFIG_ENTRY = "tipnet.properties";
+    /** The heatmap's presence logits start at log(0.1 / 0.9): every cell 10 % likely to hold the tip. */
+    private static final double PRESENCE_PRIOR_BIAS = Math.log(0.1 / 0.9);
 
     private final TipNetConfig config;
-    private final MultiLayerNetwork network;
+    private final ComputationGraph network;
 
-    private TipNet(TipNetConfig config, MultiLayerNetwork network) {
+    private TipNet(TipNetConfig config, ComputationGraph network) {
         this.config = config;
         this.network = network;
     }
 
     public static TipNet build(TipNetConfig config) {
         NativeBackend.ensureReady();
-        var layers = new NeuralNetConfiguration.Builder()
+        var graph = new NeuralNetConfiguration.Builder()
                 .seed(config.seed())
                 .updater(new Adam(config.learningRate()))
                 .weightInit(WeightInit.RELU)
                 .convolutionMode(ConvolutionMode.Same)
-                .list();
-        convBlock(layers, 1, 1, config.stemChannels());
-        for (int channels : config.stageChannels()) {
-            convBlock(layers, 2, 1, channels);
+                .graphBuilder()
+                .addInputs("frame")
+                .setInputTypes(InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
+        String last = convBlock(graph, "stem", "frame", 1, 1, config.stemChannels());
+        for (int i = 0; i < config.stageChannels().size(); i++) {
+            last = convBlock(graph, "stage" + (i + 1), last, 2, 1, config.stageChannels().get(i));
         }
-        for (int dilation : config.contextDilations()) {
-            convBlock(layers, 1, dilation, config.contextChannels());
+        if (!config.deepChannels().isEmpty()) {
+            last = topDown(graph, config, last);
         }
-        layers.layer(new ConvolutionLayer.Builder(1, 1).nOut(config.head().channels()).activation(Activation.IDENTITY)
-                .weightInit(WeightInit.XAVIER).build());
+        for (int i = 0; i < config.contextDilations().size(); i++) {
+            last = convBlock(graph, "context" + (i + 1), last, 1, config.contextDilations().get(i),
+                    config.contextChannels());
+        }
+        if (config.head() == TipNetConfig.Head.HEATMAP) {
+            // one 1x1 convolution per channel group, so that presence can start confident that a cell
+            // holds no tip (p = 0.1, as CenterNet starts): 858 cells at p = 0.5 would swamp the loss
+            graph.addLayer("head-heat", head(1, 0), last);
+            graph.addLayer("head-presence", head(1, PRESENCE_PRIOR_BIAS), last);
+            graph.addLayer("head-offset", head(2, 0), last);
+            graph.addVertex("head", new MergeVertex(), "head-heat", "head-presence", "head-offset");
+        } else {
+            graph.addLayer("head", head(config.head().channels(), 0), last);
+        }
         ILossFunction loss = switch (config.head()) {
             case GRID -> new TipLoss(config.presenceWeight(), config.positionWeight());
             case HEATMAP -> new HeatmapLoss(config.gridRows() * config.gridCols(), config.presenceWeight(),
                     config.positionWeight());
         };
-        layers.layer(new CnnLossLayer.Builder(loss).activation(Activation.IDENTITY).build());
-        MultiLayerConfiguration conf = layers.setInputType(
-                InputType.convolutional(config.inputHeight(), config.inputWidth(), 1)).build();
-        MultiLayerNetwork network = new MultiLayerNetwork(conf);
+        graph.addLayer("loss", new CnnLossLayer.Builder(loss).activation(Activation.IDENTITY).build(), "head");
+        graph.setOutputs("loss");
+        ComputationGraph network = new ComputationGraph(graph.build());
         network.init();
         return new TipNet(config, network);
     }
 
-    private static void convBlock(NeuralNetConfiguration.ListBuilder layers, int stride, int dilation, int channels) {
-        layers.layer(new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
-                .nOut(channels).activation(Activation.IDENTITY).hasBias(false).build());
-        layers.layer(new BatchNormalization.Builder().build());
-        layers.layer(new ActivationLayer.Builder().activation(Activation.RELU).build());
+    private static ConvolutionLayer head(int channels, double bias) {
+        return new ConvolutionLayer.Builder(1, 1).nOut(channels).activation(Activation.IDENTITY)
+                .weightInit(WeightInit.XAVIER).biasInit(bias).build();
+    }
+
+    /**
+     * The deeper stages below {@code from}, their last features brought back to its resolution
+     * (1x1 convolution to its width, nearest-neighbour upsampling, the overhang cropped) and added
+     * to it: each output cell gets the whole frame's context at the cost of a few small maps.
+     */
+    private static String topDown(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config, String from) {
+        String deep = from;
+        for (int i = 0; i < config.deepChannels().size(); i++) {
+            deep = convBlock(graph, "deep" + (i + 1), deep, 2, 1, config.deepChannels().get(i));
+        }
+        int width = config.stageChannels().get(config.stageChannels().size() - 1);
+        int factor = 1 << config.deepChannels().size();
+        int deepRows = TipNetConfig.shrink(config.gridRows(), config.deepChannels().size());
+        int deepCols = TipNetConfig.shrink(config.gridCols(), config.deepChannels().size());
+        graph.addLayer("lateral", new ConvolutionLayer.Builder(1, 1).nOut(width).activation(Activation.IDENTITY)
+                .hasBias(false).build(), deep);
+        graph.addLayer("lateral-bn", new BatchNormalization.Builder().build(), "lateral");
+        graph.addLayer("up", new Upsampling2D.Builder(factor).build(), "lateral-bn");
+        graph.addLayer("up-crop", new Cropping2D(0, deepRows * factor - config.gridRows(), 0,
+                deepCols * factor - config.gridCols()), "up");
+        graph.addVertex("with-context", new ElementWiseVertex(ElementWiseVertex.Op.Add), from, "up-crop");
+        graph.addLayer("with-context-relu", new ActivationLayer.Builder().activation(Activation.RELU).build(),
+                "with-context");
+        return "with-context-relu";
+    }
+
+    private static String convBlock(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,
+            int stride, int dilation, int channels) {
+        graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
+                .nOut(channels).activation(Activation.IDENTITY).hasBias(false).build(), input);
+        graph.addLayer(name + "-bn", new BatchNormalization.Builder().build(), name);
+        graph.addLayer(name + "-relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "-bn");
+        return name + "-relu";
     }
 
     public TipNetConfig config() {
@@ -94,7 +146,7 @@ public final class TipNet {
         return config.encoding(frameWidth, frameHeight);
     }
 
-    public MultiLayerNetwork network() {
+    public ComputationGraph network() {
         return network;
     }
 
@@ -104,7 +156,7 @@ public final class TipNet {
 
     /** One optimiser step on a batch: input [N, 1, H, W], labels [N, channels, rows, cols]; returns the loss. */
     public double fit(INDArray input, INDArray labels) {
-        network.fit(input, labels);
+        network.fit(new INDArray[] {input}, new INDArray[] {labels});
         return network.score();
     }
 
@@ -120,7 +172,7 @@ public final class TipNet {
 
     /** The tip of each frame in the batch, in the encoding's (original-frame) pixels. */
     public List<TipPrediction> predict(INDArray input, TipEncoding encoding) {
-        INDArray output = network.output(input, false);
+        INDArray output = network.outputSingle(false, input);
         List<TipPrediction> predictions = new ArrayList<>((int) input.size(0));
         for (int i = 0; i < input.size(0); i++) {
             predictions.add(encoding.decode(output.get(NDArrayIndex.point(i)).dup().data().asFloat()));
@@ -159,15 +211,14 @@ public final class TipNet {
     public static TipNet fromBytes(byte[] bytes) {
         NativeBackend.ensureReady();
         TipNetConfig config = TipNetConfig.fromProperties(configEntry(bytes));
-        MultiLayerNetwork network;
+        ComputationGraph network;
         try {
-            network = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), true);
+            network = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("not a saved network: " + e, e);
         }
-        List<InputType> types = network.getLayerWiseConfigurations().getLayerActivationTypes(
-                InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
-        long[] output = types.get(types.size() - 1).getShape(false);
+        long[] output = network.getConfiguration().getLayerActivationTypes(
+                InputType.convolutional(config.inputHeight(), config.inputWidth(), 1)).get("loss").getShape(false);
         long[] expected = {config.head().channels(), config.gridRows(), config.gridCols()};
         if (!Arrays.equals(output, expected)) {
             throw new IllegalArgumentException(String.format("the network maps a 1 x %d x %d frame to %s cells, not"

@@ -13,13 +13,15 @@ import java.util.stream.Collectors;
 /**
  * The network's shape, in one place: which head it has, its input size (the frame scaled down), a
  * stem convolution, stride-2 stages of the given widths (each halves the input, rounding up, "same"
- * padding), context convolutions at the final stride (3 x 3, dilated as listed, to widen what each
- * output cell sees without losing resolution), and the loss weights. Every checkpoint carries it
- * ({@link #toProperties()}), so a checkpoint is always read with the shape it was trained with.
+ * padding; their number sets the output stride), optional deeper stride-2 stages whose features are
+ * brought back up to the output stride and added (top-down context, as in a feature pyramid: every
+ * output cell then sees the whole frame), context convolutions at the output stride (3 x 3, dilated
+ * as listed), and the loss weights. Every checkpoint carries it ({@link #toProperties()}), so a
+ * checkpoint is always read with the shape it was trained with.
  */
 public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
-        int contextChannels, List<Integer> contextDilations, double learningRate, long seed, double presenceWeight,
-        double positionWeight) {
+        List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate, long seed,
+        double presenceWeight, double positionWeight) {
 
     /** What the output map means and how it is scored. */
     public enum Head {
@@ -41,6 +43,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     public TipNetConfig {
         stageChannels = List.copyOf(stageChannels);
+        deepChannels = List.copyOf(deepChannels);
         contextDilations = List.copyOf(contextDilations);
         if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
                 || (!contextDilations.isEmpty() && contextChannels <= 0)) {
@@ -51,18 +54,19 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     /** The seed project's grid model at half resolution: five stages, a 9 x 7 grid of ~59 x 58 px cells. */
     public static TipNetConfig grid() {
-        return new TipNetConfig(Head.GRID, 203, 264, 16, List.of(32, 32, 64, 64, 128), 128, List.of(1), 1e-3, 42,
-                5.0, 1.0);
+        return new TipNetConfig(Head.GRID, 203, 264, 16, List.of(32, 32, 64, 64, 128), List.of(), 128, List.of(1),
+                1e-3, 42, 5.0, 1.0);
     }
 
     /**
      * The heatmap model at half resolution: three stages (output stride 8, a 33 x 26 map of 16 px
-     * cells) and four context convolutions there, so each cell sees about 190 x 190 px of the frame.
-     * Not dilated: DL4J M2.1 runs dilated convolutions 2-4x slower (BENCHMARKS.md).
+     * cells) and four context convolutions there (each cell sees about 190 x 190 px of the frame).
+     * Not dilated: DL4J M2.1 runs dilated convolutions 2-4x slower; and no deeper stages: with
+     * them it learned slower in the same time (BENCHMARKS.md).
      */
     public static TipNetConfig heatmap() {
-        return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 32, 64), 64, List.of(1, 1, 1, 1), 1e-3, 42,
-                1.0, 1.0);
+        return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 32, 64), List.of(), 64,
+                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0);
     }
 
     /** The model the services train unless configured otherwise. */
@@ -80,8 +84,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
     }
 
     public TipNetConfig withLearningRate(double rate) {
-        return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, contextChannels,
-                contextDilations, rate, seed, presenceWeight, positionWeight);
+        return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels,
+                contextChannels, contextDilations, rate, seed, presenceWeight, positionWeight);
     }
 
     /** How many input pixels one output cell spans each way. */
@@ -98,7 +102,12 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
     }
 
     private int shrink(int size) {
-        for (int i = 0; i < stageChannels.size(); i++) {
+        return shrink(size, stageChannels.size());
+    }
+
+    /** The size after {@code stages} stride-2 stages with "same" padding. */
+    static int shrink(int size, int stages) {
+        for (int i = 0; i < stages; i++) {
             size = (size + 1) / 2;
         }
         return size;
@@ -121,6 +130,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         p.setProperty("input.width", Integer.toString(inputWidth));
         p.setProperty("stem.channels", Integer.toString(stemChannels));
         p.setProperty("stage.channels", join(stageChannels));
+        p.setProperty("deep.channels", join(deepChannels));
         p.setProperty("context.channels", Integer.toString(contextChannels));
         p.setProperty("context.dilations", join(contextDilations));
         p.setProperty("learning.rate", Double.toString(learningRate));
@@ -143,7 +153,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
             p.load(new StringReader(text));
             return new TipNetConfig(Head.valueOf(required(p, "head")), Integer.parseInt(required(p, "input.height")),
                     Integer.parseInt(required(p, "input.width")), Integer.parseInt(required(p, "stem.channels")),
-                    split(required(p, "stage.channels")), Integer.parseInt(required(p, "context.channels")),
+                    split(required(p, "stage.channels")), split(p.getProperty("deep.channels", "")),
+                    Integer.parseInt(required(p, "context.channels")),
                     split(p.getProperty("context.dilations", "")), Double.parseDouble(required(p, "learning.rate")),
                     Long.parseLong(required(p, "seed")), Double.parseDouble(required(p, "loss.presence.weight")),
                     Double.parseDouble(required(p, "loss.position.weight")));
@@ -171,7 +182,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s context %d%s -> %d x %d", head, inputWidth,
-                inputHeight, stemChannels, stageChannels, contextChannels, contextDilations, gridCols(), gridRows());
+        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s deep %s context %d%s -> %d x %d", head,
+                inputWidth, inputHeight, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
+                gridCols(), gridRows());
     }
 }

@@ -40,15 +40,19 @@ class HeatmapLossTest {
 
     @Test
     void knownAnswerForAFrameWithATipAndOneWithout() {
-        // frame 0: the tip in cell 0 at offsets (0.25, 0.5); heat and presence logits even (0, 0),
-        // offsets said (0.5, 0.5) in cell 0; cell 1's offsets are not weighed
+        // frame 0: the tip in cell 0 at offsets (0.25, 0.5), target mass 0.8 there and 0.2 in cell 1;
+        // heat and presence logits even (0, 0): p = 1/2 in both cells; offsets said (0.5, 0.5) in cell
+        // 0; cell 1's offsets are not weighed
         // frame 1: no tip; presence logits (0, 0) again
         INDArray pre = rows(new double[][] {{0, 0, 0.5, 0.5}, {0, 0, 7, -7}, {0, 0, 1, 1}, {0, 0, 1, 1}});
-        INDArray labels = rows(new double[][] {{1, 1, 0.25, 0.5}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
-        // where: -log(1/2); whether: P = LSE(0, 0) = ln 2, BCE(y=1) = log(1 + e^-P) = ln 1.5; offsets 0.25
-        double withTip = Math.log(2) + 2 * Math.log(1.5) + 3 * 0.25;
-        // no tip: only BCE(y=0) = log(1 + e^P) = ln 3
-        double withoutTip = 2 * Math.log(3);
+        INDArray labels = rows(new double[][] {{0.8, 1, 0.25, 0.5}, {0.2, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}});
+        // where: -(0.8 log 1/2 + 0.2 log 1/2) = ln 2; offsets |0.5 - 0.25| + 0 = 0.25
+        // whether: tip cell -(1/2)^2 log(1/2); cell 1 (y = 0.2 / 0.8 = 1/4) -(3/4)^4 (1/2)^2 log(1/2)
+        double focalTip = 0.25 * Math.log(2);
+        double focalNeighbour = Math.pow(0.75, 4) * 0.25 * Math.log(2);
+        double withTip = Math.log(2) + 2 * (focalTip + focalNeighbour) + 3 * 0.25;
+        // no tip: two plain negatives -(1/2)^2 log(1/2)
+        double withoutTip = 2 * 2 * 0.25 * Math.log(2);
         INDArray perRow = loss.computeScoreArray(labels, pre, new ActivationIdentity(), null);
         assertThat(perRow.getDouble(0)).isCloseTo(withTip, within(1e-9));
         assertThat(perRow.getDouble(1)).isZero();
@@ -65,7 +69,7 @@ class HeatmapLossTest {
         for (int c : new int[] {TipHeatmap.HEAT, TipHeatmap.OFFSET_X, TipHeatmap.OFFSET_Y}) {
             assertThat(gradient.getColumn(c).sumNumber().doubleValue()).as("channel %d", c).isZero();
         }
-        // presence: P = LSE(-1, 4); d/dq_i = weight * sigmoid(P) * softmax(q)_i, all positive (say "no")
+        // presence: every cell is a negative, pushed down, the more confident one the harder
         assertThat(gradient.getDouble(0, TipHeatmap.PRESENCE)).isPositive();
         assertThat(gradient.getDouble(1, TipHeatmap.PRESENCE)).isGreaterThan(gradient.getDouble(0, TipHeatmap.PRESENCE));
     }

@@ -11,6 +11,20 @@ class TipMetricsTest {
     }
 
     @Test
+    void localisationCountsEveryVisibleTipWhateverThePresenceDecision() {
+        TipMetrics m = new TipMetrics();
+        m.add(true, 100, 100, said(0.9, 103, 104));   // 5 px
+        m.add(true, 200, 200, said(0.1, 200, 209));   // 9 px, not said present: still placed right
+        m.add(true, 300, 300, said(0.4, 300, 330));   // 30 px
+        m.add(false, -1, -1, said(0.9, 50, 50));      // no tip: not counted
+        assertThat(m.localisationDistMedian()).isEqualTo(9.0);
+        assertThat(m.localisationWithinTolerance()).isCloseTo(2.0 / 3, within(1e-12));
+        m.add(true, 10, 10, said(0.9, 10, 30));       // 20 px: median of 5, 9, 20, 30
+        assertThat(m.localisationDistMedian()).isEqualTo(14.5);
+        assertThat(new TipMetrics().localisationDistMedian()).isNaN();
+    }
+
+    @Test
     void handMadePredictions() {
         TipMetrics m = new TipMetrics();
         m.add(true, 100, 100, said(0.9, 103, 104));   // detected, 5 px: right

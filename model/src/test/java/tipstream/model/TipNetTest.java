@@ -14,11 +14,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class TipNetTest {
     /** A small grid net on 40 x 32 frames: three stages, a 5 x 4 grid of 8 x 8 px cells. */
     private static final TipNetConfig SMALL = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16, 16),
-            16, List.of(1), 3e-3, 7, 5.0, 1.0);
+            List.of(), 16, List.of(1), 3e-3, 7, 5.0, 1.0);
     private static final TipEncoding GRID = SMALL.encoding(40, 32);
-    /** The same with a heatmap head: two stages, a 10 x 8 map of 4 x 4 px cells, two context convolutions. */
+    /**
+     * With a heatmap head: two stages, a 10 x 8 map of 4 x 4 px cells; two deeper stages (5 x 4,
+     * then 3 x 2) brought back up (12 x 8, cropped to 10 x 8); two context convolutions.
+     */
     private static final TipNetConfig SMALL_HEATMAP = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
-            List.of(16, 16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
+            List.of(16, 16), List.of(16, 16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */
     private static BufferedImage frame(Random random, boolean tip, double x, double y) {
@@ -57,10 +60,10 @@ class TipNetTest {
     void presetsMapAHalfResolutionFrameToTheirOutputMaps() {
         INDArray input = FrameTensor.batch(List.of(new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY)), 203, 264);
         TipNet grid = TipNet.build(TipNetConfig.grid());
-        assertThat(grid.network().output(input).shape()).containsExactly(1, 3, 7, 9);
+        assertThat(grid.network().outputSingle(input).shape()).containsExactly(1, 3, 7, 9);
         assertThat(grid.parameterCount()).isBetween(200_000L, 1_000_000L);
         TipNet heatmap = TipNet.build(TipNetConfig.heatmap());
-        assertThat(heatmap.network().output(input).shape()).containsExactly(1, 4, 26, 33);
+        assertThat(heatmap.network().outputSingle(input).shape()).containsExactly(1, 4, 26, 33);
         // output stride 8 at half resolution: 16 px cells of the original frame
         TipHeatmap map = (TipHeatmap) heatmap.encoding(528, 406);
         assertThat(map.cellWidth()).isEqualTo(16.0);
@@ -79,8 +82,8 @@ class TipNetTest {
         assertThatThrownBy(() -> TipNet.fromBytes(plain.toByteArray())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no tipnet.properties entry");
         // a shape that does not match the network: two stages would give 8 x 10 cells, the network has three
-        TipNetConfig other = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16), 16, List.of(1),
-                3e-3, 7, 5.0, 1.0);
+        TipNetConfig other = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16), List.of(), 16,
+                List.of(1), 3e-3, 7, 5.0, 1.0);
         byte[] lying = withEntry(small, TipNet.CONFIG_ENTRY, other.toProperties());
         assertThatThrownBy(() -> TipNet.fromBytes(lying)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("the network maps a 1 x 32 x 40 frame to [3, 4, 5] cells, not the 3 x 8 x 10 of its"
@@ -116,7 +119,7 @@ class TipNetTest {
         Random random = new Random(3);
         Batch held = batch(new Random(99), 32, GRID);
         double before = net.loss(held.input(), held.labels());
-        INDArray meanBefore = net.network().getLayer(1).getParam("mean").dup();
+        INDArray meanBefore = net.network().getLayer("stem-bn").getParam("mean").dup();
         for (int step = 0; step < 250; step++) {
             Batch b = batch(random, 16, GRID);
             net.fit(b.input(), b.labels());
@@ -124,7 +127,7 @@ class TipNetTest {
         double after = net.loss(held.input(), held.labels());
         assertThat(after).as("held-out loss before %.3f, after %.3f", before, after).isLessThan(before * 0.5);
         // batch norm's running mean really moves during training (a classic bug when it does not)
-        assertThat(net.network().getLayer(1).getParam("mean")).isNotEqualTo(meanBefore);
+        assertThat(net.network().getLayer("stem-bn").getParam("mean")).isNotEqualTo(meanBefore);
 
         TipMetrics metrics = metrics(net.predict(held.input(), GRID), held);
         // chance: a random cell of 20 is right 5 % of the time; a dot found within one cell width

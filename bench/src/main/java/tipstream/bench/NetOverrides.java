@@ -1,0 +1,29 @@
+package tipstream.bench;
+
+import java.util.List;
+import picocli.CommandLine.Option;
+import tipstream.model.TipNetConfig;
+
+/** Options that change a preset network's shape, for trying shapes without editing the presets. */
+final class NetOverrides {
+    @Option(names = "--deep-channels", split = ",", description = "the preset's deeper stages brought back up (0: none)")
+    List<Integer> deepChannels;
+
+    @Option(names = "--context-channels", description = "the preset's context width")
+    Integer contextChannels;
+
+    @Option(names = "--context-dilations", split = ",", description = "the preset's context convolutions (0: none)")
+    List<Integer> contextDilations;
+
+    TipNetConfig apply(TipNetConfig preset) {
+        return new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(), preset.stemChannels(),
+                preset.stageChannels(), deepChannels == null ? preset.deepChannels() : positive(deepChannels),
+                contextChannels == null ? preset.contextChannels() : contextChannels,
+                contextDilations == null ? preset.contextDilations() : positive(contextDilations), preset.learningRate(),
+                preset.seed(), preset.presenceWeight(), preset.positionWeight());
+    }
+
+    private static List<Integer> positive(List<Integer> values) {
+        return values.stream().filter(v -> v > 0).toList();
+    }
+}
