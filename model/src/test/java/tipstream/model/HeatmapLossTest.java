@@ -103,23 +103,7 @@ class HeatmapLossTest {
                     lab[f * 5 + i][0] /= mass;
                 }
             }
-            INDArray labels = rows(lab);
-            INDArray analytic = wide.computeGradient(labels, rows(pre), new ActivationIdentity(), null);
-            double eps = 1e-6;
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < 4; c++) {
-                    double[][] plus = copy(pre);
-                    double[][] minus = copy(pre);
-                    plus[r][c] += eps;
-                    minus[r][c] -= eps;
-                    double numeric = (wide.computeScore(labels, rows(plus), new ActivationIdentity(), null, false)
-                            - wide.computeScore(labels, rows(minus), new ActivationIdentity(), null, false)) / (2 * eps);
-                    double a = analytic.getDouble(r, c);
-                    double scale = Math.max(1e-3, Math.abs(numeric) + Math.abs(a));
-                    assertThat(Math.abs(a - numeric) / scale).as("trial %d row %d channel %d", trial, r, c)
-                            .isLessThan(1e-4);
-                }
-            }
+            FiniteDifferences.assertGradientMatches(wide, lab, pre, 1e-4, "trial " + trial);
         }
     }
 
@@ -127,13 +111,5 @@ class HeatmapLossTest {
     void rowsThatAreNotWholeFramesAreRefused() {
         assertThatThrownBy(() -> score(Nd4j.zeros(3, 4), Nd4j.zeros(3, 4)))
                 .hasMessageContaining("2 cells per frame");
-    }
-
-    private static double[][] copy(double[][] values) {
-        double[][] out = new double[values.length][];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = values[i].clone();
-        }
-        return out;
     }
 }

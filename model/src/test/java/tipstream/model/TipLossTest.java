@@ -85,31 +85,7 @@ class TipLossTest {
                     lab[r] = new double[] {1, random.nextDouble(), random.nextDouble()};
                 }
             }
-            INDArray labels = rows(lab);
-            INDArray analytic = loss.computeGradient(labels, rows(pre), new ActivationIdentity(), null);
-            double eps = 1e-6;
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < 3; c++) {
-                    double[][] plus = copy(pre);
-                    double[][] minus = copy(pre);
-                    plus[r][c] += eps;
-                    minus[r][c] -= eps;
-                    double numeric = (loss.computeScore(labels, rows(plus), new ActivationIdentity(), null, false)
-                            - loss.computeScore(labels, rows(minus), new ActivationIdentity(), null, false)) / (2 * eps);
-                    double a = analytic.getDouble(r, c);
-                    double scale = Math.max(1e-3, Math.abs(numeric) + Math.abs(a));
-                    assertThat(Math.abs(a - numeric) / scale).as("trial %d cell %d channel %d", trial, r, c)
-                            .isLessThan(1e-3);
-                }
-            }
+            FiniteDifferences.assertGradientMatches(loss, lab, pre, 1e-3, "trial " + trial);
         }
-    }
-
-    private static double[][] copy(double[][] values) {
-        double[][] out = new double[values.length][];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = values[i].clone();
-        }
-        return out;
     }
 }
