@@ -39,23 +39,26 @@ public final class CheckpointEvaluator {
         /** The seed metrics with {@code threshold} as the presence threshold. */
         public Evaluation evaluate(double threshold) {
             TipMetrics metrics = new TipMetrics(threshold);
-            List<PresenceCurves.Scored> curves = new ArrayList<>();
             for (int i = 0; i < samples.size(); i++) {
                 DatasetSample s = samples.get(i);
                 metrics.add(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i));
-                curves.add(PresenceCurves.score(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i)));
             }
+            List<PresenceCurves.Scored> curves = curves();
             return new Evaluation(metrics, loss, PresenceCurves.rocAuc(curves), PresenceCurves.averagePrecision(curves));
         }
 
         /** The presence threshold that makes the most of these frames fully right. */
         public double calibratedThreshold() {
+            return PresenceCurves.calibrate(curves());
+        }
+
+        private List<PresenceCurves.Scored> curves() {
             List<PresenceCurves.Scored> curves = new ArrayList<>();
             for (int i = 0; i < samples.size(); i++) {
                 DatasetSample s = samples.get(i);
                 curves.add(PresenceCurves.score(s.getVisible(), s.getTip().getX(), s.getTip().getY(), predictions.get(i)));
             }
-            return PresenceCurves.calibrate(curves);
+            return curves;
         }
     }
 

@@ -78,15 +78,6 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
         return target;
     }
 
-    /** Whether a target encodes a tip (its distribution sums to 1, not 0). */
-    public boolean hasTip(float[] target, int offset) {
-        double sum = 0;
-        for (int i = 0; i < rows * cols; i++) {
-            sum += target[offset + i];
-        }
-        return sum > 0.5;
-    }
-
     @Override
     public TipPrediction decode(float[] logits) {
         int cells = rows * cols;

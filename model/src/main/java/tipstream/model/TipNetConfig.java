@@ -83,11 +83,6 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         };
     }
 
-    public TipNetConfig withLearningRate(double rate) {
-        return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels,
-                contextChannels, contextDilations, rate, seed, presenceWeight, positionWeight);
-    }
-
     /** How many input pixels one output cell spans each way. */
     public int stride() {
         return 1 << stageChannels.size();
