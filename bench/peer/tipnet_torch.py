@@ -1,66 +1,150 @@
-"""PyTorch peer of tipstream's TipNet for the training-throughput benchmark.
+"""PyTorch peer of tipstream's TipNet, for the benchmarks that compare DL4J with PyTorch.
 
-Same layers as tipstream.model.TipNet with TipNetConfig.standard(): a 3x3 stem (16), five
-stride-2 3x3 stages (32, 32, 64, 64, 128), a 3x3 conv (128), each conv + batch norm + ReLU,
-then a 1x1 conv to 3 channels; the same loss (5 x BCE-with-logits on presence over all cells +
-squared error of sigmoid offsets in the tip's cell). Input 1 x 203 x 264, batch 16, Adam 1e-3.
+Two modes, each building the network from a TipNetConfig's properties (`TipNetConfig.toProperties`,
+the same text every checkpoint carries), so both frameworks train exactly the same shape:
 
-Run: /usr/bin/python3 bench/peer/tipnet_torch.py [--batch 16 --steps 30 --warmup 5]
+  speed   training and inference images/s on random in-memory batches (TrainingThroughputBenchmark's
+          peer): /usr/bin/python3 bench/peer/tipnet_torch.py speed --config net.properties
+  learn   the learning curve (ModelQualityBenchmark --peer): trains on batches that the Java benchmark
+          draws and augments with the trainer's own code, and hands back its raw output maps for
+          the benchmark's eval, validation and training-sample frames at each reporting time, which
+          the benchmark scores with eval-service's own code. Not run by hand.
+
+Layers as in tipstream.model.TipNet: 3x3 stem (stride 1 or 2), stride-2 3x3 stages, 3x3 context
+convolutions, each conv + batch norm + ReLU (or conv with bias + ReLU without batch norm), He
+initialisation; a heatmap head of three 1x1 convolutions (heat, presence starting at p = 0.1, the
+two offsets) or the seed's grid head; the same losses as HeatmapLoss and TipLoss; Adam. Deeper
+stages (a feature pyramid) are not modelled: the peer refuses such a config.
 """
 import argparse
+import math
 import statistics
+import struct
+import sys
 import time
 
 import torch
 from torch import nn
+from torch.nn import functional as F
+
+PRESENCE_PRIOR_BIAS = math.log(0.1 / 0.9)
 
 
-def block(cin, cout, stride):
-    return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+def read_properties(path):
+    props = {}
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith(("#", "!")) and "=" in line:
+                key, value = line.split("=", 1)
+                props[key.strip()] = value.strip().replace("\\:", ":")
+    return props
 
 
-def tipnet():
-    layers = block(1, 16, 1)
-    cin = 16
-    for cout in (32, 32, 64, 64, 128):
-        layers += block(cin, cout, 2)
-        cin = cout
-    layers += block(cin, 128, 1)
-    layers.append(nn.Conv2d(128, 3, 1))
-    net = nn.Sequential(*layers)
-    for m in net.modules():
-        if isinstance(m, nn.Conv2d) and m.out_channels != 3:
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-    return net
+def ints(text):
+    return [int(v) for v in text.split(",") if v.strip()]
 
 
-def tip_loss(out, labels):
+class TipNet(nn.Module):
+    def __init__(self, props):
+        super().__init__()
+        if ints(props.get("deep.channels", "")):
+            sys.exit("the peer does not model deeper stages (deep.channels)")
+        self.head_kind = props["head"]
+        norm = props.get("batch.norm", "true") == "true"
+        layers = []
+        cin = 1
+
+        def block(cout, stride, dilation=1):
+            nonlocal cin
+            layers.append(nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=not norm))
+            if norm:
+                layers.append(nn.BatchNorm2d(cout))
+            layers.append(nn.ReLU())
+            cin = cout
+
+        block(int(props["stem.channels"]), int(props.get("stem.stride", "1")))
+        for width in ints(props["stage.channels"]):
+            block(width, 2)
+        for dilation in ints(props.get("context.dilations", "")):
+            block(int(props["context.channels"]), 1, dilation)
+        self.body = nn.Sequential(*layers)
+        for m in self.body.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+        if self.head_kind == "HEATMAP":
+            self.heads = nn.ModuleList([nn.Conv2d(cin, 1, 1), nn.Conv2d(cin, 1, 1), nn.Conv2d(cin, 2, 1)])
+            biases = [0.0, PRESENCE_PRIOR_BIAS, 0.0]
+        else:
+            self.heads = nn.ModuleList([nn.Conv2d(cin, 3, 1)])
+            biases = [0.0]
+        for head, bias in zip(self.heads, biases):
+            nn.init.xavier_normal_(head.weight)
+            nn.init.constant_(head.bias, bias)
+        self.presence_weight = float(props["loss.presence.weight"])
+        self.position_weight = float(props["loss.position.weight"])
+
+    def forward(self, x):
+        features = self.body(x)
+        return torch.cat([head(features) for head in self.heads], dim=1)
+
+    def loss(self, out, labels):
+        return heatmap_loss(out, labels, self.presence_weight, self.position_weight) if self.head_kind == "HEATMAP" \
+            else grid_loss(out, labels, self.presence_weight, self.position_weight)
+
+
+def heatmap_loss(out, labels, presence_weight, offset_weight):
+    """HeatmapLoss per frame, averaged over the batch: softmax cross-entropy of where, focal presence
+    per cell, L1 offsets around the tip (channels: heat, presence / offset weight, offset x, offset y)."""
+    n = out.shape[0]
+    heat, presence = out[:, 0].reshape(n, -1), out[:, 1].reshape(n, -1)
+    target, weight = labels[:, 0].reshape(n, -1), labels[:, 1].reshape(n, -1)
+    mass = target.sum(1)
+    loss = torch.logsumexp(heat, 1) * mass - (target * heat).sum(1)
+    peak = target.max(1, keepdim=True).values
+    y = torch.where(peak > 0, target / peak.clamp_min(1e-30), torch.zeros_like(target))
+    p = torch.sigmoid(presence)
+    focal = torch.where(y >= 1, -(1 - p) ** 2 * F.logsigmoid(presence),
+                        -((1 - y) ** 4) * p ** 2 * F.logsigmoid(-presence))
+    loss = loss + presence_weight * focal.sum(1)
+    error = ((out[:, 2] - labels[:, 2]).abs() + (out[:, 3] - labels[:, 3]).abs()).reshape(n, -1)
+    offset_mass = weight.sum(1)
+    loss = loss + offset_weight * torch.where(offset_mass > 0, (weight * error).sum(1) / offset_mass.clamp_min(1e-30),
+                                              torch.zeros_like(offset_mass))
+    return loss.mean()
+
+
+def grid_loss(out, labels, presence_weight, position_weight):
+    """TipLoss: BCE-with-logits presence over all cells + squared error of sigmoid offsets in the tip's cell."""
     presence = labels[:, 0]
-    bce = nn.functional.binary_cross_entropy_with_logits(out[:, 0], presence, reduction="sum")
+    bce = F.binary_cross_entropy_with_logits(out[:, 0], presence, reduction="sum")
     xy = ((torch.sigmoid(out[:, 1:3]) - labels[:, 1:3]) ** 2).sum(dim=1) * presence
-    return (5 * bce + xy.sum()) / out.shape[0]
+    return (presence_weight * bce + position_weight * xy.sum()) / out.shape[0]
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    args = parser.parse_args()
+def output_shape(net, height, width):
+    with torch.no_grad():
+        return tuple(net(torch.zeros(1, 1, height, width)).shape[1:])
+
+
+def speed(args, props):
     torch.manual_seed(1)
-    torch.set_num_threads(2)
-    net = tipnet()
-    params = sum(p.numel() for p in net.parameters())
-    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x = torch.rand(args.batch, 1, 203, 264)
-    labels = torch.zeros(args.batch, 3, 7, 9)
+    height, width = int(props["input.height"]), int(props["input.width"])
+    net = TipNet(props)
+    channels, rows, cols = output_shape(net, height, width)
+    optimiser = torch.optim.Adam(net.parameters(), lr=float(props["learning.rate"]))
+    x = torch.rand(args.batch, 1, height, width)
+    labels = torch.zeros(args.batch, channels, rows, cols)
     for n in range(args.batch):
-        r, c = torch.randint(0, 7, (1,)).item(), torch.randint(0, 9, (1,)).item()
-        labels[n, :, r, c] = torch.tensor([1.0, 0.5, 0.5])
+        r, c = torch.randint(0, rows, (1,)).item(), torch.randint(0, cols, (1,)).item()
+        labels[n, 0, r, c] = 1.0
+        labels[n, 1:, r, c] = 0.5 if props["head"] == "HEATMAP" else torch.tensor([0.5, 0.5])
 
     def step():
         optimiser.zero_grad()
-        loss = tip_loss(net(x), labels)
+        loss = net.loss(net(x), labels)
         loss.backward()
         optimiser.step()
 
@@ -79,9 +163,94 @@ def main():
             t0 = time.perf_counter()
             net(x)
             infer.append(time.perf_counter() - t0)
-    print(f"PyTorch {torch.__version__} TipNet {params} parameters, batch {args.batch}, threads 2")
+    params = sum(p.numel() for p in net.parameters())
+    print(f"PyTorch {torch.__version__} TipNet {props['head']}, {params} parameters, input 1x{height}x{width},"
+          f" batch {args.batch}, threads {torch.get_num_threads()}")
     print(f"training: median step {statistics.median(times):.3f} s, {args.batch / statistics.median(times):.1f} images/s")
     print(f"inference: median batch {statistics.median(infer):.3f} s, {args.batch / statistics.median(infer):.1f} images/s")
+
+
+def read_exactly(stream, size):
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            raise EOFError("the benchmark closed the batch stream")
+        data += chunk
+    return bytes(data)
+
+
+def read_floats(stream, shape):
+    count = math.prod(shape)
+    return torch.frombuffer(bytearray(read_exactly(stream, 4 * count)), dtype=torch.float32).reshape(shape)
+
+
+def learn(args, props):
+    """Protocol on stdin/stdout (little-endian): the benchmark first sends the three frame sets
+    (int32 count, then count x 1 x H x W floats, for eval, validation and training sample); then the
+    peer asks for each batch with b"B" and reads int32 n, n x 1 x H x W inputs and n x C x R x K labels;
+    at each reporting time it writes b"R", int32 step, float64 training seconds, and its raw output
+    for the three sets in order; b"Q" when done."""
+    torch.manual_seed(args.seed)
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    height, width = int(props["input.height"]), int(props["input.width"])
+    net = TipNet(props)
+    shape = output_shape(net, height, width)
+    sets = []
+    for _ in range(3):
+        (count,) = struct.unpack("<i", read_exactly(inp, 4))
+        sets.append(read_floats(inp, (count, 1, height, width)))
+    optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
+    minutes = [float(m) for m in args.minutes.split(",")]
+    budget = minutes[-1] * 60
+    floor = args.lr / 100
+    seconds, step, next_report = 0.0, 0, 0
+    while next_report < len(minutes):
+        out.write(b"B")
+        out.flush()
+        (n,) = struct.unpack("<i", read_exactly(inp, 4))
+        x = read_floats(inp, (n, 1, height, width))
+        labels = read_floats(inp, (n,) + shape)
+        step += 1
+        t0 = time.perf_counter()
+        progress = min(1000, int(1000 * seconds / budget))
+        rate = floor if progress >= 1000 else floor + (args.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress / 1000))
+        for group in optimiser.param_groups:
+            group["lr"] = min(1.0, step / args.warmup) * rate
+        net.train()
+        optimiser.zero_grad()
+        loss = net.loss(net(x), labels)
+        loss.backward()
+        optimiser.step()
+        seconds += time.perf_counter() - t0
+        if seconds >= minutes[next_report] * 60:
+            net.eval()
+            out.write(b"R" + struct.pack("<id", step, seconds))
+            with torch.no_grad():
+                for frames in sets:
+                    for start in range(0, frames.shape[0], 25):
+                        out.write(net(frames[start:start + 25]).contiguous().numpy().astype("<f4").tobytes())
+            out.flush()
+            next_report += 1
+    out.write(b"Q")
+    out.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["speed", "learn"])
+    parser.add_argument("--config", required=True, help="a TipNetConfig's properties (TipNetConfig.toProperties)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5, help="speed: untimed steps; learn: warm-up steps")
+    parser.add_argument("--lr", type=float, default=0.002)
+    parser.add_argument("--minutes", default="5,10,20,30")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    props = read_properties(args.config)
+    speed(args, props) if args.mode == "speed" else learn(args, props)
 
 
 if __name__ == "__main__":

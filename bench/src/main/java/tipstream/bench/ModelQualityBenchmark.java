@@ -1,8 +1,16 @@
 package tipstream.bench;
 
 import java.awt.image.BufferedImage;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -12,7 +20,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,11 +35,14 @@ import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.eval.WorstFrames;
+import tipstream.model.EncoderPretraining;
 import tipstream.model.FrameTensor;
+import tipstream.model.PretrainedEncoder;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
+import tipstream.model.TipPrediction;
 import tipstream.trainer.LearningRateSchedule;
 import tipstream.v1.DatasetSample;
 
@@ -57,8 +70,12 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             description = "captures (their own seed) on which the presence threshold is calibrated, as eval-service does")
     int validationCaptures;
 
-    @Option(names = "--frames", defaultValue = "150", description = "frames per capture")
+    @Option(names = "--frames", defaultValue = "150", description = "frames per training capture")
     int frames;
+
+    @Option(names = "--eval-frames", description = "frames per eval and validation capture (default: --frames),"
+            + " so that runs with different training captures share their eval frames")
+    Integer evalFrames;
 
     @Option(names = "--seed", defaultValue = "11")
     long seed;
@@ -86,8 +103,26 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     NetOverrides overrides;
 
+    @Option(names = "--pretrain-minutes", defaultValue = "0",
+            description = "first pretrain the encoder this long by masked reconstruction (EncoderPretraining)")
+    double pretrainMinutes;
+
+    @Option(names = "--unlabelled-captures", defaultValue = "0",
+            description = "captures (their own seed) added to the training frames for pretraining only")
+    int unlabelledCaptures;
+
+    @Option(names = "--freeze-up-to", defaultValue = "", description = "with pretraining: the last encoder block kept frozen (stem, stage1, ...)")
+    String freezeUpTo;
+
+    @Option(names = "--unfreeze-at", defaultValue = "1", description = "share of the training budget after which frozen blocks train too")
+    double unfreezeAt;
+
+    @Option(names = "--peer", description = "train each model in this PyTorch peer instead of DL4J, e.g."
+            + " \"/usr/bin/python3 bench/peer/tipnet_torch.py\"")
+    String peer;
+
     @Option(names = "--worst", description = "a folder for a sheet of the worst eval frames at each report")
-    java.nio.file.Path worst;
+    Path worst;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new ModelQualityBenchmark()).execute(args));
@@ -96,8 +131,9 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // the held-out captures come from their own seed: the same eval frames whatever the training set
-        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, evalCaptures, frames), 100, List.of());
-        List<DatasetSample> validation = samples(LabSession.render(seed + 2000, validationCaptures, frames), 100,
+        int heldOutFrames = evalFrames == null ? frames : evalFrames;
+        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames), 100, List.of());
+        List<DatasetSample> validation = samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames), 100,
                 List.of());
         List<DatasetSample> train = samples(LabSession.render(seed, trainCaptures, frames), 0,
                 baked.equals("none") ? List.of() : List.of(Augmentation.values()));
@@ -106,14 +142,22 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "train: %d captures, %d frames, %d samples (baked augmentations: %s),"
                 + " random augmentation %s%n", trainCaptures, trainCaptures * frames, train.size(), baked,
                 randomAugmentation ? "on" : "off");
+        List<DatasetSample> seen = new ArrayList<>(train);
+        Collections.shuffle(seen, new Random(seed + 1));
+        seen = seen.subList(0, Math.min(eval.size(), seen.size()));
         for (String model : models) {
-            train(overrides.apply(TipNetConfig.named(model)), train, validation, eval);
+            TipNetConfig config = overrides.apply(TipNetConfig.named(model));
+            if (peer == null) {
+                train(config, train, validation, eval, seen);
+            } else {
+                trainPeer(config, train, validation, eval, seen);
+            }
         }
         return 0;
     }
 
     private void train(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> validation,
-            List<DatasetSample> eval) throws IOException {
+            List<DatasetSample> eval, List<DatasetSample> seen) throws Exception {
         TipNet net = TipNet.build(config);
         TipEncoding encoding = net.encoding(528, 406);
         CheckpointEvaluator evaluator = new CheckpointEvaluator(528, 406, 25);
@@ -121,16 +165,106 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         // the schedule runs on the share of the budget spent, in thousandths
         LearningRateSchedule schedule = new LearningRateSchedule(learningRate, learningRate / 100, 0, 1000);
         System.out.printf(Locale.ROOT, "%n== %s, %d params%n", config, net.parameterCount());
-        List<DatasetSample> seen = new ArrayList<>(train);
-        Collections.shuffle(seen, new Random(seed + 1));
-        seen = seen.subList(0, Math.min(eval.size(), seen.size()));
+        if (pretrainMinutes > 0) {
+            net.loadEncoder(pretrain(config, train));
+            net.freezeUpTo(freezeUpTo);
+            System.out.printf(Locale.ROOT, "training from the pretrained encoder, frozen: %s until %.0f %% of the budget%n",
+                    net.frozenLayers(), 100 * unfreezeAt);
+        }
         report(0, 0, "eval ", evaluator.evaluate(net, eval), TipMetrics.PRESENCE_THRESHOLD);
-        List<Integer> order = new ArrayList<>();
-        Random random = new Random(seed);
-        RandomAugmentation augmentation = new RandomAugmentation(RandomAugmentation.standard());
+        Batches batches = new Batches(train, encoding);
         double seconds = 0;
         int next = 0;
         for (int step = 1; next < minutes.size(); step++) {
+            Batches.Drawn drawn = batches.next();
+            if (!net.frozenLayers().isEmpty() && seconds >= unfreezeAt * budget) {
+                net.unfreeze();
+                System.out.printf(Locale.ROOT, "%5.1f min step %5d: the encoder trains too from here%n", seconds / 60, step);
+            }
+            long t0 = System.nanoTime();
+            double warm = Math.min(1.0, step / (double) warmup);
+            net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
+            net.fit(drawn.input(config), drawn.labels());
+            seconds += (System.nanoTime() - t0) / 1e9;
+            if (seconds >= minutes.get(next) * 60) {
+                reportAll(step, seconds, config, evaluator.score(net, eval), evaluator.score(net, validation),
+                        evaluator.score(net, seen));
+                next++;
+            }
+        }
+    }
+
+    /**
+     * The encoder pretrained by masked reconstruction on the training frames and the unlabelled
+     * captures, each drawn with the trainer's random augmentation, for {@code --pretrain-minutes} of
+     * training time (same batch, Adam at the peak rate after the warm-up, cosine to 1/100).
+     */
+    private PretrainedEncoder pretrain(TipNetConfig config, List<DatasetSample> train) throws Exception {
+        List<DatasetSample> pool = new ArrayList<>(train);
+        if (unlabelledCaptures > 0) {
+            pool.addAll(samples(LabSession.render(seed + 3000, unlabelledCaptures, frames), 0, List.of()));
+        }
+        EncoderPretraining pretraining = new EncoderPretraining(config, 0.4);
+        Batches batches = new Batches(pool, config.encoding(528, 406));
+        Random random = new Random(seed + 3);
+        double budget = pretrainMinutes * 60;
+        LearningRateSchedule schedule = new LearningRateSchedule(learningRate, learningRate / 100, 0, 1000);
+        double seconds = 0;
+        double loss = Double.NaN;
+        int step = 0;
+        while (seconds < budget) {
+            INDArray input = batches.next().input(config);
+            step++;
+            long t0 = System.nanoTime();
+            pretraining.setLearningRate(Math.min(1.0, step / (double) warmup)
+                    * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
+            loss = pretraining.fit(input, random);
+            seconds += (System.nanoTime() - t0) / 1e9;
+        }
+        System.out.printf(Locale.ROOT, "%npretrained the encoder on %d frames: %d steps in %.1f min, reconstruction"
+                + " loss %.5f%n", pool.size(), step, seconds / 60, loss);
+        return pretraining.encoder();
+    }
+
+    /** The evaluation at one reporting time: eval at the threshold calibrated on validation, and the training sample. */
+    private void reportAll(int step, double seconds, TipNetConfig config, CheckpointEvaluator.Scored eval,
+            CheckpointEvaluator.Scored validation, CheckpointEvaluator.Scored seen) throws IOException {
+        double threshold = validation.samples().isEmpty() ? TipMetrics.PRESENCE_THRESHOLD
+                : validation.calibratedThreshold();
+        report(step, seconds, "eval ", eval.evaluate(threshold), threshold);
+        if (worst != null) {
+            var sheet = WorstFrames.sheet(eval, threshold, 528, 16, 4);
+            if (sheet.isPresent()) {
+                Files.createDirectories(worst);
+                ImageIO.write(sheet.get(), "png", worst.resolve(String.format(Locale.ROOT, "worst-%s%s-%03.0fmin.png",
+                        peer == null ? "" : "peer-", config.head().name().toLowerCase(Locale.ROOT), seconds / 60))
+                        .toFile());
+            }
+        }
+        report(step, seconds, "train", seen.evaluate(threshold), threshold);
+    }
+
+    /** Training batches as the trainer draws them: shuffled each epoch, each sample freshly augmented. */
+    private final class Batches {
+        private final List<DatasetSample> train;
+        private final TipEncoding encoding;
+        private final List<Integer> order = new ArrayList<>();
+        private final Random random = new Random(seed);
+        private final RandomAugmentation augmentation = new RandomAugmentation(RandomAugmentation.standard());
+
+        /** One batch: the frames as drawn, and their encoded targets [N, channels, rows, cols]. */
+        record Drawn(List<BufferedImage> images, INDArray labels) {
+            INDArray input(TipNetConfig config) {
+                return FrameTensor.batch(images, config.inputHeight(), config.inputWidth());
+            }
+        }
+
+        Batches(List<DatasetSample> train, TipEncoding encoding) {
+            this.train = train;
+            this.encoding = encoding;
+        }
+
+        Drawn next() throws IOException {
             if (order.size() < batch) {
                 List<Integer> epoch = new ArrayList<>();
                 for (int i = 0; i < train.size(); i++) {
@@ -152,29 +286,89 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 images.add(drawn.image());
                 labels.add(encoding.encode(drawn.visible(), drawn.tipX(), drawn.tipY()));
             }
-            long t0 = System.nanoTime();
-            double warm = Math.min(1.0, step / (double) warmup);
-            net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
-            net.fit(FrameTensor.batch(images, config.inputHeight(), config.inputWidth()),
-                    FrameTensor.labels(labels, encoding));
-            seconds += (System.nanoTime() - t0) / 1e9;
-            if (seconds >= minutes.get(next) * 60) {
-                CheckpointEvaluator.Scored scored = evaluator.score(net, eval);
-                double threshold = validation.isEmpty() ? TipMetrics.PRESENCE_THRESHOLD
-                        : evaluator.score(net, validation).calibratedThreshold();
-                report(step, seconds, "eval ", scored.evaluate(threshold), threshold);
-                if (worst != null) {
-                    var sheet = WorstFrames.sheet(scored, threshold, 528, 16, 4);
-                    if (sheet.isPresent()) {
-                        javax.imageio.ImageIO.write(sheet.get(), "png", worst.resolve(String.format(Locale.ROOT,
-                                "worst-%s-%03.0fmin.png", config.head().name().toLowerCase(Locale.ROOT),
-                                seconds / 60)).toFile());
-                    }
-                }
-                report(step, seconds, "train", evaluator.score(net, seen).evaluate(threshold), threshold);
-                next++;
-            }
+            return new Drawn(images, FrameTensor.labels(labels, encoding));
         }
+    }
+
+    /**
+     * The same training in PyTorch ({@code bench/peer/tipnet_torch.py learn}): the peer gets the
+     * same network shape, the batches this benchmark draws (same frames, same augmentation, same
+     * schedule over its own training time), and hands back its raw output maps at each reporting
+     * time, scored here by the same code as DL4J's.
+     */
+    private void trainPeer(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> validation,
+            List<DatasetSample> eval, List<DatasetSample> seen) throws Exception {
+        TipEncoding encoding = config.encoding(528, 406);
+        Path properties = Files.createTempFile("tipnet", ".properties");
+        Files.writeString(properties, config.toProperties());
+        List<String> command = new ArrayList<>(List.of(peer.trim().split("\\s+")));
+        command.addAll(List.of("learn", "--config", properties.toString(), "--batch", Integer.toString(batch),
+                "--lr", Double.toString(learningRate), "--warmup", Integer.toString(warmup), "--seed", Long.toString(seed),
+                "--minutes", minutes.stream().map(String::valueOf).collect(Collectors.joining(","))));
+        System.out.printf(Locale.ROOT, "%n== peer: %s, %s%n", String.join(" ", command), config);
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Batches batches = new Batches(train, encoding);
+        List<List<DatasetSample>> sets = List.of(eval, validation, seen);
+        try (var toPeer = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 20));
+                var fromPeer = new DataInputStream(new BufferedInputStream(process.getInputStream()))) {
+            for (List<DatasetSample> set : sets) {
+                List<BufferedImage> frames = new ArrayList<>();
+                for (DatasetSample s : set) {
+                    frames.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+                }
+                writeInt(toPeer, set.size());
+                writeFloats(toPeer, FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()));
+            }
+            toPeer.flush();
+            for (int request = fromPeer.read(); request != 'Q'; request = fromPeer.read()) {
+                if (request == 'B') {
+                    Batches.Drawn drawn = batches.next();
+                    writeInt(toPeer, batch);
+                    writeFloats(toPeer, drawn.input(config));
+                    writeFloats(toPeer, drawn.labels());
+                    toPeer.flush();
+                } else if (request == 'R') {
+                    int step = Integer.reverseBytes(fromPeer.readInt());
+                    double seconds = Double.longBitsToDouble(Long.reverseBytes(fromPeer.readLong()));
+                    List<CheckpointEvaluator.Scored> scored = new ArrayList<>();
+                    for (List<DatasetSample> set : sets) {
+                        scored.add(peerScored(fromPeer, set, encoding));
+                    }
+                    reportAll(step, seconds, config, scored.get(0), scored.get(1), scored.get(2));
+                } else {
+                    throw new IOException("the peer broke the protocol (" + request + "); see its output above");
+                }
+            }
+        } finally {
+            process.destroy();
+            Files.deleteIfExists(properties);
+        }
+    }
+
+    /** The peer's raw output maps for a set of frames, decoded and paired with their truth. */
+    private static CheckpointEvaluator.Scored peerScored(DataInputStream in, List<DatasetSample> set,
+            TipEncoding encoding) throws IOException {
+        int per = encoding.channels() * encoding.rows() * encoding.cols();
+        List<TipPrediction> predictions = new ArrayList<>();
+        byte[] bytes = new byte[4 * per];
+        for (int i = 0; i < set.size(); i++) {
+            in.readFully(bytes);
+            float[] map = new float[per];
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(map);
+            predictions.add(encoding.decode(map));
+        }
+        return new CheckpointEvaluator.Scored(set, predictions, Double.NaN);
+    }
+
+    private static void writeInt(DataOutputStream out, int value) throws IOException {
+        out.writeInt(Integer.reverseBytes(value));
+    }
+
+    private static void writeFloats(DataOutputStream out, INDArray array) throws IOException {
+        float[] values = array.dup('c').data().asFloat();
+        ByteBuffer buffer = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.asFloatBuffer().put(values);
+        out.write(buffer.array());
     }
 
     private static void report(int step, double seconds, String split, CheckpointEvaluator.Evaluation evaluation,

@@ -15,12 +15,27 @@ final class NetOverrides {
     @Option(names = "--context-dilations", split = ",", description = "the preset's context convolutions (0: none)")
     List<Integer> contextDilations;
 
+    @Option(names = "--stage-channels", split = ",", description = "the preset's stride-2 stages")
+    List<Integer> stageChannels;
+
+    @Option(names = "--stem-channels", description = "the preset's stem width")
+    Integer stemChannels;
+
+    @Option(names = "--stem-stride", description = "1 or 2")
+    Integer stemStride;
+
+    @Option(names = "--batch-norm", negatable = true, description = "batch norm after each convolution")
+    Boolean batchNorm;
+
     TipNetConfig apply(TipNetConfig preset) {
-        return new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(), preset.stemChannels(),
-                preset.stageChannels(), deepChannels == null ? preset.deepChannels() : positive(deepChannels),
+        return new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(),
+                stemChannels == null ? preset.stemChannels() : stemChannels,
+                stageChannels == null ? preset.stageChannels() : stageChannels, deepChannels == null ? preset.deepChannels() : positive(deepChannels),
                 contextChannels == null ? preset.contextChannels() : contextChannels,
                 contextDilations == null ? preset.contextDilations() : positive(contextDilations), preset.learningRate(),
-                preset.seed(), preset.presenceWeight(), preset.positionWeight());
+                preset.seed(), preset.presenceWeight(), preset.positionWeight(),
+                stemStride == null ? preset.stemStride() : stemStride,
+                batchNorm == null ? preset.batchNorm() : batchNorm);
     }
 
     private static List<Integer> positive(List<Integer> values) {

@@ -53,21 +53,21 @@ public final class PipelineRun implements Callable<Integer> {
 
     // Many short captures rather than a few long ones: the model generalises from viewpoints and
     // looks (each capture has its own), not from neighbouring, near-identical frames.
-    @Option(names = "--captures", defaultValue = "40", description = "captures in the lab session (default ${DEFAULT-VALUE})")
+    @Option(names = "--captures", defaultValue = "80", description = "captures in the lab session (default ${DEFAULT-VALUE})")
     int captures;
 
-    @Option(names = "--frames", defaultValue = "25", description = "frames per capture (default ${DEFAULT-VALUE})")
+    @Option(names = "--frames", defaultValue = "15", description = "frames per capture (default ${DEFAULT-VALUE})")
     int framesPerCapture;
 
     @Option(names = "--seed", defaultValue = "1", description = "simulator seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    // 600 steps and 4 evaluations keep the main job near 13 minutes on 2 cores: each evaluation
-    // (450 validation and eval frames) takes the trainer's cores for half a minute
-    @Option(names = "--steps", defaultValue = "600", description = "training steps (default ${DEFAULT-VALUE})")
+    // 1800 steps (about 7 minutes at ~70 images/s beside the other services) and 4 evaluations
+    // keep the main job near 12 minutes on 2 cores
+    @Option(names = "--steps", defaultValue = "1800", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
 
-    @Option(names = "--checkpoint-every", defaultValue = "150",
+    @Option(names = "--checkpoint-every", defaultValue = "450",
             description = "steps between checkpoints, each one evaluated (default ${DEFAULT-VALUE})")
     int checkpointEvery;
 

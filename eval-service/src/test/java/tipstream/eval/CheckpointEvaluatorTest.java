@@ -20,7 +20,7 @@ import tipstream.v1.Point;
 class CheckpointEvaluatorTest {
     /** A small heatmap net on 40 x 32 frames: two stages, a 10 x 8 map of 4 x 4 px cells. */
     private static final TipNetConfig SMALL = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16, 16),
-            List.of(16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
+            List.of(16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0, 1, true);
     private static final TipEncoding MAP = SMALL.encoding(40, 32);
 
     /** Noise with a bright 3 x 3 dot at the tip; every fourth frame has no tip. */

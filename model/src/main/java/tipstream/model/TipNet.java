@@ -35,8 +35,9 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 /**
  * The tip localiser in DL4J, shaped by a {@link TipNetConfig}: a stem convolution, stride-2 stages
  * of 3x3 convolution + batch norm + ReLU (He initialisation; the ReLU is its own layer, since
- * BatchNormalization ignores an activation), optionally deeper stages added back for context,
- * context convolutions at the output stride, and a 1x1 convolution to the head's channels per output cell, scored by the head's loss
+ * BatchNormalization ignores an activation) or, without batch norm, 3x3 convolution with bias and
+ * ReLU, optionally deeper stages added back for context, context convolutions at the output
+ * stride, and a 1x1 convolution to the head's channels per output cell, scored by the head's loss
  * ({@link TipLoss} for the seed's grid, {@link HeatmapLoss} for the heatmap). Adam optimiser.
  * A saved network carries its configuration, so it is always restored with the shape it has.
  */
@@ -48,6 +49,7 @@ public final class TipNet {
 
     private final TipNetConfig config;
     private final ComputationGraph network;
+    private final List<String> frozen = new ArrayList<>();
 
     private TipNet(TipNetConfig config, ComputationGraph network) {
         this.config = config;
@@ -55,25 +57,15 @@ public final class TipNet {
     }
 
     public static TipNet build(TipNetConfig config) {
-        NativeBackend.ensureReady();
-        var graph = new NeuralNetConfiguration.Builder()
-                .seed(config.seed())
-                .updater(new Adam(config.learningRate()))
-                .weightInit(WeightInit.RELU)
-                .convolutionMode(ConvolutionMode.Same)
-                .graphBuilder()
-                .addInputs("frame")
-                .setInputTypes(InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
-        String last = convBlock(graph, "stem", "frame", 1, 1, config.stemChannels());
-        for (int i = 0; i < config.stageChannels().size(); i++) {
-            last = convBlock(graph, "stage" + (i + 1), last, 2, 1, config.stageChannels().get(i));
-        }
+        var graph = graphBuilder(config);
+        boolean norm = config.batchNorm();
+        String last = encoder(graph, config);
         if (!config.deepChannels().isEmpty()) {
             last = topDown(graph, config, last);
         }
         for (int i = 0; i < config.contextDilations().size(); i++) {
             last = convBlock(graph, "context" + (i + 1), last, 1, config.contextDilations().get(i),
-                    config.contextChannels());
+                    config.contextChannels(), norm);
         }
         if (config.head() == TipNetConfig.Head.HEATMAP) {
             // one 1x1 convolution per channel group, so that presence can start confident that a cell
@@ -97,6 +89,58 @@ public final class TipNet {
         return new TipNet(config, network);
     }
 
+    /** A graph with the configuration's input, He initialisation, "same" padding and Adam. */
+    static ComputationGraphConfiguration.GraphBuilder graphBuilder(TipNetConfig config) {
+        NativeBackend.ensureReady();
+        return new NeuralNetConfiguration.Builder()
+                .seed(config.seed())
+                .updater(new Adam(config.learningRate()))
+                .weightInit(WeightInit.RELU)
+                .convolutionMode(ConvolutionMode.Same)
+                .graphBuilder()
+                .addInputs("frame")
+                .setInputTypes(InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
+    }
+
+    /**
+     * The encoder: the stem and the stride-2 stages, named {@link #encoderLayers}; returns the name
+     * of its output. {@link EncoderPretraining} builds its autoencoder on the same layers.
+     */
+    static String encoder(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config) {
+        String last = convBlock(graph, "stem", "frame", config.stemStride(), 1, config.stemChannels(),
+                config.batchNorm());
+        for (int i = 0; i < config.stageChannels().size(); i++) {
+            last = convBlock(graph, "stage" + (i + 1), last, 2, 1, config.stageChannels().get(i), config.batchNorm());
+        }
+        return last;
+    }
+
+    /** The encoder's blocks in order: {@code stem}, {@code stage1}, ... (each a convolution, with "-bn" its batch norm). */
+    public static List<String> encoderBlocks(TipNetConfig config) {
+        List<String> blocks = new ArrayList<>(List.of("stem"));
+        for (int i = 1; i <= config.stageChannels().size(); i++) {
+            blocks.add("stage" + i);
+        }
+        return blocks;
+    }
+
+    /** The layers with parameters of the encoder's blocks up to and including {@code lastBlock}. */
+    static List<String> encoderLayers(TipNetConfig config, String lastBlock) {
+        List<String> blocks = encoderBlocks(config);
+        int last = blocks.indexOf(lastBlock);
+        if (last < 0) {
+            throw new IllegalArgumentException("no encoder block '" + lastBlock + "': the encoder has " + blocks);
+        }
+        List<String> layers = new ArrayList<>();
+        for (String block : blocks.subList(0, last + 1)) {
+            layers.add(block);
+            if (config.batchNorm()) {
+                layers.add(block + "-bn");
+            }
+        }
+        return layers;
+    }
+
     private static ConvolutionLayer head(int channels, double bias) {
         return new ConvolutionLayer.Builder(1, 1).nOut(channels).activation(Activation.IDENTITY)
                 .weightInit(WeightInit.XAVIER).biasInit(bias).build();
@@ -110,7 +154,7 @@ public final class TipNet {
     private static String topDown(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config, String from) {
         String deep = from;
         for (int i = 0; i < config.deepChannels().size(); i++) {
-            deep = convBlock(graph, "deep" + (i + 1), deep, 2, 1, config.deepChannels().get(i));
+            deep = convBlock(graph, "deep" + (i + 1), deep, 2, 1, config.deepChannels().get(i), true);
         }
         int width = config.stageChannels().get(config.stageChannels().size() - 1);
         int factor = 1 << config.deepChannels().size();
@@ -129,7 +173,12 @@ public final class TipNet {
     }
 
     private static String convBlock(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,
-            int stride, int dilation, int channels) {
+            int stride, int dilation, int channels, boolean batchNorm) {
+        if (!batchNorm) {
+            graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
+                    .nOut(channels).activation(Activation.RELU).build(), input);
+            return name;
+        }
         graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
                 .nOut(channels).activation(Activation.IDENTITY).hasBias(false).build(), input);
         graph.addLayer(name + "-bn", new BatchNormalization.Builder().build(), name);
@@ -160,9 +209,52 @@ public final class TipNet {
         return network.score();
     }
 
-    /** The optimiser's learning rate from the next step on (the schedule is the trainer's). */
+    /**
+     * The optimiser's learning rate from the next step on (the schedule is the trainer's); frozen
+     * layers keep a rate of 0.
+     */
     public void setLearningRate(double rate) {
         network.setLearningRate(rate);
+        for (String layer : frozen) {
+            network.setLearningRate(layer, 0.0);
+        }
+    }
+
+    /**
+     * Starts from a pretrained encoder: copies the parameters of every encoder layer (the stem and
+     * all stages); fails with the reason when the encoder was pretrained for another shape.
+     */
+    public void loadEncoder(PretrainedEncoder encoder) {
+        TipNetConfig theirs = encoder.config();
+        if (theirs.inputHeight() != config.inputHeight() || theirs.inputWidth() != config.inputWidth()
+                || theirs.stemChannels() != config.stemChannels() || theirs.stemStride() != config.stemStride()
+                || !theirs.stageChannels().equals(config.stageChannels()) || theirs.batchNorm() != config.batchNorm()) {
+            throw new IllegalArgumentException("the encoder was pretrained for " + theirs + ", not for " + config);
+        }
+        List<String> blocks = encoderBlocks(config);
+        for (String layer : encoderLayers(config, blocks.get(blocks.size() - 1))) {
+            network.getLayer(layer).setParams(encoder.network().getLayer(layer).params().dup());
+        }
+    }
+
+    /**
+     * Freezes the encoder's blocks up to and including {@code lastBlock} (e.g. {@code stage1}):
+     * their learning rate stays 0 until {@link #unfreeze()}; an empty name freezes nothing.
+     */
+    public void freezeUpTo(String lastBlock) {
+        frozen.clear();
+        if (!lastBlock.isEmpty()) {
+            frozen.addAll(encoderLayers(config, lastBlock));
+        }
+    }
+
+    public void unfreeze() {
+        frozen.clear();
+    }
+
+    /** The layers whose learning rate is held at 0. */
+    public List<String> frozenLayers() {
+        return List.copyOf(frozen);
     }
 
     /** Mean loss per frame on a batch, without training. */
@@ -182,6 +274,11 @@ public final class TipNet {
 
     /** Model, configuration and optimiser state, for checkpoints. */
     public byte[] toBytes() {
+        return save(network, config);
+    }
+
+    /** A graph with its optimiser state and the configuration it was built from, as one zip. */
+    static byte[] save(ComputationGraph network, TipNetConfig config) {
         ByteArrayOutputStream saved = new ByteArrayOutputStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
@@ -211,12 +308,7 @@ public final class TipNet {
     public static TipNet fromBytes(byte[] bytes) {
         NativeBackend.ensureReady();
         TipNetConfig config = TipNetConfig.fromProperties(configEntry(bytes));
-        ComputationGraph network;
-        try {
-            network = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true);
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException("not a saved network: " + e, e);
-        }
+        ComputationGraph network = restoreGraph(bytes);
         long[] output = network.getConfiguration().getLayerActivationTypes(
                 InputType.convolutional(config.inputHeight(), config.inputWidth(), 1)).get("loss").getShape(false);
         long[] expected = {config.head().channels(), config.gridRows(), config.gridCols()};
@@ -228,7 +320,16 @@ public final class TipNet {
         return new TipNet(config, network);
     }
 
-    private static String configEntry(byte[] bytes) {
+    /** The graph of a zip written by {@link #save}; fails with the reason on anything else. */
+    static ComputationGraph restoreGraph(byte[] bytes) {
+        try {
+            return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), true);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("not a saved network: " + e, e);
+        }
+    }
+
+    static String configEntry(byte[] bytes) {
         try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(bytes))) {
             for (ZipEntry entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
                 if (entry.getName().equals(CONFIG_ENTRY)) {

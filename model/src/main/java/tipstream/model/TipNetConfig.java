@@ -12,16 +12,18 @@ import java.util.stream.Collectors;
 
 /**
  * The network's shape, in one place: which head it has, its input size (the frame scaled down), a
- * stem convolution, stride-2 stages of the given widths (each halves the input, rounding up, "same"
- * padding; their number sets the output stride), optional deeper stride-2 stages whose features are
- * brought back up to the output stride and added (top-down context, as in a feature pyramid: every
- * output cell then sees the whole frame), context convolutions at the output stride (3 x 3, dilated
- * as listed), and the loss weights. Every checkpoint carries it ({@link #toProperties()}), so a
- * checkpoint is always read with the shape it was trained with.
+ * stem convolution (stride 1 or 2), stride-2 stages of the given widths (each halves the input,
+ * rounding up, "same" padding; with the stem they set the output stride), optional deeper stride-2
+ * stages whose features are brought back up to the output stride and added (top-down context, as
+ * in a feature pyramid: every output cell then sees the whole frame), context convolutions at the
+ * output stride (3 x 3, dilated as listed), whether each convolution is followed by batch norm,
+ * and the loss weights. Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
+ * always read with the shape it was trained with; one saved before stem stride and batch norm were
+ * part of the shape had a stride-1 stem and batch norm, which is what reading it assumes.
  */
 public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
         List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate, long seed,
-        double presenceWeight, double positionWeight) {
+        double presenceWeight, double positionWeight, int stemStride, boolean batchNorm) {
 
     /** What the output map means and how it is scored. */
     public enum Head {
@@ -46,27 +48,30 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         deepChannels = List.copyOf(deepChannels);
         contextDilations = List.copyOf(contextDilations);
         if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
-                || (!contextDilations.isEmpty() && contextChannels <= 0)) {
-            throw new IllegalArgumentException("a network needs a positive input size, a stem, at least one stage"
-                    + " and, with context convolutions, their width");
+                || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2)) {
+            throw new IllegalArgumentException("a network needs a positive input size, a stem of stride 1 or 2, at"
+                    + " least one stage and, with context convolutions, their width");
         }
     }
 
     /** The seed project's grid model at half resolution: five stages, a 9 x 7 grid of ~59 x 58 px cells. */
     public static TipNetConfig grid() {
         return new TipNetConfig(Head.GRID, 203, 264, 16, List.of(32, 32, 64, 64, 128), List.of(), 128, List.of(1),
-                1e-3, 42, 5.0, 1.0);
+                1e-3, 42, 5.0, 1.0, 1, true);
     }
 
     /**
-     * The heatmap model at half resolution: three stages (output stride 8, a 33 x 26 map of 16 px
-     * cells) and four context convolutions there (each cell sees about 190 x 190 px of the frame).
-     * Not dilated: DL4J M2.1 runs dilated convolutions 2-4x slower; and no deeper stages: with
-     * them it learned slower in the same time (BENCHMARKS.md).
+     * The heatmap model at half resolution: a stride-2 stem and two stages (output stride 8, a
+     * 33 x 26 map of 16 px cells), four context convolutions there (each cell sees about 160 x 160
+     * px of the frame), no batch norm. Measured (BENCHMARKS.md): DL4J M2.1 computes batch norm's
+     * statistics with slow legacy reductions and the full-resolution stem's maps are the largest,
+     * so a stride-2 stem without batch norm trains 4x faster (100 vs 25 images/s) and learns at
+     * least as well in the same minutes. Not dilated: DL4J M2.1 runs dilated convolutions 2-4x
+     * slower; no deeper stages: with them it learned slower in the same time.
      */
     public static TipNetConfig heatmap() {
-        return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 32, 64), List.of(), 64,
-                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0);
+        return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 64), List.of(), 64,
+                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0, 2, false);
     }
 
     /** The model the services train unless configured otherwise. */
@@ -85,7 +90,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     /** How many input pixels one output cell spans each way. */
     public int stride() {
-        return 1 << stageChannels.size();
+        return stemStride << stageChannels.size();
     }
 
     public int gridRows() {
@@ -97,7 +102,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
     }
 
     private int shrink(int size) {
-        return shrink(size, stageChannels.size());
+        return shrink(size, stageChannels.size() + (stemStride == 2 ? 1 : 0));
     }
 
     /** The size after {@code stages} stride-2 stages with "same" padding. */
@@ -124,6 +129,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         p.setProperty("input.height", Integer.toString(inputHeight));
         p.setProperty("input.width", Integer.toString(inputWidth));
         p.setProperty("stem.channels", Integer.toString(stemChannels));
+        p.setProperty("stem.stride", Integer.toString(stemStride));
+        p.setProperty("batch.norm", Boolean.toString(batchNorm));
         p.setProperty("stage.channels", join(stageChannels));
         p.setProperty("deep.channels", join(deepChannels));
         p.setProperty("context.channels", Integer.toString(contextChannels));
@@ -152,7 +159,9 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
                     Integer.parseInt(required(p, "context.channels")),
                     split(p.getProperty("context.dilations", "")), Double.parseDouble(required(p, "learning.rate")),
                     Long.parseLong(required(p, "seed")), Double.parseDouble(required(p, "loss.presence.weight")),
-                    Double.parseDouble(required(p, "loss.position.weight")));
+                    Double.parseDouble(required(p, "loss.position.weight")),
+                    Integer.parseInt(p.getProperty("stem.stride", "1").trim()),
+                    Boolean.parseBoolean(p.getProperty("batch.norm", "true").trim()));
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a network shape: " + e.getMessage(), e);
         }

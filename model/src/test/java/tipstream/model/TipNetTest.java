@@ -14,14 +14,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class TipNetTest {
     /** A small grid net on 40 x 32 frames: three stages, a 5 x 4 grid of 8 x 8 px cells. */
     private static final TipNetConfig SMALL = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16, 16),
-            List.of(), 16, List.of(1), 3e-3, 7, 5.0, 1.0);
+            List.of(), 16, List.of(1), 3e-3, 7, 5.0, 1.0, 1, true);
     private static final TipEncoding GRID = SMALL.encoding(40, 32);
     /**
      * With a heatmap head: two stages, a 10 x 8 map of 4 x 4 px cells; two deeper stages (5 x 4,
      * then 3 x 2) brought back up (12 x 8, cropped to 10 x 8); two context convolutions.
      */
     private static final TipNetConfig SMALL_HEATMAP = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
-            List.of(16, 16), List.of(16, 16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0);
+            List.of(16, 16), List.of(16, 16), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0, 1, true);
+    /** As the heatmap preset is shaped: a stride-2 stem and one stage (the same 10 x 8 map), no batch norm. */
+    private static final TipNetConfig SMALL_FAST = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
+            List.of(16), List.of(), 16, List.of(1, 1), 3e-3, 7, 1.0, 1.0, 2, false);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */
     private static BufferedImage frame(Random random, boolean tip, double x, double y) {
@@ -83,7 +86,7 @@ class TipNetTest {
                 .hasMessageContaining("no tipnet.properties entry");
         // a shape that does not match the network: two stages would give 8 x 10 cells, the network has three
         TipNetConfig other = new TipNetConfig(TipNetConfig.Head.GRID, 32, 40, 8, List.of(16, 16), List.of(), 16,
-                List.of(1), 3e-3, 7, 5.0, 1.0);
+                List.of(1), 3e-3, 7, 5.0, 1.0, 1, true);
         byte[] lying = withEntry(small, TipNet.CONFIG_ENTRY, other.toProperties());
         assertThatThrownBy(() -> TipNet.fromBytes(lying)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("the network maps a 1 x 32 x 40 frame to [3, 4, 5] cells, not the 3 x 8 x 10 of its"
@@ -92,9 +95,16 @@ class TipNetTest {
 
     @Test
     void configurationSurvivesItsTextForm() {
-        for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP)) {
+        for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP,
+                SMALL_FAST)) {
             assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
         }
+        // checkpoints from before the stem's stride and batch norm were recorded had a stride-1 stem and batch norm
+        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm)=.*$", "");
+        assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm");
+        assertThat(TipNetConfig.fromProperties(older)).isEqualTo(SMALL);
+        assertThatThrownBy(() -> new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16), List.of(), 16,
+                List.of(1), 3e-3, 7, 1.0, 1.0, 3, false)).hasMessageContaining("stride 1 or 2");
         assertThatThrownBy(() -> TipNetConfig.fromProperties("head=HEATMAP\n"))
                 .hasMessage("not a network shape: 'input.height' is missing");
         assertThatThrownBy(() -> TipNetConfig.named("yolo")).hasMessageContaining("heatmap or grid");
@@ -140,7 +150,20 @@ class TipNetTest {
 
     @Test
     void heatmapNetworkFindsTheDotWithinACellAndTellsFramesWithoutIt() {
-        TipNet net = TipNet.build(SMALL_HEATMAP);
+        findsTheDot(TipNet.build(SMALL_HEATMAP));
+    }
+
+    @Test
+    void heatmapNetworkWithAStrideTwoStemAndNoBatchNormFindsTheDotToo() {
+        TipNet net = TipNet.build(SMALL_FAST);
+        assertThat(SMALL_FAST.stride()).isEqualTo(4);
+        assertThat(net.network().getConfiguration().getVertices()).doesNotContainKey("stem-bn");
+        assertThat(net.network().getLayers()).noneMatch(l -> l.getConfig() instanceof
+                org.deeplearning4j.nn.conf.layers.BatchNormalization);
+        findsTheDot(net);
+    }
+
+    private static void findsTheDot(TipNet net) {
         TipEncoding map = net.encoding(40, 32);
         Random random = new Random(3);
         Batch held = batch(new Random(99), 32, map);

@@ -37,7 +37,7 @@ import tipstream.v1.ShardEntry;
 /** A run killed between checkpoints resumes from the last one, on the real Kafka and S3. */
 class TrainingRunTest {
     private static final TipNetConfig TINY = new TipNetConfig(TipNetConfig.Head.HEATMAP, 16, 20, 4, List.of(8, 8), List.of(), 8,
-            List.of(1), 3e-3, 5, 1.0, 1.0);
+            List.of(1), 3e-3, 5, 1.0, 1.0, 1, true);
 
     private static List<ShardEntry> writeShards(BlobStore blobs, int count) {
         List<ShardEntry> shards = new ArrayList<>();
