@@ -66,7 +66,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
             List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
             TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), "bench",
                     config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
-                    Integer.MAX_VALUE);
+                    Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
                 double waitBefore = run.dataWaitSeconds();

@@ -239,7 +239,8 @@ public final class TipNet {
 
     /**
      * Freezes the encoder's blocks up to and including {@code lastBlock} (e.g. {@code stage1}):
-     * their learning rate stays 0 until {@link #unfreeze()}; an empty name freezes nothing.
+     * their learning rate stays 0 until {@link #unfreeze()}; an empty name freezes nothing. (With
+     * batch norm, a frozen block's running statistics still follow the batches it sees.)
      */
     public void freezeUpTo(String lastBlock) {
         frozen.clear();

@@ -1,6 +1,7 @@
 package tipstream.trainer;
 
 import io.smallrye.config.ConfigMapping;
+import java.util.Optional;
 
 /** {@code tipstream.trainer.*}: which run to train on which dataset, and how. */
 @ConfigMapping(prefix = "tipstream.trainer")
@@ -15,6 +16,21 @@ public interface TrainerConfig {
 
     /** Whether each training sample is freshly and randomly augmented every epoch (view and look). */
     boolean randomAugmentation();
+
+    /**
+     * S3 key of a pretrained encoder ({@code encoders/<sha256>.zip}) a new run starts from; none by
+     * default. With {@link #pretrainSteps()} and no key, a new run pretrains its own first.
+     */
+    Optional<String> encoder();
+
+    /** Before a new run without an encoder: pretrain one for this many steps (0: none). */
+    long pretrainSteps();
+
+    /** The last encoder block kept frozen (stem, stage1, ...); none by default. */
+    Optional<String> freezeUpTo();
+
+    /** The step from which frozen blocks train too (0: never). */
+    long unfreezeAtStep();
 
     long maxSteps();
 

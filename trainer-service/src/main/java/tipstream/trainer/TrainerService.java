@@ -29,7 +29,7 @@ public class TrainerService {
     private static final Logger LOG = Logger.getLogger(TrainerService.class);
 
     /** What the trainer is doing, for health and /q/metrics. */
-    public enum State { STARTING, WAITING_FOR_DATA, TRAINING, DONE, FAILED }
+    public enum State { STARTING, WAITING_FOR_DATA, PRETRAINING, TRAINING, DONE, FAILED }
 
     private final TrainerConfig config;
     private final BlobStore blobs;
@@ -101,7 +101,7 @@ public class TrainerService {
     }
 
     private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
-        TrainingRun.Settings settings = settings();
+        TrainingRun.Settings settings = settings(encoder(dataset));
         try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, trainShards(dataset),
                 dataset.getVersion())) {
             step.set(run.step());
@@ -138,15 +138,40 @@ public class TrainerService {
         }
     }
 
-    private TrainingRun.Settings settings() {
+    /**
+     * The encoder a new run starts from: the configured one, or with {@code pretrain-steps} one
+     * pretrained now on the dataset's train and validation frames (never eval's), stored in S3.
+     */
+    private Optional<String> encoder(DatasetManifest dataset) throws Exception {
+        if (config.encoder().isPresent() || config.pretrainSteps() <= 0
+                || TrainingRun.lastCheckpoint(blobs, config.runId()).isPresent()) {
+            return config.encoder();
+        }
+        state = State.PRETRAINING;
+        List<ShardEntry> shards = dataset.getShardsList().stream()
+                .filter(s -> s.getSplit().equals(CaptureSplit.TRAIN) || s.getSplit().equals(CaptureSplit.VALIDATION))
+                .toList();
+        LOG.infof("run %s: pretraining an encoder for %d steps on %d shards", config.runId(), config.pretrainSteps(),
+                shards.size());
+        return Optional.of(EncoderPretrainer.pretrain(blobs, shards, TipNetConfig.named(config.model()),
+                augmentation(), config.frameWidth(), config.frameHeight(), config.batchSize(), config.pretrainSteps(),
+                new LearningRateSchedule(config.learningRate(), config.minLearningRate(), config.warmupSteps(),
+                        config.pretrainSteps()), config.seed(), config.decodeThreads()));
+    }
+
+    private Optional<RandomAugmentation> augmentation() {
+        return config.randomAugmentation() ? Optional.of(new RandomAugmentation(RandomAugmentation.standard()))
+                : Optional.empty();
+    }
+
+    private TrainingRun.Settings settings(Optional<String> encoder) {
         LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.minLearningRate(),
                 config.warmupSteps(), config.maxSteps());
         TipNetConfig net = TipNetConfig.named(config.model());
-        Optional<RandomAugmentation> augmentation = config.randomAugmentation()
-                ? Optional.of(new RandomAugmentation(RandomAugmentation.standard())) : Optional.empty();
-        return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation, config.frameWidth(),
+        return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation(), config.frameWidth(),
                 config.frameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
-                config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery());
+                config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery(),
+                new TrainingRun.Transfer(encoder, config.freezeUpTo().orElse(""), config.unfreezeAtStep()));
     }
 
     private static List<ShardEntry> trainShards(DatasetManifest manifest) {

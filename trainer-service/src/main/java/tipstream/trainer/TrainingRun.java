@@ -10,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
+import tipstream.model.PretrainedEncoder;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -34,7 +35,16 @@ public final class TrainingRun implements AutoCloseable {
     public record Settings(String runId, String dataset, TipNetConfig net,
             Optional<RandomAugmentation> augmentation, double frameWidth, double frameHeight, int batchSize,
             int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads,
-            LearningRateSchedule learningRate, int accuracyEvery) {
+            LearningRateSchedule learningRate, int accuracyEvery, Transfer transfer) {
+    }
+
+    /**
+     * What a run starts from: a pretrained encoder in S3 (its key; a new run copies its weights),
+     * the encoder's blocks kept frozen up to and including {@code freezeUpTo} (empty: none), and
+     * the step from which they train too (0: never). A resumed run is frozen by the same rule.
+     */
+    public record Transfer(Optional<String> encoderKey, String freezeUpTo, long unfreezeAtStep) {
+        public static final Transfer NONE = new Transfer(Optional.empty(), "", 0);
     }
 
     private final Settings settings;
@@ -63,6 +73,10 @@ public final class TrainingRun implements AutoCloseable {
         this.epoch = resumeFrom.getEpoch();
         this.samplesIntoEpoch = resumeFrom.getSampleOffset();
         this.encoding = net.encoding(settings.frameWidth(), settings.frameHeight());
+        Transfer transfer = settings.transfer();
+        if (!transfer.freezeUpTo().isEmpty() && (transfer.unfreezeAtStep() == 0 || step < transfer.unfreezeAtStep())) {
+            net.freezeUpTo(transfer.freezeUpTo());
+        }
         this.shardSource = new VerifiedShards(blobs::get, shards);
         this.loader = new PrefetchingLoader(shardSource, keys(shards), encoding, settings.augmentation(),
                 net.config().inputHeight(),
@@ -81,7 +95,11 @@ public final class TrainingRun implements AutoCloseable {
             TipNet net = TipNet.fromBytes(blobs.get(last.get().getCheckpointKey()));
             return new TrainingRun(settings, blobs, producer, shards, datasetVersion, net, last.get());
         }
-        return new TrainingRun(settings, blobs, producer, shards, datasetVersion, TipNet.build(settings.net()),
+        TipNet net = TipNet.build(settings.net());
+        if (settings.transfer().encoderKey().isPresent()) {
+            net.loadEncoder(PretrainedEncoder.fromBytes(blobs.get(settings.transfer().encoderKey().get())));
+        }
+        return new TrainingRun(settings, blobs, producer, shards, datasetVersion, net,
                 CheckpointReady.getDefaultInstance());
     }
 
@@ -143,6 +161,10 @@ public final class TrainingRun implements AutoCloseable {
             TrainingBatch batch = loader.next();
             if (batch == null) {
                 break;
+            }
+            long unfreezeAt = settings.transfer().unfreezeAtStep();
+            if (!net.frozenLayers().isEmpty() && unfreezeAt > 0 && step >= unfreezeAt) {
+                net.unfreeze(); // the encoder trains too from step unfreezeAt + 1 on
             }
             double learningRate = settings.learningRate().at(step + 1);
             net.setLearningRate(learningRate);

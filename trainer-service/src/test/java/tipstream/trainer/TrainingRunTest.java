@@ -72,7 +72,7 @@ class TrainingRunTest {
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY,
                     Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 20, 16, 4, 10, 11, 5, 3, 2,
-                    SCHEDULE, 5);
+                    SCHEDULE, 5, TrainingRun.Transfer.NONE);
 
             List<List<String>> firstLife = new ArrayList<>();
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
@@ -108,6 +108,48 @@ class TrainingRunTest {
             assertThat(checkpoints.get(2).getEpoch()).isEqualTo(2);
             assertThat(checkpoints.get(2).getDataset()).isEqualTo("lab");
             assertThat(blobs.exists(checkpoints.get(2).getCheckpointKey())).isTrue();
+        }
+    }
+
+    @Test
+    void runStartsFromAPretrainedEncoderWithItsFirstBlocksFrozenUntilTheUnfreezeStep(@TempDir Path dir)
+            throws Exception {
+        TipNetConfig shape = new TipNetConfig(TipNetConfig.Head.HEATMAP, 16, 20, 4, List.of(8, 8), List.of(), 8,
+                List.of(1), 3e-3, 5, 1.0, 1.0, 2, false);
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            List<ShardEntry> shards = writeShards(blobs, 3);
+            String key = EncoderPretrainer.pretrain(blobs, shards, shape, Optional.empty(), 20, 16, 4, 20,
+                    LearningRateSchedule.constant(2e-3), 3, 2);
+            byte[] stored = blobs.get(key);
+            assertThat(key).isEqualTo("encoders/" + tipstream.dataset.Sha256.hex(stored) + ".zip");
+            var encoder = tipstream.model.PretrainedEncoder.fromBytes(stored);
+
+            TrainingRun.Settings settings = new TrainingRun.Settings("run-" + UUID.randomUUID().toString().substring(0, 8),
+                    "lab", shape, Optional.empty(), 20, 16, 4, 100, 11, 50, 3, 2, SCHEDULE, 100,
+                    new TrainingRun.Transfer(Optional.of(key), "stem", 6));
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+                var net = run.net().network();
+                for (String layer : List.of("stem", "stage1", "stage2")) {
+                    assertThat(net.getLayer(layer).params()).as(layer).isEqualTo(encoder.network().getLayer(layer).params());
+                }
+                run.trainUntil(6, b -> { });
+                assertThat(net.getLayer("stem").params()).as("frozen through step 6")
+                        .isEqualTo(encoder.network().getLayer("stem").params());
+                assertThat(net.getLayer("stage1").params()).isNotEqualTo(encoder.network().getLayer("stage1").params());
+                run.trainUntil(8, b -> { });
+                assertThat(net.getLayer("stem").params()).as("training from step 7")
+                        .isNotEqualTo(encoder.network().getLayer("stem").params());
+            }
+            // a key that holds no encoder is refused with the reason
+            TrainingRun.Settings wrong = new TrainingRun.Settings("run-x", "lab", shape, Optional.empty(), 20, 16, 4,
+                    100, 11, 50, 3, 2, SCHEDULE, 100, new TrainingRun.Transfer(Optional.of(shards.get(0).getKey()), "", 0));
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                    () -> TrainingRun.startOrResume(wrong, blobs, producer, shards, "1.0.0"))
+                    .hasMessageContaining("not a saved network");
         }
     }
 
