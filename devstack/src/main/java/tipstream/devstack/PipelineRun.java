@@ -53,7 +53,7 @@ public final class PipelineRun implements Callable<Integer> {
 
     // Many short captures rather than a few long ones: the model generalises from viewpoints and
     // looks (each capture has its own), not from neighbouring, near-identical frames.
-    @Option(names = "--captures", defaultValue = "80", description = "captures in the lab session (default ${DEFAULT-VALUE})")
+    @Option(names = "--captures", defaultValue = "120", description = "captures in the lab session (default ${DEFAULT-VALUE})")
     int captures;
 
     @Option(names = "--frames", defaultValue = "15", description = "frames per capture (default ${DEFAULT-VALUE})")
@@ -63,7 +63,7 @@ public final class PipelineRun implements Callable<Integer> {
     long seed;
 
     // 1800 steps (about 7 minutes at ~70 images/s beside the other services) and 4 evaluations
-    // keep the main job near 12 minutes on 2 cores
+    // keep the main job near 13 minutes on 2 cores; more frames helped more than more steps
     @Option(names = "--steps", defaultValue = "1800", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
 
