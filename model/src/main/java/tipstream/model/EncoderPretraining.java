@@ -1,5 +1,6 @@
 package tipstream.model;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -8,6 +9,8 @@ import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
 /**
@@ -70,7 +73,7 @@ public final class EncoderPretraining {
 
     /** The reconstruction loss of masked frames, without training. */
     public double loss(INDArray frames, Random random) {
-        return autoencoder.score(new org.nd4j.linalg.dataset.DataSet(mask(frames, maskShare, random), frames), false);
+        return autoencoder.score(new DataSet(mask(frames, maskShare, random), frames), false);
     }
 
     /** The encoder as trained so far. */
@@ -100,11 +103,11 @@ public final class EncoderPretraining {
                         continue;
                     }
                     for (int y = by; y < Math.min(h, by + MASK_BLOCK); y++) {
-                        java.util.Arrays.fill(pixels, base + y * w + bx, base + y * w + Math.min(w, bx + MASK_BLOCK), mean);
+                        Arrays.fill(pixels, base + y * w + bx, base + y * w + Math.min(w, bx + MASK_BLOCK), mean);
                     }
                 }
             }
         }
-        return org.nd4j.linalg.factory.Nd4j.create(pixels, frames.shape(), frames.dataType());
+        return Nd4j.create(pixels, frames.shape(), frames.dataType());
     }
 }
