@@ -1,9 +1,15 @@
 package tipstream.dataset;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 
 /** The Kafka topics of DESIGN.md, one constant each. */
 public final class Topics {
+    private static final System.Logger LOG = System.getLogger(Topics.class.getName());
     /** {@code FrameRef}, keyed by capture id. */
     public static final String FRAMES = "tipstream.frames";
     /** {@code TipLabel}, keyed by capture id; revisable. */
@@ -18,6 +24,30 @@ public final class Topics {
     public static final List<String> ALL = List.of(FRAMES, LABELS, SHARDS, CHECKPOINTS, METRICS);
 
     private Topics() {
+    }
+
+    /**
+     * The topic's partitions, once it exists: a broker that does not create topics on first use
+     * (devstack's, most production clusters) knows no partitions until the topics are created, and
+     * assigning none would end the consumer. Waits while {@code running}; a consumer woken up
+     * meanwhile (closing) ends the wait with a {@link WakeupException}.
+     */
+    public static List<TopicPartition> partitionsOnceCreated(Consumer<?, ?> consumer, String topic,
+            BooleanSupplier running) {
+        while (running.getAsBoolean()) {
+            var infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
+            if (infos != null && !infos.isEmpty()) {
+                return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            }
+            LOG.log(System.Logger.Level.WARNING, "topic {0} not there yet; waiting", topic);
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new WakeupException();
     }
 
     /** The dead-letter topic of a topic: records that could not be processed, with the reason. */

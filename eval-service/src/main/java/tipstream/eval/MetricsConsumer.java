@@ -87,7 +87,7 @@ public class MetricsConsumer {
 
     private void run() {
         try {
-            List<TopicPartition> partitions = partitions();
+            List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.METRICS, running::get);
             alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.METRICS), "eval-metrics-dlq");
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -109,17 +109,6 @@ public class MetricsConsumer {
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
-    }
-
-    private List<TopicPartition> partitions() {
-        while (running.get()) {
-            var infos = consumer.partitionsFor(Topics.METRICS, Duration.ofSeconds(10));
-            if (infos != null && !infos.isEmpty()) {
-                return infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-            }
-            LOG.warnf("topic %s not there yet; waiting", Topics.METRICS);
-        }
-        throw new WakeupException();
     }
 
     private void handle(ConsumerRecord<String, byte[]> record) {

@@ -7,16 +7,18 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
-import tipstream.dataset.BlobStore;
+import tipstream.dataset.BlobStore.BlobStoreException;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.ManifestCodec;
@@ -28,24 +30,31 @@ import tipstream.v1.ShardReady;
  * Follows {@code tipstream.shards} from the beginning and keeps the newest announced version of
  * one dataset whose manifest is in S3 (augment writes the manifest before it announces shards).
  * Records of other datasets are skipped; records that cannot be used (undecodable, or naming a
- * manifest that is not there) go to {@code tipstream.shards.dlq} once, with the reason.
+ * manifest that is not there) go to {@code tipstream.shards.dlq} once, with the reason. It waits
+ * for the topic to exist, and retries a record while S3 fails (with backoff up to 30 s): neither
+ * may end the follower, or the trainer would wait for a version forever. Should it stop for any
+ * other reason, {@link #latest()} says so instead of answering "nothing yet".
  */
 public final class DatasetAnnouncements implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DatasetAnnouncements.class);
 
     private final String dataset;
-    private final BlobStore blobs;
+    private static final long MAX_BACKOFF_MILLIS = 30_000;
+
+    private final Function<String, Optional<byte[]>> manifests;
     private final Producer<String, byte[]> producer;
     private final Set<String> alreadyDeadLettered;
     private final KafkaConsumer<String, byte[]> consumer;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
     private volatile DatasetManifest latest;
+    private volatile RuntimeException stopped;
 
-    public DatasetAnnouncements(String bootstrapServers, String dataset, BlobStore blobs,
+    /** {@code manifests} looks a manifest up by its S3 key (BlobStore::find). */
+    public DatasetAnnouncements(String bootstrapServers, String dataset, Function<String, Optional<byte[]>> manifests,
             Producer<String, byte[]> producer) throws InvalidProtocolBufferException {
         this.dataset = dataset;
-        this.blobs = blobs;
+        this.manifests = manifests;
         this.producer = producer;
         this.alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.SHARDS), "trainer-dlq");
         this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -56,28 +65,47 @@ public final class DatasetAnnouncements implements AutoCloseable {
         this.thread.start();
     }
 
-    /** The newest announced version so far, if any. */
+    /** The newest announced version so far, if any; fails once the follower has stopped unexpectedly. */
     public Optional<DatasetManifest> latest() {
+        if (stopped != null) {
+            throw new IllegalStateException("stopped following " + Topics.SHARDS + ": " + stopped, stopped);
+        }
         return Optional.ofNullable(latest);
     }
 
     private void follow() {
         try {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.SHARDS, Duration.ofSeconds(30)).stream()
-                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.SHARDS, running::get);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    take(record);
+                    takeWhileS3Fails(record);
                 }
             }
-        } catch (WakeupException e) {
+        } catch (WakeupException | InterruptException | InterruptedException e) {
             // closing
         } catch (RuntimeException e) {
+            stopped = e;
             LOG.error("stopped following " + Topics.SHARDS, e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Takes the record, trying again while S3 fails: the record is fine, the store is not there yet. */
+    private void takeWhileS3Fails(ConsumerRecord<String, byte[]> record) throws InterruptedException {
+        long backoffMillis = 500;
+        while (running.get()) {
+            try {
+                take(record);
+                return;
+            } catch (BlobStoreException e) {
+                LOG.warnf("reading the manifest of %s failed, retrying in %d ms: %s", DeadLetters.position(record),
+                        backoffMillis, e.getMessage());
+                Thread.sleep(backoffMillis);
+                backoffMillis = Math.min(MAX_BACKOFF_MILLIS, 2 * backoffMillis);
+            }
         }
     }
 
@@ -89,7 +117,7 @@ public final class DatasetAnnouncements implements AutoCloseable {
                     && DatasetVersion.parse(ready.getVersion()).compareTo(DatasetVersion.parse(latest.getVersion())) <= 0)) {
                 return;
             }
-            Optional<byte[]> manifest = blobs.find(ready.getManifestKey());
+            Optional<byte[]> manifest = manifests.apply(ready.getManifestKey());
             if (manifest.isPresent()) {
                 latest = ManifestCodec.fromJson(manifest.get());
                 LOG.infof("dataset %s %s announced: %d shards", dataset, latest.getVersion(), latest.getShardsCount());
@@ -109,6 +137,7 @@ public final class DatasetAnnouncements implements AutoCloseable {
     public void close() {
         running.set(false);
         consumer.wakeup();
+        thread.interrupt(); // out of a backoff sleep
         try {
             thread.join(10_000);
         } catch (InterruptedException e) {

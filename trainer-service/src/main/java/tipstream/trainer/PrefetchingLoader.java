@@ -13,6 +13,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.imageio.ImageIO;
 import tipstream.dataset.RandomAugmentation;
@@ -46,6 +47,8 @@ public final class PrefetchingLoader implements AutoCloseable {
     private final Thread producer;
     private final AtomicLong waitNanos = new AtomicLong();
     private volatile boolean closed;
+    /** Why the producer stopped, if it failed: kept apart from the queue, which may be full. */
+    private volatile RuntimeException failure;
 
     private static final Object END = new Object();
 
@@ -84,17 +87,28 @@ public final class PrefetchingLoader implements AutoCloseable {
         shardKeys = List.copyOf(keys);
     }
 
-    /** The next batch, or null when the requested epochs are done. */
+    /**
+     * The next batch, or null when the requested epochs are done; once the batches loaded before a
+     * failure are used up, the failure (a shard that cannot be fetched or read).
+     */
     public TrainingBatch next() throws InterruptedException {
         long t0 = System.nanoTime();
-        Object item = queue.take();
-        waitNanos.addAndGet(System.nanoTime() - t0);
+        Object item;
+        try {
+            while ((item = queue.poll(100, TimeUnit.MILLISECONDS)) == null) {
+                if (failure != null && queue.isEmpty()) {
+                    throw failure;
+                }
+                if (!producer.isAlive() && queue.isEmpty()) {
+                    throw new IllegalStateException("the batch prefetcher stopped" + (closed ? ": loader closed" : ""));
+                }
+            }
+        } finally {
+            waitNanos.addAndGet(System.nanoTime() - t0);
+        }
         if (item == END) {
             queue.put(END); // later calls see the end too
             return null;
-        }
-        if (item instanceof RuntimeException failure) {
-            throw failure;
         }
         return (TrainingBatch) item;
     }
@@ -141,9 +155,9 @@ public final class PrefetchingLoader implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
-            queue.offer(e);
+            failure = e;
         } catch (Exception e) {
-            queue.offer(new IllegalStateException("loading shards failed: " + e.getMessage(), e));
+            failure = new IllegalStateException("loading shards failed: " + e.getMessage(), e);
         }
     }
 
@@ -151,7 +165,13 @@ public final class PrefetchingLoader implements AutoCloseable {
     private List<List<DatasetSample>> fetchAll(List<String> keys) throws Exception {
         List<Future<List<DatasetSample>>> futures = new ArrayList<>();
         for (String key : keys) {
-            futures.add(decoders.submit(() -> Shard.read(source.fetch(key))));
+            futures.add(decoders.submit(() -> {
+                try {
+                    return Shard.read(source.fetch(key));
+                } catch (Exception e) {
+                    throw new IOException("shard " + key + ": " + e.getMessage(), e);
+                }
+            }));
         }
         List<List<DatasetSample>> shards = new ArrayList<>();
         for (Future<List<DatasetSample>> f : futures) {

@@ -76,7 +76,7 @@ public class TrainerService {
     }
 
     private void run() {
-        try (DatasetAnnouncements announcements = new DatasetAnnouncements(bootstrapServers, config.dataset(), blobs,
+        try (DatasetAnnouncements announcements = new DatasetAnnouncements(bootstrapServers, config.dataset(), blobs::find,
                 producer)) {
             state = State.WAITING_FOR_DATA;
             LOG.infof("run %s waiting for dataset '%s' to be announced on tipstream.shards", config.runId(),

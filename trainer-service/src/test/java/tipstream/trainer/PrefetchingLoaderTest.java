@@ -2,10 +2,13 @@ package tipstream.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.google.protobuf.ByteString;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -219,6 +222,35 @@ class PrefetchingLoaderTest {
                     // drain until the failure surfaces
                 }
             }).hasMessageContaining("magic");
+        }
+    }
+
+    @Test
+    void aShardFailingWhileTheQueueIsFullStillReachesTheTrainer() {
+        // review R3: the failure used to be offered to the full queue, dropped, and next() then
+        // waited forever. Prefetch 1, windows of 4 shards: the 5th fetch (window 2) fails after the
+        // producer has filled the queue with window 1's last batch.
+        Map<String, byte[]> shards = shards(10, 10, "s");
+        AtomicInteger fetches = new AtomicInteger();
+        ShardSource blip = key -> {
+            if (fetches.incrementAndGet() == 5) {
+                throw new IOException("S3 answered 503 for " + key);
+            }
+            return shards.get(key);
+        };
+        try (PrefetchingLoader loader = new PrefetchingLoader(blip, new ArrayList<>(shards.keySet()), GRID,
+                Optional.empty(), 16, 20, 10, 7, 1, 2, 0, 0, 1)) {
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                for (int i = 0; i < 3; i++) {
+                    assertThat(loader.next()).isNotNull();
+                }
+                while (fetches.get() < 5) {
+                    Thread.sleep(10);
+                }
+                Thread.sleep(300); // the producer has failed by now, with window 1's last batch queued
+                assertThat(loader.next()).isNotNull();
+                assertThatThrownBy(loader::next).hasMessageContaining("503").hasMessageContaining("shard s");
+            });
         }
     }
 

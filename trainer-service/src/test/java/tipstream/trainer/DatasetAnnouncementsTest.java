@@ -1,0 +1,105 @@
+package tipstream.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.BlobStore.BlobStoreException;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.Topics;
+import tipstream.devstack.DevStack;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.ShardReady;
+
+/** Review R4: the follower neither gives up on a topic that is not there yet nor on an S3 error. */
+class DatasetAnnouncementsTest {
+    @TempDir
+    static Path dir;
+    private static DevStack stack;
+    private static KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @AfterAll
+    static void stop() {
+        producer.close();
+        stack.close();
+    }
+
+    /** Stores a manifest of {@code dataset} 1.0.0 and announces it. */
+    private static void announce(String dataset) throws Exception {
+        DatasetManifest manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion("1.0.0").build();
+        String key = ManifestCodec.key(dataset, "1.0.0");
+        stack.blobStore().put(key, ManifestCodec.toJson(manifest), "application/json");
+        ShardReady ready = ShardReady.newBuilder().setDataset(dataset).setVersion("1.0.0").setManifestKey(key).build();
+        producer.send(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray())).get();
+    }
+
+    private static Optional<DatasetManifest> awaitLatest(DatasetAnnouncements announcements) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (announcements.latest().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        return announcements.latest();
+    }
+
+    @Test
+    void waitsForTheTopicToBeCreated() throws Exception {
+        // devstack's broker, like most production ones, does not create topics on first use
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.kafkaBootstrapServers()))) {
+            admin.deleteTopics(List.of(Topics.SHARDS)).all().get();
+            while (admin.listTopics().names().get().contains(Topics.SHARDS)) {
+                Thread.sleep(100);
+            }
+            BlobStore blobs = stack.blobStore();
+            try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(),
+                    "late", blobs::find, producer)) {
+                Thread.sleep(2000); // the follower starts while there is no topic
+                assertThat(announcements.latest()).isEmpty();
+                admin.createTopics(List.of(new NewTopic(Topics.SHARDS, DevStack.PARTITIONS, (short) 1))).all().get();
+                announce("late");
+                assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.0");
+            }
+        }
+    }
+
+    @Test
+    void anS3ErrorDelaysAVersionButDoesNotLoseIt() throws Exception {
+        announce("blip");
+        BlobStore blobs = stack.blobStore();
+        AtomicInteger lookups = new AtomicInteger();
+        try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "blip",
+                key -> {
+                    if (lookups.incrementAndGet() == 1) {
+                        throw new BlobStoreException("S3 answered 503 Slow Down", null);
+                    }
+                    return blobs.find(key);
+                }, producer)) {
+            assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.0");
+            assertThat(lookups.get()).isEqualTo(2);
+        }
+    }
+}
