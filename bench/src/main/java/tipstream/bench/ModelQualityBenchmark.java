@@ -97,6 +97,9 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             description = "a fresh random view and look of every sample each time it is drawn (the trainer's default)")
     boolean randomAugmentation;
 
+    @Option(names = "--flip-chance", description = "the random augmentation's chance of a mirror image (default: the trainer's)")
+    Double flipChance;
+
     @Option(names = "--baked", defaultValue = "all", description = "augment's baked augmentations: all or none")
     String baked;
 
@@ -244,13 +247,18 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         report(step, seconds, "train", seen.evaluate(threshold), threshold);
     }
 
+    private RandomAugmentation.Settings augmentationSettings() {
+        RandomAugmentation.Settings standard = RandomAugmentation.standard();
+        return flipChance == null ? standard : standard.withFlipChance(flipChance);
+    }
+
     /** Training batches as the trainer draws them: shuffled each epoch, each sample freshly augmented. */
     private final class Batches {
         private final List<DatasetSample> train;
         private final TipEncoding encoding;
         private final List<Integer> order = new ArrayList<>();
         private final Random random = new Random(seed);
-        private final RandomAugmentation augmentation = new RandomAugmentation(RandomAugmentation.standard());
+        private final RandomAugmentation augmentation = new RandomAugmentation(augmentationSettings());
 
         /** One batch: the frames as drawn, and their encoded targets [N, channels, rows, cols]. */
         record Drawn(List<BufferedImage> images, INDArray labels) {

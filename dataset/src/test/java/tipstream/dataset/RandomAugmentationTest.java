@@ -119,6 +119,19 @@ class RandomAugmentationTest {
     }
 
     @Test
+    void theStandardViewNeverMirrors() {
+        // a tip left of centre stays left of centre: shift, rotation, scale and keystone cannot carry
+        // it across, only a mirror could
+        RandomAugmentation standard = new RandomAugmentation(RandomAugmentation.standard());
+        for (int trial = 0; trial < 200; trial++) {
+            TipTransform view = standard.randomView(264, 203, new Random(trial));
+            assertThat(view.x(40, 101.5)).isLessThan(132);
+        }
+        RandomAugmentation mirroring = new RandomAugmentation(RandomAugmentation.standard().withFlipChance(1));
+        assertThat(mirroring.randomView(264, 203, new Random(1)).x(40, 101.5)).isGreaterThan(132);
+    }
+
+    @Test
     void theSameSeedGivesTheSameSample() {
         RandomAugmentation standard = new RandomAugmentation(RandomAugmentation.standard());
         BufferedImage image = marker(300, 200);

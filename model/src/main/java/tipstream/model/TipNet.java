@@ -154,16 +154,20 @@ public final class TipNet {
     private static String topDown(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config, String from) {
         String deep = from;
         for (int i = 0; i < config.deepChannels().size(); i++) {
-            deep = convBlock(graph, "deep" + (i + 1), deep, 2, 1, config.deepChannels().get(i), true);
+            deep = convBlock(graph, "deep" + (i + 1), deep, 2, 1, config.deepChannels().get(i), config.batchNorm());
         }
         int width = config.stageChannels().get(config.stageChannels().size() - 1);
         int factor = 1 << config.deepChannels().size();
         int deepRows = TipNetConfig.shrink(config.gridRows(), config.deepChannels().size());
         int deepCols = TipNetConfig.shrink(config.gridCols(), config.deepChannels().size());
         graph.addLayer("lateral", new ConvolutionLayer.Builder(1, 1).nOut(width).activation(Activation.IDENTITY)
-                .hasBias(false).build(), deep);
-        graph.addLayer("lateral-bn", new BatchNormalization.Builder().build(), "lateral");
-        graph.addLayer("up", new Upsampling2D.Builder(factor).build(), "lateral-bn");
+                .hasBias(!config.batchNorm()).build(), deep);
+        String lateral = "lateral";
+        if (config.batchNorm()) {
+            graph.addLayer("lateral-bn", new BatchNormalization.Builder().build(), lateral);
+            lateral = "lateral-bn";
+        }
+        graph.addLayer("up", new Upsampling2D.Builder(factor).build(), lateral);
         graph.addLayer("up-crop", new Cropping2D(0, deepRows * factor - config.gridRows(), 0,
                 deepCols * factor - config.gridCols()), "up");
         graph.addVertex("with-context", new ElementWiseVertex(ElementWiseVertex.Op.Add), from, "up-crop");
