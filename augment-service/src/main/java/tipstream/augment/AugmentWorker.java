@@ -29,7 +29,7 @@ import tipstream.v1.TipLabel;
  * beginning up to their current ends, joins every frame with its latest label (labels may come
  * before or after their frame, and be revised), and when the result differs from the latest
  * dataset version builds the next one with {@link DatasetAssembler}: shards, then the manifest,
- * then the {@code latest} pointer, then one ShardReady per shard. Everything it writes has a
+ * then one ShardReady per shard, then the {@code latest} pointer. Everything it writes has a
  * deterministic name, so a pass repeated after a crash changes nothing. Records that cannot be
  * used go to their topic's dead-letter topic once, with the reason.
  */
@@ -128,13 +128,15 @@ public final class AugmentWorker {
         build.get().shards().forEach((key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
         String manifestKey = ManifestCodec.key(dataset, manifest.getVersion());
         blobs.put(manifestKey, ManifestCodec.toJson(manifest), "application/json");
-        blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
         for (ShardEntry shard : manifest.getShardsList()) {
             ShardReady ready = ShardReady.newBuilder().setDataset(dataset).setVersion(manifest.getVersion())
                     .setSplit(shard.getSplit()).setShardKey(shard.getKey()).setSampleCount(shard.getSampleCount())
                     .setSha256(shard.getSha256()).setManifestKey(manifestKey).build();
             producer.send(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray())).get();
         }
+        // last: a pass that fails before this builds and announces the same version again (the
+        // trainer ignores versions it already has); moved first, the retry would see nothing to do
+        blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
         return new Pass(labelled.size(), Optional.of(manifest.getVersion()), manifest.getShardsCount(),
                 manifest.getShardsList().stream().mapToLong(ShardEntry::getSampleCount).sum(), dead);
     }

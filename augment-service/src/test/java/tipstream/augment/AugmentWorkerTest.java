@@ -1,8 +1,12 @@
 package tipstream.augment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,11 +14,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -33,6 +41,7 @@ import tipstream.v1.DatasetManifest;
 import tipstream.v1.DeadLetter;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Point;
+import tipstream.v1.ShardEntry;
 import tipstream.v1.ShardReady;
 import tipstream.v1.TipLabel;
 
@@ -106,6 +115,53 @@ class AugmentWorkerTest {
                     .anySatisfy(r -> assertThat(r).contains("is missing"));
             assertThat(dead).hasSize(2);
         }
+    }
+
+    @Test
+    void aVersionWhoseAnnouncementFailedIsAnnouncedByTheNextPass(@TempDir Path dir) throws Exception {
+        // review R2: latest used to move before the ShardReady records went out, so the pass after a
+        // failed send saw nothing to build and the trainer never heard of the version
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), 264, 203,
+                    100, "test");
+            for (String capture : List.of("A", "B", "C")) {
+                send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
+                send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
+            }
+            AugmentWorker failing = new AugmentWorker(blobs, stack.kafkaBootstrapServers(),
+                    firstShardsSendFails(producer), assembler, "lab");
+            assertThatThrownBy(failing::runOnce).hasMessageContaining("broker not available");
+
+            AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            assertThat(restarted.runOnce().version()).contains("1.0.0");
+            String latest = new String(blobs.get(ManifestCodec.latestKey("lab")), StandardCharsets.UTF_8).trim();
+            DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", latest)));
+            assertThat(read(stack, Topics.SHARDS, ShardReady.parser())).extracting(ShardReady::getShardKey)
+                    .containsAll(manifest.getShardsList().stream().map(ShardEntry::getKey).toList());
+        }
+    }
+
+    /** The real producer, except that its first send to tipstream.shards fails as an unreachable broker would. */
+    @SuppressWarnings("unchecked")
+    private static Producer<String, byte[]> firstShardsSendFails(Producer<String, byte[]> real) {
+        AtomicBoolean failed = new AtomicBoolean();
+        return (Producer<String, byte[]>) Proxy.newProxyInstance(Producer.class.getClassLoader(),
+                new Class<?>[] {Producer.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("send") && ((ProducerRecord<?, ?>) args[0]).topic().equals(Topics.SHARDS)
+                            && failed.compareAndSet(false, true)) {
+                        return CompletableFuture.failedFuture(new TimeoutException("broker not available"));
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value)
