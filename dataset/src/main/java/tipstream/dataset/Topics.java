@@ -2,6 +2,7 @@ package tipstream.dataset;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
@@ -22,6 +23,15 @@ public final class Topics {
     public static final String METRICS = "tipstream.metrics";
 
     public static final List<String> ALL = List.of(FRAMES, LABELS, SHARDS, CHECKPOINTS, METRICS);
+
+    /**
+     * The settings every topic and its dead-letter topic are created with (devstack,
+     * docker-compose.yml, k8s/kafka-topics.yaml; a test holds them to this): records are kept as
+     * long as the data lives, because augment, eval and the trainer rebuild their state by reading
+     * the topics from the beginning; a broker's default of 7 days would silently drop the oldest
+     * captures from every later dataset version (review R1).
+     */
+    public static final Map<String, String> CONFIG = Map.of("retention.ms", "-1");
 
     private Topics() {
     }

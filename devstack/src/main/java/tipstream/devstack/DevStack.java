@@ -63,7 +63,7 @@ public final class DevStack implements AutoCloseable {
                 topics.add(topic);
                 topics.add(Topics.deadLetter(topic));
             }
-            kafka.createTopics(topics, PARTITIONS);
+            kafka.createTopics(topics, PARTITIONS, Topics.CONFIG);
             DevStack stack = new DevStack(settings, kafka, s3, (System.nanoTime() - t0) / 1_000_000);
             stack.blobStore().ensureBucket();
             return stack;

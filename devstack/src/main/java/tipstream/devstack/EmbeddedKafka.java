@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -15,8 +17,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
@@ -107,16 +112,26 @@ public final class EmbeddedKafka implements AutoCloseable {
                 + jvm.tail(30));
     }
 
-    /** Creates the topics that do not exist yet. */
-    public void createTopics(List<String> topics, int partitions) throws InterruptedException, ExecutionException {
+    /**
+     * Creates the topics that do not exist yet with {@code config}, and sets {@code config} on those
+     * that do (a data folder from before a setting was added gets it too).
+     */
+    public void createTopics(List<String> topics, int partitions, Map<String, String> config)
+            throws InterruptedException, ExecutionException {
         try (Admin admin = admin()) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = new ArrayList<>();
+            Map<ConfigResource, Collection<AlterConfigOp>> updates = new HashMap<>();
             for (String topic : topics) {
                 if (!existing.contains(topic)) {
-                    missing.add(new NewTopic(topic, partitions, (short) 1));
+                    missing.add(new NewTopic(topic, partitions, (short) 1).configs(config));
+                } else {
+                    updates.put(new ConfigResource(ConfigResource.Type.TOPIC, topic), config.entrySet().stream()
+                            .map(e -> new AlterConfigOp(new ConfigEntry(e.getKey(), e.getValue()), AlterConfigOp.OpType.SET))
+                            .toList());
                 }
             }
+            admin.incrementalAlterConfigs(updates).all().get();
             try {
                 admin.createTopics(missing).all().get();
             } catch (ExecutionException e) {

@@ -3,18 +3,26 @@ package tipstream.devstack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -52,6 +60,49 @@ class DevStackTest {
             assertThat(readAll(stack, Topics.FRAMES)).containsExactly("before-restart");
             assertThat(readAll(stack, Topics.deadLetter(Topics.LABELS))).isEmpty();
         }
+    }
+
+    @Test
+    void everyTopicKeepsItsRecordsAsLongAsTheDataAlsoInAnOlderDataFolder() throws Exception {
+        // review R1: the services replay topics from offset 0, so no topic may expire records
+        DevStack.Settings settings = DevStack.Settings.ephemeral(dataDir);
+        List<String> topics = new ArrayList<>();
+        Topics.ALL.forEach(t -> topics.addAll(List.of(t, Topics.deadLetter(t))));
+        try (DevStack stack = DevStack.start(settings); Admin admin = admin(stack)) {
+            assertThat(retention(admin, topics)).containsOnly("-1").hasSize(topics.size());
+            // a data folder from before the setting: the broker's 7-day default on one topic
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, Topics.LABELS),
+                    List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "604800000"), AlterConfigOp.OpType.SET))))
+                    .all().get();
+            assertThat(retention(admin, List.of(Topics.LABELS))).containsExactly("604800000");
+        }
+        try (DevStack stack = DevStack.start(settings); Admin admin = admin(stack)) {
+            assertThat(retention(admin, topics)).containsOnly("-1").hasSize(topics.size());
+        }
+    }
+
+    @Test
+    void composeAndKubernetesCreateEveryTopicWithTheSameSettings() throws Exception {
+        for (String file : List.of("../docker-compose.yml", "../k8s/kafka-topics.yaml")) {
+            String text = Files.readString(Path.of(file));
+            Matcher loop = Pattern.compile("for t in ([a-z. ]+); do").matcher(text);
+            assertThat(loop.find()).as(file).isTrue();
+            assertThat(loop.group(1).trim().split(" ")).as(file).containsExactlyInAnyOrderElementsOf(Topics.ALL);
+            assertThat(text).as(file).contains("$t.dlq");
+            Topics.CONFIG.forEach((key, value) -> assertThat(text).as(file).contains("--config " + key + "=" + value)
+                    .contains("--add-config " + key + "=" + value));
+        }
+    }
+
+    private static Admin admin(DevStack stack) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()));
+    }
+
+    private static List<String> retention(Admin admin, List<String> topics) throws Exception {
+        List<ConfigResource> resources = topics.stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
+        return admin.describeConfigs(resources).all().get().values().stream()
+                .map(config -> config.get("retention.ms").value()).toList();
     }
 
     @Test
