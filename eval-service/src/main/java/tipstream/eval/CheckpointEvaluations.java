@@ -8,6 +8,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,8 +46,9 @@ import tipstream.v1.MetricEvent;
  * dataset's newest version (waiting while it has no eval capture) and publishes the results as metric events of run {@code <run>/eval}. The
  * consumer group's offset is committed only after the events are acknowledged, so a crash means
  * a repeated evaluation (same events, which the metric store takes once), never a lost one.
- * Unusable announcements (undecodable, or naming a missing checkpoint or dataset) go to
- * {@code tipstream.checkpoints.dlq} with the reason.
+ * Unusable announcements (undecodable, naming a missing checkpoint or dataset, or whose eval or
+ * validation split holds a sample that cannot be scored) go to {@code tipstream.checkpoints.dlq}
+ * with the reason; other failures (S3 or Kafka away) are retried.
  */
 @ApplicationScoped
 public class CheckpointEvaluations {
@@ -185,11 +187,21 @@ public class CheckpointEvaluations {
         long t0 = System.nanoTime();
         // the presence threshold is calibrated on the validation captures, never on eval
         List<DatasetSample> validationSamples = validation.orElse(List.of());
-        Optional<CheckpointEvaluator.Scored> validated = validationSamples.isEmpty() ? Optional.empty()
-                : Optional.of(evaluator.score(net, validationSamples));
+        Optional<CheckpointEvaluator.Scored> validated;
+        CheckpointEvaluator.Scored scored;
+        try {
+            validated = validationSamples.isEmpty() ? Optional.empty()
+                    : Optional.of(evaluator.score(net, validationSamples));
+            scored = evaluator.score(net, samples.get());
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            // a sample that cannot be decoded or encoded (a tip outside its frame): the same every
+            // time, so retrying would block every later checkpoint on this partition (review R13)
+            deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " cannot be evaluated on "
+                    + checkpoint.getDataset() + " " + version + ": " + e.getMessage());
+            return;
+        }
         double threshold = validated.map(CheckpointEvaluator.Scored::calibratedThreshold)
                 .orElse(TipMetrics.PRESENCE_THRESHOLD);
-        CheckpointEvaluator.Scored scored = evaluator.score(net, samples.get());
         CheckpointEvaluator.Evaluation evaluation = scored.evaluate(threshold);
         Optional<CheckpointEvaluator.Evaluation> onValidation = validated.map(v -> v.evaluate(threshold));
         long nanos = System.nanoTime() - t0;

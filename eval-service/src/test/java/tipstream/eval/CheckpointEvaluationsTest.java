@@ -1,0 +1,126 @@
+package tipstream.eval;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Test;
+import tipstream.dataset.BlobStore;
+import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.PngFrameCodec;
+import tipstream.dataset.Shard;
+import tipstream.dataset.Topics;
+import tipstream.devstack.DevStackResource;
+import tipstream.model.TipNet;
+import tipstream.model.TipNetConfig;
+import tipstream.v1.CheckpointReady;
+import tipstream.v1.DatasetManifest;
+import tipstream.v1.DatasetSample;
+import tipstream.v1.DeadLetter;
+import tipstream.v1.Point;
+
+/** Checkpoints announced on the real Kafka, evaluated on eval splits in the real S3. */
+@QuarkusTest
+@QuarkusTestResource(DevStackResource.class)
+class CheckpointEvaluationsTest {
+    @Inject
+    BlobStore blobs;
+
+    @Inject
+    MetricStore metrics;
+
+    @Test
+    void aSampleThatCannotBeScoredDeadLettersItsCheckpointAndTheNextOneIsEvaluated() throws Exception {
+        // review R13: an eval sample whose tip lies outside its frame used to be retried every 5 s
+        // forever, blocking every later checkpoint on the partition
+        String run = "r13-" + UUID.randomUUID().toString().substring(0, 8);
+        String broken = run + "-broken";
+        String sound = run + "-sound";
+        storeVersion(broken, List.of(sample("a", true, 100, 100), sample("b", true, 600, 10)));
+        storeVersion(sound, List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            // both keyed by the run: the same partition, the broken one first
+            for (String dataset : List.of(broken, sound)) {
+                CheckpointReady checkpoint = CheckpointReady.newBuilder().setRunId(dataset).setStep(10)
+                        .setCheckpointKey(checkpointKey).setDataset(dataset).setDatasetVersion("1.0.0").build();
+                producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, checkpoint.toByteArray())).get();
+            }
+        }
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (metrics.series(sound + "/eval", "accuracy/overall_mean").isEmpty()
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(metrics.series(sound + "/eval", "accuracy/overall_mean")).hasSize(1);
+        assertThat(metrics.series(broken + "/eval", "accuracy/overall_mean")).isEmpty();
+        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        assertThat(ours).hasSize(1);
+        assertThat(ours.get(0).getReason()).contains("cannot be evaluated on " + broken).contains("600");
+    }
+
+    private void storeVersion(String dataset, List<DatasetSample> eval) {
+        byte[] shard = Shard.write(eval);
+        String shardKey = "datasets/" + dataset + "/1.0.0/eval/shard-00000.tshard";
+        blobs.put(shardKey, shard, "application/octet-stream");
+        DatasetManifest manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion("1.0.0")
+                .setInputWidth(264).setInputHeight(203).setFrameWidth(528).setFrameHeight(406)
+                .addShards(Shard.entry(shardKey, CaptureSplit.EVAL, eval.size(), shard)).build();
+        blobs.put(ManifestCodec.key(dataset, "1.0.0"), ManifestCodec.toJson(manifest), "application/json");
+        blobs.put(ManifestCodec.latestKey(dataset), "1.0.0".getBytes(StandardCharsets.UTF_8), "text/plain");
+    }
+
+    private static DatasetSample sample(String name, boolean visible, double x, double y) {
+        BufferedImage image = new BufferedImage(264, 203, BufferedImage.TYPE_BYTE_GRAY);
+        image.getRaster().setSample(50, 50, 0, 255);
+        return DatasetSample.newBuilder().setCaptureId("cap").setFrameName(name + ".png")
+                .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).setVisible(visible)
+                .setTip(Point.newBuilder().setX(x).setY(y)).build();
+    }
+
+    private static List<DeadLetter> deadLetters() throws Exception {
+        List<DeadLetter> letters = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> dlq = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                servers(), ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            dlq.subscribe(List.of(Topics.deadLetter(Topics.CHECKPOINTS)));
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (System.currentTimeMillis() < deadline) {
+                for (var record : dlq.poll(Duration.ofMillis(300))) {
+                    letters.add(DeadLetter.parseFrom(record.value()));
+                }
+                if (!letters.isEmpty() && !dlq.assignment().isEmpty()) {
+                    break;
+                }
+            }
+        }
+        return letters;
+    }
+
+    private static String servers() {
+        return ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
+    }
+}
