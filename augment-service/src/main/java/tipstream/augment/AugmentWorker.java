@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -34,6 +35,7 @@ import tipstream.v1.TipLabel;
  * used go to their topic's dead-letter topic once, with the reason.
  */
 public final class AugmentWorker {
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private final BlobStore blobs;
     private final String bootstrapServers;
     private final Producer<String, byte[]> producer;
@@ -81,6 +83,7 @@ public final class AugmentWorker {
         Set<String> alreadyDead = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
                 "augment-dlq");
         Map<String, FrameRef> frames = new TreeMap<>();
+        Map<String, ConsumerRecord<String, byte[]>> frameRecords = new HashMap<>();
         Map<String, TipLabel> labels = new HashMap<>();
         int dead = 0;
         for (ConsumerRecord<String, byte[]> record : TopicSnapshot.read(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment")) {
@@ -88,10 +91,13 @@ public final class AugmentWorker {
             try {
                 if (record.topic().equals(Topics.FRAMES)) {
                     FrameRef ref = FrameRef.parseFrom(record.value());
-                    reason = ref.getBlobKey().isEmpty() ? "frame reference without blob key"
+                    reason = !SHA256_HEX.matcher(ref.getSha256()).matches() ? "sha256 is not 64 hex digits"
+                            : !ref.getBlobKey().equals("frames/" + ref.getSha256() + ".png")
+                                    ? "blob key " + ref.getBlobKey() + " is not frames/<sha256>.png"
                             : blobs.exists(ref.getBlobKey()) ? null : "blob " + ref.getBlobKey() + " is missing";
                     if (reason == null) {
                         frames.put(ref.getCaptureId() + "/" + ref.getFrameName(), ref);
+                        frameRecords.put(ref.getCaptureId() + "/" + ref.getFrameName(), record);
                     }
                 } else {
                     TipLabel label = TipLabel.parseFrom(record.value());
@@ -123,6 +129,14 @@ public final class AugmentWorker {
         Optional<DatasetAssembler.Build> build = assembler.assemble(labelled, blobs::get, previous);
         if (build.isEmpty()) {
             return new Pass(labelled.size(), Optional.empty(), 0, 0, dead);
+        }
+        for (DatasetAssembler.Rejected rejected : build.get().rejected()) {
+            FrameRef ref = rejected.frame().frame();
+            ConsumerRecord<String, byte[]> record = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
+            if (alreadyDead.add(DeadLetters.position(record))) {
+                deadLetter(record, rejected.reason());
+                dead++;
+            }
         }
         DatasetManifest manifest = build.get().manifest();
         build.get().shards().forEach((key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));

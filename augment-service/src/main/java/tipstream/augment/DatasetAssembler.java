@@ -38,8 +38,19 @@ public final class DatasetAssembler {
     public record LabelledFrame(FrameRef frame, TipLabel label) {
     }
 
-    /** A new version: its manifest and the shard bytes to write under the manifest's keys. */
-    public record Build(DatasetManifest manifest, Map<String, byte[]> shards) {
+    /**
+     * A new version: its manifest, the shard bytes to write under the manifest's keys, and the
+     * frames left out because their stored PNG cannot be used (the caller dead-letters them).
+     */
+    public record Build(DatasetManifest manifest, Map<String, byte[]> shards, List<Rejected> rejected) {
+    }
+
+    /** A frame left out of a version, and why. */
+    public record Rejected(LabelledFrame frame, String reason) {
+    }
+
+    /** One frame's samples, or why it has none. */
+    private record Outcome(List<DatasetSample> samples, Rejected rejected) {
     }
 
     private final String dataset;
@@ -66,11 +77,13 @@ public final class DatasetAssembler {
     /**
      * The next version, or empty when {@code frames} hold nothing new against {@code previous}.
      *
+     * A frame whose stored PNG cannot be decoded is left out and reported in {@link Build#rejected()}:
+     * one bad blob must not stop every version (review R5).
+     *
      * @param blobs fetches a frame's PNG by its blob key
-     * @throws InvalidFrameException when a stored frame cannot be decoded (the caller dead-letters it)
      */
     public Optional<Build> assemble(List<LabelledFrame> frames, Function<String, byte[]> blobs,
-            Optional<DatasetManifest> previous) throws InvalidFrameException {
+            Optional<DatasetManifest> previous) {
         List<LabelledFrame> sorted = new ArrayList<>(frames);
         sorted.sort(Comparator.comparing((LabelledFrame f) -> f.frame().getCaptureId())
                 .thenComparing(f -> f.frame().getFrameName()));
@@ -93,21 +106,21 @@ public final class DatasetAssembler {
         bySplit.put(CaptureSplit.EVAL, new ArrayList<>());
         // frames are fetched and augmented in parallel (each seeded by its own sha256), then
         // gathered in their sorted order, so the result does not depend on the threads
-        List<List<DatasetSample>> perFrame;
-        try {
-            perFrame = sorted.parallelStream().map(f -> {
-                try {
-                    return samples(f, blobs.apply(f.frame().getBlobKey()),
-                            split.splitOf(f.frame().getCaptureId()).equals(CaptureSplit.TRAIN));
-                } catch (InvalidFrameException e) {
-                    throw new UncheckedInvalidFrame(e);
-                }
-            }).toList();
-        } catch (UncheckedInvalidFrame e) {
-            throw e.frame;
-        }
+        List<Rejected> rejected = new ArrayList<>();
+        List<Outcome> outcomes = sorted.parallelStream().map(f -> {
+            try {
+                return new Outcome(samples(f, blobs.apply(f.frame().getBlobKey()),
+                        split.splitOf(f.frame().getCaptureId()).equals(CaptureSplit.TRAIN)), null);
+            } catch (InvalidFrameException e) {
+                return new Outcome(List.of(), new Rejected(f, "stored frame " + f.frame().getBlobKey()
+                        + " cannot be used: " + e.getMessage()));
+            }
+        }).toList();
         for (int i = 0; i < sorted.size(); i++) {
-            bySplit.get(split.splitOf(sorted.get(i).frame().getCaptureId())).addAll(perFrame.get(i));
+            bySplit.get(split.splitOf(sorted.get(i).frame().getCaptureId())).addAll(outcomes.get(i).samples());
+            if (outcomes.get(i).rejected() != null) {
+                rejected.add(outcomes.get(i).rejected());
+            }
         }
         DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
                 .setInputWidth(inputWidth).setInputHeight(inputHeight)
@@ -125,7 +138,7 @@ public final class DatasetAssembler {
                 manifest.addShards(Shard.entry(key, which, chunk.size(), bytes));
             }
         });
-        return Optional.of(new Build(manifest.build(), shards));
+        return Optional.of(new Build(manifest.build(), shards, List.copyOf(rejected)));
     }
 
     private List<DatasetSample> samples(LabelledFrame f, byte[] png, boolean train) throws InvalidFrameException {
@@ -142,16 +155,6 @@ public final class DatasetAssembler {
             }
         }
         return samples;
-    }
-
-    /** Carries a frame's InvalidFrameException out of the parallel stream. */
-    private static final class UncheckedInvalidFrame extends RuntimeException {
-        private final InvalidFrameException frame;
-
-        UncheckedInvalidFrame(InvalidFrameException frame) {
-            super(frame);
-            this.frame = frame;
-        }
     }
 
     private DatasetSample sample(LabelledFrame f, String augmentation, AugmentedFrame frame) {

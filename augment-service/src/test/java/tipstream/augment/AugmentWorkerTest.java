@@ -68,7 +68,7 @@ class AugmentWorkerTest {
             // broken input: garbage bytes, and a reference to a blob that is not there
             send(producer, Topics.FRAMES, "X", new byte[] {(byte) 0xff, 0x00, 0x13});
             send(producer, Topics.FRAMES, "X", FrameRef.newBuilder().setCaptureId("X").setFrameName("x.png")
-                    .setBlobKey("frames/" + "0".repeat(64) + ".png").build().toByteArray());
+                    .setSha256("0".repeat(64)).setBlobKey("frames/" + "0".repeat(64) + ".png").build().toByteArray());
 
             assertThat(worker.recordsDone()).isZero();
             AugmentWorker.Pass first = worker.runOnce();
@@ -143,6 +143,54 @@ class AugmentWorkerTest {
             DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", latest)));
             assertThat(read(stack, Topics.SHARDS, ShardReady.parser())).extracting(ShardReady::getShardKey)
                     .containsAll(manifest.getShardsList().stream().map(ShardEntry::getKey).toList());
+        }
+    }
+
+    @Test
+    void aStoredFrameThatCannotBeUsedIsLeftOutAndDeadLetteredOnce(@TempDir Path dir) throws Exception {
+        // review R5: one undecodable blob used to fail every pass, so no version was built again
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), 264, 203,
+                    100, "test");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            for (String capture : List.of("A", "B")) {
+                send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
+                send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
+            }
+            // bit rot: not a PNG under a valid-looking content address
+            byte[] rotten = "not a png at all".getBytes(StandardCharsets.UTF_8);
+            String sha = Sha256.hex(rotten);
+            blobs.put("frames/" + sha + ".png", rotten, "image/png");
+            send(producer, Topics.FRAMES, "R", FrameRef.newBuilder().setCaptureId("R").setFrameName("R-camL0000.png")
+                    .setSha256(sha).setBlobKey("frames/" + sha + ".png").build().toByteArray());
+            send(producer, Topics.LABELS, "R", label("R", 0, 1, 100, 100).toByteArray());
+            // a reference whose sha256 is no hash at all
+            send(producer, Topics.FRAMES, "S", FrameRef.newBuilder().setCaptureId("S").setFrameName("S-camL0000.png")
+                    .setSha256("abc").setBlobKey("frames/" + sha + ".png").build().toByteArray());
+            send(producer, Topics.LABELS, "S", label("S", 0, 1, 100, 100).toByteArray());
+
+            AugmentWorker.Pass first = worker.runOnce();
+            assertThat(first.version()).contains("1.0.0");
+            assertThat(first.samples()).isEqualTo(2); // A and B, nothing of R or S
+            assertThat(first.deadLettered()).isEqualTo(2);
+            List<DeadLetter> dead = read(stack, Topics.deadLetter(Topics.FRAMES), DeadLetter.parser());
+            assertThat(dead).extracting(DeadLetter::getReason)
+                    .anySatisfy(r -> assertThat(r).contains("frames/" + sha + ".png cannot be used"))
+                    .anySatisfy(r -> assertThat(r).contains("sha256 is not 64 hex digits"));
+
+            // a new capture: a new version, the bad frames neither block it nor are dead-lettered again
+            send(producer, Topics.FRAMES, "C", frame(blobs, "C", 0).toByteArray());
+            send(producer, Topics.LABELS, "C", label("C", 0, 1, 100, 100).toByteArray());
+            AugmentWorker.Pass second = worker.runOnce();
+            assertThat(second.version()).contains("1.1.0");
+            assertThat(second.samples()).isEqualTo(3);
+            assertThat(second.deadLettered()).isZero();
+            assertThat(read(stack, Topics.deadLetter(Topics.FRAMES), DeadLetter.parser())).hasSize(2);
         }
     }
 
