@@ -21,13 +21,17 @@ import tipstream.v1.CheckpointReady;
 public class BestModel {
     static final String KEY = "models/best.pb";
     private static final Logger LOG = Logger.getLogger(BestModel.class);
+    private static final long RELOAD_INTERVAL_NANOS = 5_000_000_000L;
 
     /** The checkpoint with its loaded network. */
     public record Loaded(BestCheckpoint best, TipNet net) {
     }
 
     private final BlobStore blobs;
+    /** What {@value #KEY} says, once read; its network may not have loaded (yet). */
+    private volatile Optional<BestCheckpoint> record;
     private volatile Loaded current;
+    private volatile long lastLoadAttempt = System.nanoTime() - RELOAD_INTERVAL_NANOS;
 
     public BestModel(BlobStore blobs) {
         this.blobs = blobs;
@@ -35,38 +39,60 @@ public class BestModel {
 
     void load(@Observes StartupEvent event) {
         try {
-            Optional<byte[]> stored = blobs.find(KEY);
-            if (stored.isPresent()) {
-                BestCheckpoint best = BestCheckpoint.parseFrom(stored.get());
-                current = new Loaded(best, TipNet.fromBytes(
-                        blobs.get(best.getCheckpoint().getCheckpointKey())));
-                LOG.infof("serving %s step %d (overall_mean %.3f)", best.getCheckpoint().getRunId(),
-                        best.getCheckpoint().getStep(), best.getOverallMean());
-            }
+            loadStored();
         } catch (Exception e) {
-            LOG.warnf("no best model loaded (%s); the next evaluation sets one", e.toString());
+            LOG.warnf("best model not loaded yet (%s); trying again when asked", e.toString());
         }
     }
 
+    /**
+     * Reads {@value #KEY} and the network it names. The record is kept even when the network does
+     * not load (S3 away, a checkpoint gone), so that the next evaluation is still compared with it
+     * and cannot replace a good model only because it could not be read (review R10).
+     */
+    private synchronized void loadStored() throws Exception {
+        if (record == null) {
+            Optional<byte[]> stored = blobs.find(KEY);
+            record = stored.isEmpty() ? Optional.empty() : Optional.of(BestCheckpoint.parseFrom(stored.get()));
+        }
+        if (current == null && record.isPresent()) {
+            BestCheckpoint best = record.get();
+            current = new Loaded(best, TipNet.fromBytes(blobs.get(best.getCheckpoint().getCheckpointKey())));
+            LOG.infof("serving %s step %d (overall_mean %.3f)", best.getCheckpoint().getRunId(),
+                    best.getCheckpoint().getStep(), best.getOverallMean());
+        }
+    }
+
+    /** The best model with its network, trying to load it (every few seconds at most) while it could not be. */
     public Optional<Loaded> current() {
+        long now = System.nanoTime();
+        if (current == null && now - lastLoadAttempt > RELOAD_INTERVAL_NANOS) {
+            lastLoadAttempt = now;
+            load(null);
+        }
         return Optional.ofNullable(current);
     }
 
     /**
      * Takes the checkpoint, evaluated on {@code split} (validation when the dataset has one), if it
-     * beats the current best; returns whether it did. A best chosen on validation is only replaced
-     * by one chosen on validation.
+     * beats the best so far; returns whether it did. A best chosen on validation is only replaced
+     * by one chosen on validation. Fails while the stored best cannot be read, so that the caller
+     * tries again instead of overwriting it.
      */
     public synchronized boolean offer(CheckpointReady checkpoint, TipNet net, CheckpointEvaluator.Evaluation evaluation,
-            String split, int samples) {
+            String split, int samples) throws Exception {
+        if (record == null) {
+            loadStored();
+        }
         double overall = evaluation.metrics().overallMean();
-        if (current != null && !beats(overall, evaluation.loss(), split, current.best())) {
+        if (record.isPresent() && !beats(overall, evaluation.loss(), split, record.get())) {
             return false;
         }
         BestCheckpoint best = BestCheckpoint.newBuilder().setCheckpoint(checkpoint).setOverallMean(overall)
                 .setLoss(evaluation.loss()).setEvalSamples(samples)
                 .setPresenceThreshold(evaluation.metrics().threshold()).setChosenOn(split).build();
         blobs.put(KEY, best.toByteArray(), "application/x-protobuf");
+        record = Optional.of(best);
         current = new Loaded(best, net);
         return true;
     }
