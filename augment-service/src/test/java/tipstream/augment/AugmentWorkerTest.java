@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,15 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -37,6 +31,7 @@ import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
+import tipstream.devstack.FailingSends;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.DeadLetter;
 import tipstream.v1.FrameRef;
@@ -134,7 +129,7 @@ class AugmentWorkerTest {
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
             }
             AugmentWorker failing = new AugmentWorker(blobs, stack.kafkaBootstrapServers(),
-                    firstShardsSendFails(producer), assembler, "lab");
+                    FailingSends.firstSendTo(Topics.SHARDS, producer), assembler, "lab");
             assertThatThrownBy(failing::runOnce).hasMessageContaining("broker not available");
 
             AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
@@ -192,24 +187,6 @@ class AugmentWorkerTest {
             assertThat(second.deadLettered()).isZero();
             assertThat(read(stack, Topics.deadLetter(Topics.FRAMES), DeadLetter.parser())).hasSize(2);
         }
-    }
-
-    /** The real producer, except that its first send to tipstream.shards fails as an unreachable broker would. */
-    @SuppressWarnings("unchecked")
-    private static Producer<String, byte[]> firstShardsSendFails(Producer<String, byte[]> real) {
-        AtomicBoolean failed = new AtomicBoolean();
-        return (Producer<String, byte[]>) Proxy.newProxyInstance(Producer.class.getClassLoader(),
-                new Class<?>[] {Producer.class}, (proxy, method, args) -> {
-                    if (method.getName().equals("send") && ((ProducerRecord<?, ?>) args[0]).topic().equals(Topics.SHARDS)
-                            && failed.compareAndSet(false, true)) {
-                        return CompletableFuture.failedFuture(new TimeoutException("broker not available"));
-                    }
-                    try {
-                        return method.invoke(real, args);
-                    } catch (InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                });
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value)

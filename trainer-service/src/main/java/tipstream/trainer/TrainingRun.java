@@ -1,9 +1,13 @@
 package tipstream.trainer;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -24,13 +28,18 @@ import tipstream.v1.ShardEntry;
 /**
  * One training run: its own id and folder in S3 ({@code runs/<id>/}), trained from dataset shards
  * through the {@link PrefetchingLoader}. Every {@code checkpointEvery} steps it writes the model
- * with its optimiser state, then the checkpoint's state (step, epoch, samples into the epoch,
- * dataset version) as the commit marker, announces it on {@code tipstream.checkpoints}, and only
- * then publishes the metric events of the steps since the last checkpoint. A run killed between
- * checkpoints therefore resumes from the last one, re-trains the same batches, and no step's
- * metrics are ever published twice.
+ * with its optimiser state and the metric events of the steps since the last checkpoint, then the
+ * checkpoint's state (step, epoch, samples into the epoch, dataset version) as the commit marker,
+ * announces it on {@code tipstream.checkpoints}, publishes those metrics, and marks it announced.
+ * A run killed between checkpoints therefore resumes from the last one and re-trains the same
+ * batches; one killed (or whose Kafka failed) before a stored checkpoint was announced announces
+ * it when it resumes. No step's metrics are lost, and none is published twice unless a send failed.
  */
 public final class TrainingRun implements AutoCloseable {
+    /** Beside a checkpoint's .zip and .state: the metrics of its steps, and the mark that it was announced. */
+    private static final String METRICS = ".metrics";
+    private static final String ANNOUNCED = ".announced";
+
     /** What a run needs to know; the same settings resume the same run. */
     public record Settings(String runId, String dataset, TipNetConfig net,
             Optional<RandomAugmentation> augmentation, double frameWidth, double frameHeight, int batchSize,
@@ -93,7 +102,13 @@ public final class TrainingRun implements AutoCloseable {
         Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
         if (last.isPresent()) {
             TipNet net = TipNet.fromBytes(blobs.get(last.get().getCheckpointKey()));
-            return new TrainingRun(settings, blobs, producer, shards, datasetVersion, net, last.get());
+            TrainingRun run = new TrainingRun(settings, blobs, producer, shards, datasetVersion, net, last.get());
+            String base = baseKey(settings.runId(), last.get().getStep());
+            if (!blobs.exists(base + ANNOUNCED)) {
+                // the last life stored it but died (or Kafka failed) before it was announced
+                run.announce(last.get(), readMetrics(blobs.find(base + METRICS)));
+            }
+            return run;
         }
         TipNet net = TipNet.build(settings.net());
         if (settings.transfer().encoderKey().isPresent()) {
@@ -214,25 +229,61 @@ public final class TrainingRun implements AutoCloseable {
         return MetricEvent.newBuilder().setRun(run).setTag(tag).setStep(step).setValue(value).setWallTimeMs(now).build();
     }
 
-    /** Writes and announces a checkpoint at the current step, then publishes the pending metrics. */
+    /**
+     * Writes a checkpoint at the current step: the network, the metrics of the steps since the
+     * last one, then the state (the commit marker a resume looks for); then announces it and
+     * publishes those metrics, and marks it announced. A run resumed from a checkpoint that was
+     * stored but never marked announced announces it then (review R11): at least once, and once
+     * when nothing fails.
+     */
     public CheckpointReady checkpoint() throws Exception {
-        String base = folder(settings.runId()) + String.format("step-%012d", step);
+        String base = baseKey(settings.runId(), step);
         blobs.put(base + ".zip", net.toBytes(), "application/zip");
         CheckpointReady ready = CheckpointReady.newBuilder().setRunId(settings.runId()).setStep(step)
                 .setCheckpointKey(base + ".zip").setDataset(settings.dataset())
                 .setDatasetVersion(datasetVersion).setEpoch(epoch)
                 .setSampleOffset(samplesIntoEpoch).setCreatedAtMs(System.currentTimeMillis()).build();
+        blobs.put(base + METRICS, writeMetrics(pending), "application/octet-stream");
         blobs.put(base + ".state", ready.toByteArray(), "application/x-protobuf");
+        List<MetricEvent> metrics = List.copyOf(pending);
+        pending.clear(); // they are in the checkpoint now: a failed announcement is repeated on resume
+        announce(ready, metrics);
+        return ready;
+    }
+
+    private void announce(CheckpointReady ready, List<MetricEvent> metrics) throws Exception {
         producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, settings.runId(), ready.toByteArray())).get();
-        List<java.util.concurrent.Future<?>> sends = new ArrayList<>();
-        for (MetricEvent event : pending) {
+        List<Future<?>> sends = new ArrayList<>();
+        for (MetricEvent event : metrics) {
             sends.add(producer.send(new ProducerRecord<>(Topics.METRICS, event.getRun(), event.toByteArray())));
         }
-        for (java.util.concurrent.Future<?> send : sends) {
+        for (Future<?> send : sends) {
             send.get();
         }
-        pending.clear();
-        return ready;
+        blobs.put(baseKey(settings.runId(), ready.getStep()) + ANNOUNCED, new byte[0], "application/octet-stream");
+    }
+
+    private static String baseKey(String runId, long step) {
+        return folder(runId) + String.format("step-%012d", step);
+    }
+
+    private static byte[] writeMetrics(List<MetricEvent> events) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (MetricEvent event : events) {
+            event.writeDelimitedTo(out);
+        }
+        return out.toByteArray();
+    }
+
+    private static List<MetricEvent> readMetrics(Optional<byte[]> bytes) throws IOException {
+        List<MetricEvent> events = new ArrayList<>();
+        if (bytes.isPresent()) {
+            ByteArrayInputStream in = new ByteArrayInputStream(bytes.get());
+            for (MetricEvent e = MetricEvent.parseDelimitedFrom(in); e != null; e = MetricEvent.parseDelimitedFrom(in)) {
+                events.add(e);
+            }
+        }
+        return events;
     }
 
     /** Stops the loader; metrics since the last checkpoint are dropped with the steps they belong to. */

@@ -1,6 +1,7 @@
 package tipstream.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import java.awt.image.BufferedImage;
@@ -14,6 +15,7 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -27,6 +29,7 @@ import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
+import tipstream.devstack.FailingSends;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
@@ -108,6 +111,38 @@ class TrainingRunTest {
             assertThat(checkpoints.get(2).getEpoch()).isEqualTo(2);
             assertThat(checkpoints.get(2).getDataset()).isEqualTo("lab");
             assertThat(blobs.exists(checkpoints.get(2).getCheckpointKey())).isTrue();
+        }
+    }
+
+    @Test
+    void aCheckpointWhoseAnnouncementFailedIsAnnouncedWhenTheRunResumes(@TempDir Path dir) throws Exception {
+        // review R11: the checkpoint at step 20 was stored but its announcement failed, so eval never
+        // saw it and the metrics of steps 11-20 were lost with the process
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                        new StringSerializer(), new ByteArraySerializer())) {
+            BlobStore blobs = stack.blobStore();
+            List<ShardEntry> shards = writeShards(blobs, 5);
+            String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4,
+                    10, 11, 5, 3, 2, SCHEDULE, 5, TrainingRun.Transfer.NONE);
+            Producer<String, byte[]> failsOnce = FailingSends.firstSendTo(Topics.CHECKPOINTS, producer);
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, failsOnce, shards, "1.0.0")) {
+                // the first announcement (step 10) fails: the process dies there
+                assertThatThrownBy(() -> run.trainUntil(20, b -> { })).hasMessageContaining("broker not available");
+            }
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+                assertThat(run.step()).isEqualTo(10);
+                run.trainUntil(20, b -> { });
+            }
+            List<CheckpointReady> checkpoints = read(stack, Topics.CHECKPOINTS, CheckpointReady.parser(), runId);
+            assertThat(checkpoints).extracting(CheckpointReady::getStep).containsExactly(10L, 20L);
+            List<MetricEvent> losses = read(stack, Topics.METRICS, MetricEvent.parser(), runId + "/train").stream()
+                    .filter(e -> e.getTag().equals("metrics/loss")).toList();
+            assertThat(losses).extracting(MetricEvent::getStep)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
         }
     }
 
