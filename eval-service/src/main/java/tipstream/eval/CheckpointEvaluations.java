@@ -12,15 +12,16 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -55,6 +56,8 @@ public class CheckpointEvaluations {
     private static final Logger LOG = Logger.getLogger(CheckpointEvaluations.class);
     /** How many of an evaluation's worst frames its image shows. */
     private static final int WORST_FRAMES = 12;
+    /** How often checkpoints waiting for an eval split look again. */
+    private static final long WAITING_RETRY_NANOS = 5_000_000_000L;
 
     private final BlobStore blobs;
     private final Producer<String, byte[]> producer;
@@ -66,6 +69,7 @@ public class CheckpointEvaluations {
     private final Counter deadLettered;
     private final Timer evaluations;
     private final AtomicBoolean running = new AtomicBoolean();
+    private final WaitingCheckpoints waiting = new WaitingCheckpoints();
     private KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
 
@@ -107,25 +111,41 @@ public class CheckpointEvaluations {
 
     private void run() {
         try {
-            consumer.subscribe(List.of(Topics.CHECKPOINTS));
+            consumer.subscribe(List.of(Topics.CHECKPOINTS), new ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    waiting.forget(partitions);
+                }
+
+                @Override
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                }
+            });
+            long lastRetry = System.nanoTime();
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
                     try {
                         handle(record);
-                        consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
+                        waiting.done(record);
                     } catch (WakeupException e) {
                         throw e;
                     } catch (NoEvalSplitYet e) {
+                        // set aside: the checkpoints behind it (other datasets) go on meanwhile
                         LOG.infof("%s waits: %s", DeadLetters.position(record), e.getMessage());
-                        consumer.seek(partition, record.offset());
-                        Thread.sleep(5000);
+                        waiting.park(record);
                     } catch (Exception e) {
                         // S3 or Kafka away: the same checkpoint again in a moment, nothing skipped
                         LOG.warnf("evaluating %s failed, retrying in 5 s: %s", DeadLetters.position(record), e);
                         consumer.seek(partition, record.offset());
                         Thread.sleep(5000);
+                        continue;
                     }
+                    consumer.commitSync(Map.of(partition, waiting.committable(partition)));
+                }
+                if (System.nanoTime() - lastRetry > WAITING_RETRY_NANOS) {
+                    lastRetry = System.nanoTime();
+                    retryWaiting();
                 }
             }
         } catch (WakeupException e) {
@@ -136,6 +156,24 @@ public class CheckpointEvaluations {
             LOG.error("checkpoint evaluations stopped", e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Evaluates the checkpoints that waited for an eval split, where there is one now. */
+    private void retryWaiting() {
+        for (ConsumerRecord<String, byte[]> record : waiting.all()) {
+            TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+            try {
+                handle(record);
+                waiting.done(record);
+                consumer.commitSync(Map.of(partition, waiting.committable(partition)));
+            } catch (NoEvalSplitYet e) {
+                // still waiting
+            } catch (WakeupException e) {
+                throw e;
+            } catch (Exception e) {
+                LOG.warnf("evaluating %s failed, retrying later: %s", DeadLetters.position(record), e);
+            }
         }
     }
 

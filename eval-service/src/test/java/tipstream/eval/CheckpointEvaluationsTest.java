@@ -59,37 +59,71 @@ class CheckpointEvaluationsTest {
         storeVersion(sound, List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
         String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
         blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
-                new StringSerializer(), new ByteArraySerializer())) {
-            // both keyed by the run: the same partition, the broken one first
-            for (String dataset : List.of(broken, sound)) {
-                CheckpointReady checkpoint = CheckpointReady.newBuilder().setRunId(dataset).setStep(10)
-                        .setCheckpointKey(checkpointKey).setDataset(dataset).setDatasetVersion("1.0.0").build();
-                producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, checkpoint.toByteArray())).get();
-            }
-        }
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (metrics.series(sound + "/eval", "accuracy/overall_mean").isEmpty()
-                && System.currentTimeMillis() < deadline) {
-            Thread.sleep(200);
-        }
-        assertThat(metrics.series(sound + "/eval", "accuracy/overall_mean")).hasSize(1);
+        announce(run, List.of(broken, sound), checkpointKey);
+        assertThat(awaitEvaluated(sound)).hasSize(1);
         assertThat(metrics.series(broken + "/eval", "accuracy/overall_mean")).isEmpty();
         List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
         assertThat(ours).hasSize(1);
         assertThat(ours.get(0).getReason()).contains("cannot be evaluated on " + broken).contains("600");
     }
 
+    @Test
+    void aCheckpointWaitingForAnEvalSplitDoesNotHoldBackTheNextOne() throws Exception {
+        // review R13: a checkpoint of a dataset without eval captures used to park its whole partition
+        String run = "wait-" + UUID.randomUUID().toString().substring(0, 8);
+        String early = run + "-early";
+        String ready = run + "-ready";
+        storeVersion(early, "1.0.0", List.of());
+        storeVersion(ready, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        announce(run, List.of(early, ready), checkpointKey);
+        assertThat(awaitEvaluated(ready)).hasSize(1);
+        assertThat(metrics.series(early + "/eval", "accuracy/overall_mean")).isEmpty();
+
+        // the first dataset's next version has eval captures: its waiting checkpoint is evaluated
+        storeVersion(early, "1.1.0", List.of(sample("a", true, 100, 100)));
+        assertThat(awaitEvaluated(early)).hasSize(1);
+    }
+
+    private void announce(String run, List<String> datasets, String checkpointKey) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            // all keyed by the run: the same partition, in this order
+            for (String dataset : datasets) {
+                CheckpointReady checkpoint = CheckpointReady.newBuilder().setRunId(dataset).setStep(10)
+                        .setCheckpointKey(checkpointKey).setDataset(dataset).setDatasetVersion("1.0.0").build();
+                producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, checkpoint.toByteArray())).get();
+            }
+        }
+    }
+
+    private List<?> awaitEvaluated(String run) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (metrics.series(run + "/eval", "accuracy/overall_mean").isEmpty()
+                && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+        }
+        return metrics.series(run + "/eval", "accuracy/overall_mean");
+    }
+
     private void storeVersion(String dataset, List<DatasetSample> eval) {
-        byte[] shard = Shard.write(eval);
-        String shardKey = "datasets/" + dataset + "/1.0.0/eval/shard-00000.tshard";
-        blobs.put(shardKey, shard, "application/octet-stream");
-        DatasetManifest manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion("1.0.0")
-                .setInputWidth(264).setInputHeight(203).setFrameWidth(528).setFrameHeight(406)
-                .addShards(Shard.entry(shardKey, CaptureSplit.EVAL, eval.size(), shard)).build();
-        blobs.put(ManifestCodec.key(dataset, "1.0.0"), ManifestCodec.toJson(manifest), "application/json");
-        blobs.put(ManifestCodec.latestKey(dataset), "1.0.0".getBytes(StandardCharsets.UTF_8), "text/plain");
+        storeVersion(dataset, "1.0.0", eval);
+    }
+
+    /** A version whose eval split is {@code eval} (none when empty), made the dataset's latest. */
+    private void storeVersion(String dataset, String version, List<DatasetSample> eval) {
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version)
+                .setInputWidth(264).setInputHeight(203).setFrameWidth(528).setFrameHeight(406);
+        if (!eval.isEmpty()) {
+            byte[] shard = Shard.write(eval);
+            String shardKey = "datasets/" + dataset + "/" + version + "/eval/shard-00000.tshard";
+            blobs.put(shardKey, shard, "application/octet-stream");
+            manifest.addShards(Shard.entry(shardKey, CaptureSplit.EVAL, eval.size(), shard));
+        }
+        blobs.put(ManifestCodec.key(dataset, version), ManifestCodec.toJson(manifest.build()), "application/json");
+        blobs.put(ManifestCodec.latestKey(dataset), version.getBytes(StandardCharsets.UTF_8), "text/plain");
     }
 
     private static DatasetSample sample(String name, boolean visible, double x, double y) {
