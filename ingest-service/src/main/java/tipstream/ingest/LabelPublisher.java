@@ -3,6 +3,8 @@ package tipstream.ingest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Clock;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.Producer;
@@ -13,9 +15,10 @@ import tipstream.v1.Point;
 import tipstream.v1.TipLabel;
 
 /**
- * Publishes tip labels on {@code tipstream.labels}. Each gets a revision larger than any this
- * process gave before (wall-clock ms, bumped on ties), so the latest label wins downstream. A
- * label equal to the frame's latest one is not published again: re-sending is a no-op.
+ * Publishes tip labels on {@code tipstream.labels}. Each gets a revision larger than the frame's
+ * latest stored label's and than any this process gave before (wall-clock ms, bumped on ties), so
+ * the latest label wins downstream even when it comes through a replica whose clock is behind
+ * (review R8). A label equal to the frame's latest one is not published again: re-sending is a no-op.
  */
 @ApplicationScoped
 public class LabelPublisher {
@@ -23,11 +26,18 @@ public class LabelPublisher {
     private final FrameIndex index;
     private final AtomicLong lastRevision = new AtomicLong();
     private final Counter published;
+    private final Clock clock;
 
+    @Inject
     public LabelPublisher(Producer<String, byte[]> producer, FrameIndex index, MeterRegistry registry) {
+        this(producer, index, registry, Clock.systemUTC());
+    }
+
+    LabelPublisher(Producer<String, byte[]> producer, FrameIndex index, MeterRegistry registry, Clock clock) {
         this.producer = producer;
         this.index = index;
         this.published = registry.counter("tipstream.ingest.labels.published");
+        this.clock = clock;
     }
 
     /** What a label says, before it gets its revision and source. */
@@ -58,7 +68,8 @@ public class LabelPublisher {
         if (latest.isPresent() && sameTip(latest.get(), label)) {
             return false;
         }
-        TipLabel revised = label.setRevision(nextRevision()).setSource(source).build();
+        long after = latest.map(TipLabel::getRevision).orElse(0L);
+        TipLabel revised = label.setRevision(nextRevision(after)).setSource(source).build();
         producer.send(new ProducerRecord<>(Topics.LABELS, frame.captureId(), revised.toByteArray())).get();
         index.recordLabel(revised);
         published.increment();
@@ -70,8 +81,8 @@ public class LabelPublisher {
                 && a.getTip().getX() == b.getTip().getX() && a.getTip().getY() == b.getTip().getY();
     }
 
-    private long nextRevision() {
-        long now = System.currentTimeMillis();
-        return lastRevision.updateAndGet(last -> Math.max(last + 1, now));
+    private long nextRevision(long after) {
+        long now = clock.millis();
+        return lastRevision.updateAndGet(last -> Math.max(Math.max(last, after) + 1, now));
     }
 }
