@@ -114,6 +114,10 @@ public class FrameIngestor {
                     .build();
             producer.send(new ProducerRecord<>(Topics.FRAMES, name.captureId(), ref.toByteArray())).get();
             index.recordFrame(ref);
+        } else if (!blobs.exists(known.get().getBlobKey())) {
+            // published before, but its blob is gone (a cleanup, a bucket migration): re-sending restores it
+            blobs.put(known.get().getBlobKey(), frame.png(), "image/png");
+            stored = frame.png().length;
         }
         boolean labelled = tip.isPresent() && labels.publish(name, tip.get(), source, known.isPresent());
         return new Outcome(known.isEmpty() ? Status.ACCEPTED : Status.DUPLICATE, name.name(), "", stored, labelled);

@@ -118,6 +118,24 @@ class UploadCaptureTest {
     }
 
     @Test
+    void aRepeatedUploadWhoseBlobIsGoneStoresItAgain() throws Exception {
+        // review R9: known frames skipped the put, so a deleted blob could never be restored
+        String capture = newCapture();
+        List<UploadFrame> frames = List.of(frame(capture, 0, tipAt(10, 10)));
+        upload(channel, frames);
+        FrameRef ref = records(Topics.FRAMES, capture, FrameRef.parser(), 1).get(0);
+        blobs.delete(ref.getBlobKey());
+        assertThat(blobs.exists(ref.getBlobKey())).isFalse();
+
+        UploadSummary again = upload(channel, frames);
+
+        assertThat(again.getDuplicates()).isEqualTo(1);
+        assertThat(again.getBytesStored()).isPositive();
+        assertThat(Sha256.hex(blobs.get(ref.getBlobKey()))).isEqualTo(ref.getSha256());
+        assertThat(records(Topics.FRAMES, capture, FrameRef.parser(), 1)).hasSize(1);
+    }
+
+    @Test
     void resendingAfterADisconnectStoresEachFrameOnceAndPublishesNoDuplicateReference() throws Exception {
         String capture = newCapture();
         List<UploadFrame> frames = IntStream.range(0, 8).mapToObj(i -> frame(capture, i, tipAt(20 + i, 30 + i)))
