@@ -92,6 +92,10 @@ class DevStackTest {
             Topics.CONFIG.forEach((key, value) -> assertThat(text).as(file).contains("--config " + key + "=" + value)
                     .contains("--add-config " + key + "=" + value));
         }
+        // review R9: k8s states the replication it creates topics with, so a scaled cluster is one setting away
+        assertThat(Files.readString(Path.of("../k8s/kafka-topics.yaml")))
+                .contains("--replication-factor $REPLICATION_FACTOR", "--config min.insync.replicas=$MIN_INSYNC_REPLICAS",
+                        "--config unclean.leader.election.enable=false", "name: REPLICATION_FACTOR");
     }
 
     private static Admin admin(DevStack stack) {
