@@ -15,12 +15,9 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
@@ -45,10 +42,7 @@ class AugmentWorkerTest {
     @Test
     void labelsBeforeOrAfterFramesRevisionsAndBadRecords(@TempDir Path dir) throws Exception {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"),
                     List.of(Augmentation.FLIP), 264, 203, 100, "test");
@@ -117,10 +111,7 @@ class AugmentWorkerTest {
         // review R2: latest used to move before the ShardReady records went out, so the pass after a
         // failed send saw nothing to build and the trainer never heard of the version
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), 264, 203,
                     100, "test");
@@ -145,10 +136,7 @@ class AugmentWorkerTest {
     void aStoredFrameThatCannotBeUsedIsLeftOutAndDeadLetteredOnce(@TempDir Path dir) throws Exception {
         // review R5: one undecodable blob used to fail every pass, so no version was built again
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), 264, 203,
                     100, "test");

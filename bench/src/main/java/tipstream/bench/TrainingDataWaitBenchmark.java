@@ -11,9 +11,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -58,10 +55,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
         TipNetConfig config = TipNetConfig.standard();
         Path dir = Files.createTempDirectory("tipstream-bench-train-");
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
             TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), "bench",

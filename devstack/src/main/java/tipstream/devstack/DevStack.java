@@ -9,6 +9,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.Topics;
 
@@ -102,6 +106,13 @@ public final class DevStack implements AutoCloseable {
 
     public BlobStore.S3Config s3Config() {
         return new BlobStore.S3Config(s3.endpoint(), settings.s3AccessKey(), settings.s3SecretKey(), settings.bucket());
+    }
+
+    /** A producer configured as the services configure theirs (idempotent, acks=all); the caller closes it. */
+    public KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafkaBootstrapServers(),
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer());
     }
 
     public BlobStore blobStore() {

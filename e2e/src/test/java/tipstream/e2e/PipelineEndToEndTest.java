@@ -11,10 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.capturesim.LabSession;
@@ -64,9 +61,7 @@ class PipelineEndToEndTest {
                         new PipelineServices.Service("eval-service", evalPort, "1g", Map.of())),
                         Duration.ofMinutes(3));
                 MetricsWatch watch = new MetricsWatch("127.0.0.1", evalPort, event -> { });
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             // hostile records on the topics the new consumers read, before any real ones
             producer.send(new ProducerRecord<>(Topics.SHARDS, "lab", new byte[] {(byte) 0xff, 0x01, 0x02})).get();
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, "not a checkpoint".getBytes())).get();

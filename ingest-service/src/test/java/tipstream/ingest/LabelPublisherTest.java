@@ -15,11 +15,8 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.FrameName;
@@ -34,10 +31,7 @@ class LabelPublisherTest {
         // review R8: the revision was each replica's wall clock, so a later correction through a
         // replica 5 s behind lost to the earlier label, and re-sending it was a no-op
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             Instant t = Instant.parse("2026-12-02T12:00:00Z");
             FrameIndex index = new FrameIndex(stack.blobStore());
             LabelPublisher ahead = new LabelPublisher(producer, index, new SimpleMeterRegistry(),

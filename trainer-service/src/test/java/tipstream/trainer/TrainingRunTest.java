@@ -16,11 +16,8 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
@@ -66,10 +63,7 @@ class TrainingRunTest {
     @Test
     void killedRunResumesFromItsLastCheckpointAndPublishesEveryStepOnce(@TempDir Path dir) throws Exception {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
@@ -119,10 +113,7 @@ class TrainingRunTest {
         // review R11: the checkpoint at step 20 was stored but its announcement failed, so eval never
         // saw it and the metrics of steps 11-20 were lost with the process
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5);
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
@@ -152,9 +143,7 @@ class TrainingRunTest {
         TipNetConfig shape = new TipNetConfig(TipNetConfig.Head.HEATMAP, 16, 20, 4, List.of(8, 8), List.of(), 8,
                 List.of(1), 3e-3, 5, 1.0, 1.0, 2, false);
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()),
-                        new StringSerializer(), new ByteArraySerializer())) {
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 3);
             String key = EncoderPretrainer.pretrain(blobs, shards, shape, Optional.empty(), 20, 16, 4, 20,
