@@ -15,6 +15,7 @@ import java.awt.image.BufferedImage;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.devstack.DevStackResource;
@@ -29,6 +30,7 @@ import tipstream.v1.PredictResponse;
 /** Predict over real gRPC: hostile frames are refused with the reason, no model is UNAVAILABLE. */
 @QuarkusTest
 @QuarkusTestResource(DevStackResource.class)
+@Order(1) // first: it starts from a service with no model yet
 class PredictServiceTest {
     @Inject
     BestModel best;
