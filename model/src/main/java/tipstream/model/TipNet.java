@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -97,6 +98,7 @@ public final class TipNet {
                 .updater(new Adam(config.learningRate()))
                 .weightInit(WeightInit.RELU)
                 .convolutionMode(ConvolutionMode.Same)
+                .cacheMode(CacheMode.DEVICE)
                 .graphBuilder()
                 .addInputs("frame")
                 .setInputTypes(InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
@@ -171,7 +173,7 @@ public final class TipNet {
         graph.addLayer("up-crop", new Cropping2D(0, deepRows * factor - config.gridRows(), 0,
                 deepCols * factor - config.gridCols()), "up");
         graph.addVertex("with-context", new ElementWiseVertex(ElementWiseVertex.Op.Add), from, "up-crop");
-        graph.addLayer("with-context-relu", new ActivationLayer.Builder().activation(Activation.RELU).build(),
+        graph.addLayer("with-context-relu", new ActivationLayer.Builder().activation(new VectorisedRelu()).build(),
                 "with-context");
         return "with-context-relu";
     }
@@ -180,13 +182,13 @@ public final class TipNet {
             int stride, int dilation, int channels, boolean batchNorm) {
         if (!batchNorm) {
             graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
-                    .nOut(channels).activation(Activation.RELU).build(), input);
+                    .nOut(channels).activation(new VectorisedRelu()).build(), input);
             return name;
         }
         graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
                 .nOut(channels).activation(Activation.IDENTITY).hasBias(false).build(), input);
         graph.addLayer(name + "-bn", new BatchNormalization.Builder().build(), name);
-        graph.addLayer(name + "-relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), name + "-bn");
+        graph.addLayer(name + "-relu", new ActivationLayer.Builder().activation(new VectorisedRelu()).build(), name + "-bn");
         return name + "-relu";
     }
 

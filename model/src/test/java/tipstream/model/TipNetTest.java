@@ -2,12 +2,15 @@ package tipstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -57,6 +60,30 @@ class TipNetTest {
             truth.add(new double[] {tip ? 1 : 0, x, y});
         }
         return new Batch(FrameTensor.batch(frames, 32, 40), FrameTensor.labels(labels, encoding), truth);
+    }
+
+    @Test
+    void trainsStepForStepAsDl4jsOwnReluWithoutCachedPreActivationsWould() {
+        // TipNet's two speed-ups, pre-activations cached for backprop instead of recomputed and ReLU's
+        // gradient in vectorised ops, must not change what a step computes
+        for (TipNetConfig config : List.of(SMALL, SMALL_HEATMAP, SMALL_FAST)) {
+            TipNet net = TipNet.build(config);
+            String ours = net.network().getConfiguration().toJson();
+            String plain = ours.replace(VectorisedRelu.class.getName(),
+                    org.nd4j.linalg.activations.impl.ActivationReLU.class.getName()).replace("\"DEVICE\"", "\"NONE\"");
+            assertThat(ours).contains(VectorisedRelu.class.getName()).contains("\"cacheMode\" : \"DEVICE\"");
+            assertThat(plain).doesNotContain(VectorisedRelu.class.getName()).doesNotContain("DEVICE");
+            ComputationGraph reference = new ComputationGraph(ComputationGraphConfiguration.fromJson(plain));
+            reference.init(net.network().params().dup(), true);
+            Batch batch = batch(new Random(3), 8, config.encoding(40, 32));
+            for (int step = 0; step < 3; step++) {
+                double loss = net.fit(batch.input(), batch.labels());
+                reference.fit(new INDArray[] {batch.input()}, new INDArray[] {batch.labels()});
+                assertThat(loss).as("%s step %d", config, step).isCloseTo(reference.score(), within(1e-6 * loss));
+            }
+            assertThat(net.network().params().sub(reference.params()).amaxNumber().doubleValue())
+                    .as(config.toString()).isLessThan(1e-6);
+        }
     }
 
     @Test
