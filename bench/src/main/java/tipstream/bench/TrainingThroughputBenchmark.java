@@ -111,8 +111,9 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
             net.network().outputSingle(false, input);
             inferSeconds[i] = (System.nanoTime() - t0) / 1e9;
         }
-        System.out.printf(Locale.ROOT, "TipNet %s, %d parameters, input 1x%dx%d, batch %d, oneDNN %s, helpers disabled=%s%n",
-                config.head(), net.parameterCount(), config.inputHeight(), config.inputWidth(), batch,
+        System.out.printf(Locale.ROOT, "TipNet %s, %d parameters, input 1x%dx%d, batch %d, ND4J backend %s, oneDNN %s,"
+                + " helpers disabled=%s%n", config.head(), net.parameterCount(), config.inputHeight(),
+                config.inputWidth(), batch, Nd4j.getBackend().getClass().getSimpleName(),
                 NativeBackend.oneDnnInUse() ? "on" : "off",
                 System.getProperty("org.eclipse.deeplearning4j.helpers.disable"));
         return new double[] {batch / median(stepSeconds), batch / median(inferSeconds)};
