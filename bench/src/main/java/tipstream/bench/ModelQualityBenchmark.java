@@ -190,8 +190,12 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             net.fit(drawn.input(config), drawn.labels());
             seconds += (System.nanoTime() - t0) / 1e9;
             if (seconds >= minutes.get(next) * 60) {
-                reportAll(step, seconds, config, evaluator.score(net, eval), evaluator.score(net, validation),
-                        evaluator.score(net, seen));
+                // scored as eval-service scores a checkpoint: with the running average of the weights
+                TipNet averaged = net.averaged();
+                reportAll(step, seconds, config, evaluator.score(averaged, eval), evaluator.score(averaged, validation),
+                        evaluator.score(averaged, seen));
+                double lastThreshold = threshold(evaluator.score(net, validation));
+                report(step, seconds, "last ", evaluator.score(net, eval).evaluate(lastThreshold), lastThreshold);
                 next++;
             }
         }
@@ -232,8 +236,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     /** The evaluation at one reporting time: eval at the threshold calibrated on validation, and the training sample. */
     private void reportAll(int step, double seconds, TipNetConfig config, CheckpointEvaluator.Scored eval,
             CheckpointEvaluator.Scored validation, CheckpointEvaluator.Scored seen) throws IOException {
-        double threshold = validation.samples().isEmpty() ? TipMetrics.PRESENCE_THRESHOLD
-                : validation.calibratedThreshold();
+        double threshold = threshold(validation);
         report(step, seconds, "eval ", eval.evaluate(threshold), threshold);
         if (worst != null) {
             var sheet = WorstFrames.sheet(eval, threshold, 528, 16, 4);
@@ -245,6 +248,11 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             }
         }
         report(step, seconds, "train", seen.evaluate(threshold), threshold);
+    }
+
+    /** The presence threshold calibrated on validation, as eval-service does; the seed's without validation frames. */
+    private static double threshold(CheckpointEvaluator.Scored validation) {
+        return validation.samples().isEmpty() ? TipMetrics.PRESENCE_THRESHOLD : validation.calibratedThreshold();
     }
 
     private RandomAugmentation.Settings augmentationSettings() {

@@ -146,22 +146,25 @@ public final class PipelineRun implements Callable<Integer> {
         int duplicates = 0;
         int rejected = 0;
         int labels = 0;
-        try (RigClient rig = new RigClient("127.0.0.1", INGEST_PORT, "capture-sim", null)) {
+        int total = session.stream().mapToInt(c -> c.frames().size()).sum();
+        try (RigClient rig = new RigClient("127.0.0.1", INGEST_PORT, "capture-sim", null);
+                ProgressBar bar = bar("upload " + captures + " captures", total)) {
+            int sent = 0;
             for (SimulatedCapture capture : session) {
                 boolean viaCvat = capture == annotated;
                 List<RigFrame> frames = viaCvat ? capture.unlabelledRigFrames() : capture.labelledRigFrames();
-                UploadSummary summary;
-                try (ProgressBar bar = bar("upload " + capture.captureId(), frames.size())) {
-                    summary = rig.upload(frames, 5, bar::stepTo);
-                }
+                int before = sent;
+                UploadSummary summary = rig.upload(frames, 5, n -> bar.stepTo(before + n));
+                sent += frames.size();
                 accepted += summary.getAccepted();
                 duplicates += summary.getDuplicates();
                 rejected += summary.getRejected();
                 labels += summary.getLabelsPublished();
-                say("%s: %d new, %d already stored, %d rejected, %d labels, %.1f MB, %d/%d frames show the tip",
-                        capture.captureId(), summary.getAccepted(), summary.getDuplicates(), summary.getRejected(),
-                        summary.getLabelsPublished(), summary.getBytesStored() / 1e6, capture.visibleCount(),
-                        capture.frames().size());
+                if (summary.getRejected() > 0) {
+                    // one line per capture only where something went wrong: a session has hundreds
+                    say("%s: %d new, %d already stored, %d REJECTED (see logs/ingest-service.log)", capture.captureId(),
+                            summary.getAccepted(), summary.getDuplicates(), summary.getRejected());
+                }
                 if (viaCvat) {
                     Path export = dataDir.resolve("exports").resolve(capture.captureId());
                     Path xml = capture.writeTo(export);

@@ -57,7 +57,7 @@ public class BestModel {
         }
         if (current == null && record.isPresent()) {
             BestCheckpoint best = record.get();
-            current = new Loaded(best, TipNet.fromBytes(blobs.get(best.getCheckpoint().getCheckpointKey())));
+            current = new Loaded(best, TipNet.forInference(blobs.get(best.getCheckpoint().getCheckpointKey())));
             LOG.infof("serving %s step %d (overall_mean %.3f)", best.getCheckpoint().getRunId(),
                     best.getCheckpoint().getStep(), best.getOverallMean());
         }

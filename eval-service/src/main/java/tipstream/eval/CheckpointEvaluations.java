@@ -196,7 +196,7 @@ public class CheckpointEvaluations {
         }
         TipNet net;
         try {
-            net = TipNet.fromBytes(model.get());
+            net = TipNet.forInference(model.get());
         } catch (IllegalArgumentException e) {
             // corrupt or of another shape: no retry would change that, so it must not block the topic
             deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " cannot be evaluated: " + e.getMessage());

@@ -4,10 +4,12 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -29,6 +31,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -45,12 +48,23 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 public final class TipNet {
     /** The zip entry of a saved network that holds its {@link TipNetConfig}. */
     static final String CONFIG_ENTRY = "tipnet.properties";
+    /** The zip entry of a checkpoint that holds the running average of the weights ({@link #averaged()}). */
+    static final String AVERAGE_ENTRY = "tipnet-average.bin";
+    /**
+     * How slowly the running average of the weights follows training: each step moves it 0.2 % of
+     * the way to the new weights (a memory of ~500 steps); over the first steps it follows faster,
+     * {@code (1 + t) / (10 + t)}, so that a short run's average does not hold on to its random start.
+     */
+    static final double AVERAGE_DECAY = 0.998;
     /** The heatmap's presence logits start at log(0.1 / 0.9): every cell 10 % likely to hold the tip. */
     private static final double PRESENCE_PRIOR_BIAS = Math.log(0.1 / 0.9);
 
     private final TipNetConfig config;
     private final ComputationGraph network;
     private final List<String> frozen = new ArrayList<>();
+    /** The running average of the weights over the steps so far; null before the first step. */
+    private INDArray average;
+    private long averagedSteps;
 
     private TipNet(TipNetConfig config, ComputationGraph network) {
         this.config = config;
@@ -212,7 +226,36 @@ public final class TipNet {
     /** One optimiser step on a batch: input [N, 1, H, W], labels [N, channels, rows, cols]; returns the loss. */
     public double fit(INDArray input, INDArray labels) {
         network.fit(new INDArray[] {input}, new INDArray[] {labels});
-        return network.score();
+        double score = network.score();
+        INDArray weights = network.params();
+        if (average == null) {
+            average = weights.dup();
+        } else {
+            double decay = Math.min(AVERAGE_DECAY, (1.0 + averagedSteps) / (10.0 + averagedSteps));
+            average.muli(decay).addi(weights.mul(1 - decay));
+        }
+        averagedSteps++;
+        return score;
+    }
+
+    /**
+     * A copy of this network with the running average of its weights over the steps it trained
+     * (an exponential moving average, Polyak averaging): what eval and predict score. Each step's
+     * weights jump with its small batch; their average swings less from checkpoint to checkpoint and
+     * carries better to captures the network never saw (BENCHMARKS.md, "Model quality"). A network
+     * that has not trained, or a checkpoint from before the average was kept, is copied as it is.
+     */
+    public TipNet averaged() {
+        ComputationGraph copy = network.clone();
+        if (average != null) {
+            copy.params().assign(average);
+        }
+        return new TipNet(config, copy);
+    }
+
+    /** The network a checkpoint holds, with its averaged weights: for evaluation and prediction. */
+    public static TipNet forInference(byte[] checkpoint) {
+        return fromBytes(checkpoint).averaged();
     }
 
     /**
@@ -279,13 +322,39 @@ public final class TipNet {
         return predictions;
     }
 
-    /** Model, configuration and optimiser state, for checkpoints. */
+    /** Model, configuration, optimiser state and the running average of the weights, for checkpoints. */
     public byte[] toBytes() {
-        return save(network, config);
+        return save(network, config, average == null ? null : averageBytes());
+    }
+
+    /** The average's step count, length and floats, big-endian. */
+    private byte[] averageBytes() {
+        float[] values = average.toFloatVector();
+        ByteBuffer buffer = ByteBuffer.allocate(Long.BYTES + Integer.BYTES + Float.BYTES * values.length);
+        buffer.putLong(averagedSteps).putInt(values.length).asFloatBuffer().put(values);
+        return buffer.array();
+    }
+
+    private void restoreAverage(byte[] bytes) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        long steps = buffer.getLong();
+        int length = buffer.getInt();
+        if (length != network.numParams() || buffer.remaining() != Float.BYTES * (long) length) {
+            throw new IllegalArgumentException("the checkpoint's weight average holds " + length + " values for a network"
+                    + " of " + network.numParams() + " parameters");
+        }
+        float[] values = new float[length];
+        buffer.asFloatBuffer().get(values);
+        average = Nd4j.create(values, network.params().shape(), network.params().dataType());
+        averagedSteps = steps;
     }
 
     /** A graph with its optimiser state and the configuration it was built from, as one zip. */
     static byte[] save(ComputationGraph network, TipNetConfig config) {
+        return save(network, config, null);
+    }
+
+    private static byte[] save(ComputationGraph network, TipNetConfig config, byte[] average) {
         ByteArrayOutputStream saved = new ByteArrayOutputStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
@@ -300,6 +369,11 @@ public final class TipNet {
                 zip.putNextEntry(new ZipEntry(CONFIG_ENTRY));
                 zip.write(config.toProperties().getBytes(StandardCharsets.UTF_8));
                 zip.closeEntry();
+                if (average != null) {
+                    zip.putNextEntry(new ZipEntry(AVERAGE_ENTRY));
+                    zip.write(average);
+                    zip.closeEntry();
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -324,7 +398,9 @@ public final class TipNet {
                     + " the %d x %d x %d of its configuration", config.inputHeight(), config.inputWidth(),
                     Arrays.toString(output), expected[0], expected[1], expected[2]));
         }
-        return new TipNet(config, network);
+        TipNet net = new TipNet(config, network);
+        entry(bytes, AVERAGE_ENTRY).ifPresent(net::restoreAverage);
+        return net;
     }
 
     /** The graph of a zip written by {@link #save}; fails with the reason on anything else. */
@@ -337,16 +413,22 @@ public final class TipNet {
     }
 
     static String configEntry(byte[] bytes) {
+        return entry(bytes, CONFIG_ENTRY).map(b -> new String(b, StandardCharsets.UTF_8)).orElseThrow(() ->
+                new IllegalArgumentException("not a saved network with its shape: no " + CONFIG_ENTRY + " entry (a"
+                        + " checkpoint from before checkpoints carried their configuration, or another file)"));
+    }
+
+    /** One entry of a saved network's zip, if it has it. */
+    private static Optional<byte[]> entry(byte[] bytes, String name) {
         try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(bytes))) {
             for (ZipEntry entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
-                if (entry.getName().equals(CONFIG_ENTRY)) {
-                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                if (entry.getName().equals(name)) {
+                    return Optional.of(in.readAllBytes());
                 }
             }
+            return Optional.empty();
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("not a saved network: " + e, e);
         }
-        throw new IllegalArgumentException("not a saved network with its shape: no " + CONFIG_ENTRY
-                + " entry (a checkpoint from before checkpoints carried their configuration, or another file)");
     }
 }

@@ -87,6 +87,49 @@ class TipNetTest {
     }
 
     @Test
+    void averagesTheWeightsOverStepsAndKeepsTheAverageInCheckpoints() {
+        TipNet net = TipNet.build(SMALL_FAST);
+        assertThat(net.averaged().network().params()).as("untrained: the weights as they are")
+                .isEqualTo(net.network().params());
+        Batch batch = batch(new Random(3), 8, SMALL_FAST.encoding(40, 32));
+        net.fit(batch.input(), batch.labels());
+        INDArray first = net.network().params().dup();
+        assertThat(net.averaged().network().params()).as("after one step: that step's weights").isEqualTo(first);
+        byte[] afterOne = net.toBytes();
+        net.fit(batch.input(), batch.labels());
+        INDArray second = net.network().params().dup();
+        // the second step keeps (1 + 1) / (10 + 1) of the average so far
+        INDArray expected = first.mul(2.0 / 11).addi(second.mul(9.0 / 11));
+        assertThat(net.averaged().network().params().sub(expected).amaxNumber().doubleValue()).isLessThan(1e-6);
+        assertThat(second.sub(expected).amaxNumber().doubleValue()).as("the average is not the last step").isGreaterThan(1e-6);
+        assertThat(net.network().params()).as("training goes on from the last weights, not the average").isEqualTo(second);
+
+        // a resumed run continues the same average; eval and predict read the checkpoint's average
+        TipNet resumed = TipNet.fromBytes(afterOne);
+        resumed.fit(batch.input(), batch.labels());
+        assertThat(resumed.averaged().network().params()).isEqualTo(net.averaged().network().params());
+        TipNet served = TipNet.forInference(net.toBytes());
+        assertThat(served.network().params()).isEqualTo(net.averaged().network().params());
+        assertThat(served.predict(batch.input(), SMALL_FAST.encoding(40, 32)))
+                .isEqualTo(net.averaged().predict(batch.input(), SMALL_FAST.encoding(40, 32)));
+    }
+
+    @Test
+    void aCheckpointWithoutAnAverageServesItsWeightsAndABrokenAverageIsRefused() throws Exception {
+        TipNet net = TipNet.build(SMALL_FAST);
+        Batch batch = batch(new Random(3), 8, SMALL_FAST.encoding(40, 32));
+        net.fit(batch.input(), batch.labels());
+        // as DL4J writes a graph, with the shape and no average: a checkpoint from before averages were kept
+        var graph = new java.io.ByteArrayOutputStream();
+        org.deeplearning4j.util.ModelSerializer.writeModel(net.network(), graph, true);
+        byte[] older = withEntry(graph.toByteArray(), TipNet.CONFIG_ENTRY, SMALL_FAST.toProperties());
+        assertThat(TipNet.forInference(older).network().params()).isEqualTo(net.network().params());
+        byte[] broken = withEntry(net.toBytes(), TipNet.AVERAGE_ENTRY, "twelve bytes");
+        assertThatThrownBy(() -> TipNet.fromBytes(broken)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("weight average");
+    }
+
+    @Test
     void presetsMapAHalfResolutionFrameToTheirOutputMaps() {
         INDArray input = FrameTensor.batch(List.of(new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY)), 203, 264);
         TipNet grid = TipNet.build(TipNetConfig.grid());
@@ -137,13 +180,21 @@ class TipNetTest {
         assertThatThrownBy(() -> TipNetConfig.named("yolo")).hasMessageContaining("heatmap or grid");
     }
 
+    /** The zip with entry {@code name} holding {@code text}: replaced where it is, added where it is not. */
     private static byte[] withEntry(byte[] zip, String name, String text) throws Exception {
         var out = new java.io.ByteArrayOutputStream();
+        boolean replaced = false;
         try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip));
                 var rewritten = new java.util.zip.ZipOutputStream(out)) {
             for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
                 rewritten.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                replaced |= entry.getName().equals(name);
                 rewritten.write(entry.getName().equals(name) ? text.getBytes(StandardCharsets.UTF_8) : in.readAllBytes());
+                rewritten.closeEntry();
+            }
+            if (!replaced) {
+                rewritten.putNextEntry(new java.util.zip.ZipEntry(name));
+                rewritten.write(text.getBytes(StandardCharsets.UTF_8));
                 rewritten.closeEntry();
             }
         }
