@@ -336,6 +336,9 @@ public final class TipNet {
     }
 
     private void restoreAverage(byte[] bytes) {
+        if (bytes.length < Long.BYTES + Integer.BYTES) {
+            throw new IllegalArgumentException("the checkpoint's weight average is cut short (" + bytes.length + " bytes)");
+        }
         ByteBuffer buffer = ByteBuffer.wrap(bytes);
         long steps = buffer.getLong();
         int length = buffer.getInt();

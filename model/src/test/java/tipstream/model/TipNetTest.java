@@ -127,6 +127,9 @@ class TipNetTest {
         byte[] broken = withEntry(net.toBytes(), TipNet.AVERAGE_ENTRY, "twelve bytes");
         assertThatThrownBy(() -> TipNet.fromBytes(broken)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("weight average");
+        byte[] cut = withEntry(net.toBytes(), TipNet.AVERAGE_ENTRY, "short");
+        assertThatThrownBy(() -> TipNet.fromBytes(cut)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("weight average is cut short");
     }
 
     @Test
