@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import tipstream.dataset.FrameName;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
@@ -38,7 +39,7 @@ class DatasetAssemblerTest {
         byte[] png = PngFrameCodec.encode(image);
         String sha = Sha256.hex(png);
         blobs.put("frames/" + sha + ".png", png);
-        String name = String.format("%s-camL%04d.png", capture, index);
+        String name = FrameName.of(capture, index);
         FrameRef ref = FrameRef.newBuilder().setCaptureId(capture).setFrameName(name).setBlobKey("frames/" + sha + ".png")
                 .setSha256(sha).setWidth(528).setHeight(406).build();
         TipLabel.Builder label = TipLabel.newBuilder().setCaptureId(capture).setFrameName(name).setVisible(visible)

@@ -14,7 +14,7 @@ import javax.xml.stream.XMLStreamWriter;
 /**
  * Writes a capture as annotators and rigs leave it on disk: PNG frames, a "CVAT for images 1.1"
  * export (a box centred on each visible tip, clipped at the image border like CVAT does; frames
- * without a visible tip are absent) and a ground-truth CSV ({@code frame_name,visible,x,y}, with
+ * without a visible tip listed without one, as CVAT does) and a ground-truth CSV ({@code frame_name,visible,x,y}, with
  * -1,-1 for no tip).
  */
 public final class CaptureWriter {
@@ -58,17 +58,18 @@ public final class CaptureWriter {
         int boxId = 0;
         for (SimulatedFrame f : capture.frames()) {
             int imageId = id++;
-            if (!f.visible()) {
-                continue; // CVAT leaves out frames whose tip nobody could see
-            }
             xml.writeCharacters("\n");
             xml.writeStartElement("image");
             xml.writeAttribute("id", Integer.toString(imageId));
             xml.writeAttribute("name", f.frameName());
             xml.writeAttribute("width", Integer.toString(PinholeCamera.WIDTH));
             xml.writeAttribute("height", Integer.toString(PinholeCamera.HEIGHT));
+            if (!f.visible()) {
+                xml.writeEndElement(); // CVAT lists every frame; one whose tip nobody could see has no box
+                continue;
+            }
             xml.writeStartElement("box");
-            xml.writeAttribute("label", "1,");
+            xml.writeAttribute("label", "tip");
             xml.writeAttribute("xtl", number(Math.max(0, f.tipX() - BOX_SIZE / 2)));
             xml.writeAttribute("ytl", number(Math.max(0, f.tipY() - BOX_SIZE / 2)));
             xml.writeAttribute("xbr", number(Math.min(PinholeCamera.WIDTH, f.tipX() + BOX_SIZE / 2)));

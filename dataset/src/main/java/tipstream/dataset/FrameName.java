@@ -39,6 +39,11 @@ public record FrameName(String name, String captureId, String camera, int index)
         return new FrameName(name, capture, "", -1);
     }
 
+    /** The rig's name for frame {@code index} of a capture's left camera, e.g. {@code c-camL0007.png}. */
+    public static String of(String captureId, int index) {
+        return String.format(java.util.Locale.ROOT, "%s-camL%04d.png", captureId, index);
+    }
+
     /** The capture id a rig-style name carries, if any (no checks beyond the pattern). */
     public static Optional<String> captureOf(String name) {
         Matcher m = RIG_NAME.matcher(name);

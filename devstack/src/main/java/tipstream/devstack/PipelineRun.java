@@ -170,7 +170,7 @@ public final class PipelineRun implements Callable<Integer> {
                     Path xml = capture.writeTo(export);
                     ImportSummary imported = rig.importCvat(xml);
                     labels += imported.getLabelsPublished() + imported.getNoTipLabels();
-                    say("CVAT export %s: %d tip labels, %d no-tip labels (frames absent from the export), %d rejected",
+                    say("CVAT export %s: %d tip labels, %d no-tip labels (frames listed without a box), %d rejected",
                             xml, imported.getLabelsPublished(), imported.getNoTipLabels(), imported.getRejected());
                 }
             }

@@ -153,8 +153,10 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
     @Blocking
     public void importCvat(CvatImport request, StreamObserver<ImportSummary> responses) {
         try {
-            ImportSummary summary = importer.importExport(request.getXml().toByteArray(), request.getSourceName());
-            LOG.infof("CVAT import %s: %d tip labels, %d no-tip labels, %d rejected", request.getSourceName(),
+            ImportSummary summary = importer.importExport(new CvatImporter.Request(request.getXml().toByteArray(),
+                    request.getSourceName(), request.getLabel(), request.getVideoCapture()));
+            LOG.infof("CVAT import %s (%s, label '%s', %d frames covered): %d tip labels, %d no-tip labels, %d rejected",
+                    request.getSourceName(), summary.getFormat(), summary.getLabel(), summary.getFramesCovered(),
                     summary.getLabelsPublished(), summary.getNoTipLabels(), summary.getRejected());
             responses.onNext(summary);
             responses.onCompleted();

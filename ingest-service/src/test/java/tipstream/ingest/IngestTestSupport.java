@@ -20,6 +20,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.ConfigProvider;
+import tipstream.dataset.FrameName;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.v1.FrameLabel;
 import tipstream.v1.IngestGrpc;
@@ -42,7 +43,7 @@ final class IngestTestSupport {
     }
 
     static String frameName(String capture, int index) {
-        return String.format("%s-camL%04d.png", capture, index);
+        return FrameName.of(capture, index);
     }
 
     /** A 528 x 406 grayscale PNG whose pixels depend on the seed, so every frame has its own sha256. */

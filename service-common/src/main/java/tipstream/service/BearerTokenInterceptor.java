@@ -12,12 +12,18 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
 
-/** When {@code tipstream.auth.token} is set, every call must carry it as "authorization: Bearer ...". */
+/**
+ * When {@code tipstream.auth.token} is set, every call must carry it as "authorization: Bearer ...",
+ * except the standard health check ({@code grpc.health.v1.Health}), which probes and load balancers
+ * call without credentials and which tells nothing but "serving".
+ */
 @GlobalInterceptor
 @ApplicationScoped
 public class BearerTokenInterceptor implements ServerInterceptor {
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+    private static final String HEALTH_SERVICE = "grpc.health.v1.Health";
 
     private final byte[] expected;
 
@@ -34,7 +40,7 @@ public class BearerTokenInterceptor implements ServerInterceptor {
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
             ServerCallHandler<Q, R> next) {
-        if (expected != null) {
+        if (expected != null && !HEALTH_SERVICE.equals(call.getMethodDescriptor().getServiceName())) {
             String given = headers.get(AUTHORIZATION);
             if (given == null || !MessageDigest.isEqual(expected, given.getBytes(StandardCharsets.UTF_8))) {
                 call.close(Status.UNAUTHENTICATED.withDescription("missing or wrong bearer token"), new Metadata());

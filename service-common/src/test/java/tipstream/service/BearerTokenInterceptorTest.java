@@ -3,6 +3,9 @@ package tipstream.service;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse;
+import grpc.health.v1.HealthGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -61,6 +64,30 @@ class BearerTokenInterceptorTest {
             assertThatThrownBy(() -> call(Optional.of("s3cret"), wrong)).as(String.valueOf(wrong))
                     .isInstanceOf(StatusRuntimeException.class)
                     .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+        }
+    }
+
+    @Test
+    void theStandardHealthCheckNeedsNoToken() throws Exception {
+        String name = InProcessServerBuilder.generateName();
+        HealthGrpc.HealthImplBase health = new HealthGrpc.HealthImplBase() {
+            @Override
+            public void check(HealthCheckRequest request, StreamObserver<HealthCheckResponse> responses) {
+                responses.onNext(HealthCheckResponse.newBuilder().setStatus(HealthCheckResponse.ServingStatus.SERVING)
+                        .build());
+                responses.onCompleted();
+            }
+        };
+        Server server = InProcessServerBuilder.forName(name).directExecutor()
+                .addService(ServerInterceptors.intercept(health, new BearerTokenInterceptor(Optional.of("s3cret"))))
+                .build().start();
+        ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+        try {
+            assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus())
+                    .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+        } finally {
+            channel.shutdownNow();
+            server.shutdownNow();
         }
     }
 }
