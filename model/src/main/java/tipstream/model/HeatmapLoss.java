@@ -18,7 +18,8 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  *     cell, {@code -(1 - y)^4 p^2 log(1 - p)} at every other cell, where {@code y} is the target
  *     distribution scaled to 1 at the tip's cell (neighbours of the tip are barely penalised). Every
  *     cell of every frame is a negative unless it holds the tip, so look-alikes (decoy knobs) are
- *     taught "no" in every frame they appear in; the frame's presence is its most confident cell;</li>
+ *     taught "no" in every frame they appear in; the frame's presence is read around where the heat
+ *     places the tip ({@link TipHeatmap});</li>
  * <li>exactly where: {@code offsetWeight * mean |offset - target|} (L1, in cells) over the cells
  *     the target weighs (the 3 x 3 around the tip's cell; none for a frame without a tip).</li>
  * </ul>

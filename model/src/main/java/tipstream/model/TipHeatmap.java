@@ -7,14 +7,16 @@ package tipstream.model;
  * <ol start="0">
  * <li>{@link #HEAT}: a logit of where the tip is; a softmax over all cells makes it a distribution;</li>
  * <li>{@link #PRESENCE}: a presence logit per cell (is the tip in this cell?); the frame's presence
- *     is its most confident cell's;</li>
+ *     is the most confident of the 3 x 3 cells around where the heat places the tip: is the tip
+ *     where we say it is, not somewhere;</li>
  * <li>{@link #OFFSET_X}, {@link #OFFSET_Y}: the tip's position relative to the cell's top-left
  *     corner, in cells (0..1 inside the cell; its neighbours see -1..2).</li>
  * </ol>
  * The target has the same four channels: the tip's distribution over cells (a Gaussian of
  * {@link #SIGMA_CELLS} around the tip, summing to 1; all zeros for a frame without a tip), the
  * weight of the offset regression (1 in the 3 x 3 cells around the tip's cell), and the offsets.
- * Decoding takes the most likely cell and adds its offsets, so the position is sub-cell.
+ * Decoding takes the most likely cell and averages where it and its neighbours point (their
+ * offsets, weighted by the heat's softmax over the 3 x 3), so the position is sub-cell.
  */
 public record TipHeatmap(double frameWidth, double frameHeight, int cols, int rows, double cellWidth,
         double cellHeight) implements TipEncoding {
@@ -89,11 +91,28 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
         }
         int row = best / cols;
         int col = best % cols;
-        double x = (col + logits[index(OFFSET_X, row, col)]) * cellWidth;
-        double y = (row + logits[index(OFFSET_Y, row, col)]) * cellHeight;
+        // Each of the 3 x 3 cells around the peak learnt to point at the tip (its offsets); their
+        // pointers are averaged, weighted by the heat's softmax over them.
+        double weights = 0;
+        double x = 0;
+        double y = 0;
+        for (int r = Math.max(0, row - 1); r <= Math.min(rows - 1, row + 1); r++) {
+            for (int c = Math.max(0, col - 1); c <= Math.min(cols - 1, col + 1); c++) {
+                double w = Math.exp(logits[index(HEAT, r, c)] - logits[HEAT * cells + best]);
+                weights += w;
+                x += w * (c + logits[index(OFFSET_X, r, c)]);
+                y += w * (r + logits[index(OFFSET_Y, r, c)]);
+            }
+        }
+        x = x / weights * cellWidth;
+        y = y / weights * cellHeight;
+        // Measured (BENCHMARKS.md, "Model quality"): the most confident cell anywhere says "tip" on
+        // decoys while the heat places the tip elsewhere; read where the tip is placed instead.
         float mostConfident = Float.NEGATIVE_INFINITY;
-        for (int i = PRESENCE * cells; i < (PRESENCE + 1) * cells; i++) {
-            mostConfident = Math.max(mostConfident, logits[i]);
+        for (int r = Math.max(0, row - 1); r <= Math.min(rows - 1, row + 1); r++) {
+            for (int c = Math.max(0, col - 1); c <= Math.min(cols - 1, col + 1); c++) {
+                mostConfident = Math.max(mostConfident, logits[index(PRESENCE, r, c)]);
+            }
         }
         double presence = TipGrid.sigmoid(mostConfident);
         return new TipPrediction(presence, clamp(x, frameWidth), clamp(y, frameHeight));

@@ -73,12 +73,44 @@ class TipHeatmapTest {
     }
 
     @Test
-    void presenceIsTheMostConfidentCells() {
+    void presenceIsTheMostConfidentCellAroundWhereTheHeatPlacesTheTip() {
         float[] logits = new float[4 * 33 * 26];
         java.util.Arrays.fill(logits, 33 * 26, 2 * 33 * 26, -30f);
-        logits[map.index(TipHeatmap.PRESENCE, 3, 4)] = 1.5f; // one confident cell decides the frame
-        logits[map.index(TipHeatmap.PRESENCE, 9, 9)] = 0.5f;
+        logits[map.index(TipHeatmap.HEAT, 3, 4)] = 5f; // the tip is placed in cell (3, 4)
+        logits[map.index(TipHeatmap.PRESENCE, 4, 5)] = 0.5f; // a neighbour of it is fairly sure
+        logits[map.index(TipHeatmap.PRESENCE, 3, 4)] = -0.5f;
+        logits[map.index(TipHeatmap.PRESENCE, 9, 9)] = 4f; // a decoy far away is surer: not the tip we place
+        assertThat(map.decode(logits).presence()).isCloseTo(1 / (1 + Math.exp(-0.5)), within(1e-6));
+        logits[map.index(TipHeatmap.PRESENCE, 4, 5)] = -30f;
+        logits[map.index(TipHeatmap.PRESENCE, 2, 3)] = 1.5f; // the other corner of the 3 x 3 counts too
         assertThat(map.decode(logits).presence()).isCloseTo(1 / (1 + Math.exp(-1.5)), within(1e-6));
+        logits[map.index(TipHeatmap.PRESENCE, 2, 3)] = -30f;
+        logits[map.index(TipHeatmap.PRESENCE, 1, 4)] = 1.5f; // two cells away does not
+        assertThat(map.decode(logits).presence()).isCloseTo(1 / (1 + Math.exp(0.5)), within(1e-6));
+    }
+
+    @Test
+    void thePeakAndItsNeighboursPointersAreAveragedByTheirHeat() {
+        float[] logits = new float[4 * 33 * 26];
+        java.util.Arrays.fill(logits, 0, 33 * 26, -50f); // cells far from the peak weigh nothing
+        int cells = 33 * 26;
+        for (int i = 0; i < cells; i++) { // every cell points at its own corner unless told otherwise
+            logits[2 * cells + i] = 0;
+            logits[3 * cells + i] = 0;
+        }
+        logits[map.index(TipHeatmap.HEAT, 10, 20)] = 2f; // the peak: points at (20.5, 10.5) cells
+        logits[map.index(TipHeatmap.OFFSET_X, 10, 20)] = 0.5f;
+        logits[map.index(TipHeatmap.OFFSET_Y, 10, 20)] = 0.5f;
+        logits[map.index(TipHeatmap.HEAT, 10, 21)] = 2f; // as likely a neighbour: points at (20.7, 10.5)
+        logits[map.index(TipHeatmap.OFFSET_X, 10, 21)] = -0.3f;
+        logits[map.index(TipHeatmap.OFFSET_Y, 10, 21)] = 0.5f;
+        logits[map.index(TipHeatmap.HEAT, 11, 20)] = 2f - (float) Math.log(2); // half as likely: (20.1, 11.2)
+        logits[map.index(TipHeatmap.OFFSET_X, 11, 20)] = 0.1f;
+        logits[map.index(TipHeatmap.OFFSET_Y, 11, 20)] = 0.2f;
+        TipPrediction p = map.decode(logits);
+        // weights 1 : 1 : 0.5 (the other neighbours e^-52: nothing)
+        assertThat(p.x()).isCloseTo((20.5 + 20.7 + 0.5 * 20.1) / 2.5 * 16, within(1e-4));
+        assertThat(p.y()).isCloseTo((10.5 + 10.5 + 0.5 * 11.2) / 2.5 * 16, within(1e-4));
     }
 
     @Test
