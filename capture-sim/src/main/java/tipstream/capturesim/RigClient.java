@@ -148,7 +148,8 @@ public final class RigClient implements AutoCloseable {
         return message.build();
     }
 
-    private static CallCredentials bearer(String token) {
+    /** The bearer token as call credentials, as every service expects it. */
+    public static CallCredentials bearer(String token) {
         Metadata.Key<String> authorization = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
         return new CallCredentials() {
             @Override

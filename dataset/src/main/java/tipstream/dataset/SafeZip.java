@@ -69,7 +69,7 @@ public final class SafeZip {
                         + limits.maxEntries());
             }
             for (ZipArchiveEntry entry : listed) {
-                String path = checkedPath(entry.getName());
+                String path = entryPath(entry.getName());
                 if (entry.isDirectory() || path.endsWith("/")) {
                     continue;
                 }
@@ -109,7 +109,11 @@ public final class SafeZip {
         return entries;
     }
 
-    private static String checkedPath(String name) throws InvalidArchiveException {
+    /**
+     * An archive entry's path, checked: relative ('/'-separated, repeated separators collapsed), never
+     * absolute, never climbing out with {@code ..}.
+     */
+    public static String entryPath(String name) throws InvalidArchiveException {
         String path = name.replace('\\', '/').replaceAll("/{2,}", "/");
         if (path.isEmpty() || path.startsWith("/") || path.matches("^[A-Za-z]:.*") || path.contains("\0")) {
             throw new InvalidArchiveException("entry '" + printable(name) + "' has an absolute path");

@@ -39,6 +39,20 @@ public final class DevStack implements AutoCloseable {
             return new Settings(dataDir, 19092, 19093, 19000, "tipstream", "tipstream-dev-secret", "tipstream");
         }
 
+        /**
+         * The configuration every service reads to reach a stack started with these settings on
+         * this machine, under the names of application.properties.
+         */
+        public Map<String, String> serviceConfig() {
+            Map<String, String> config = new LinkedHashMap<>();
+            config.put("kafka.bootstrap.servers", "127.0.0.1:" + kafkaPort);
+            config.put("tipstream.s3.endpoint", "http://127.0.0.1:" + s3Port);
+            config.put("tipstream.s3.access-key", s3AccessKey);
+            config.put("tipstream.s3.secret-key", s3SecretKey);
+            config.put("tipstream.s3.bucket", bucket);
+            return config;
+        }
+
         /** Free ports, for tests that may run beside a one-command run. */
         public static Settings ephemeral(Path dataDir) {
             return new Settings(dataDir, freePort(), freePort(), freePort(), "tipstream", "tipstream-test-secret",

@@ -30,10 +30,16 @@ public final class PipelineServices implements AutoCloseable {
 
     public static PipelineServices start(DevStack stack, Path projectDir, Path logDir, List<Service> services,
             Duration readyWithin) throws IOException, InterruptedException {
+        return start(stack.serviceConfig(), projectDir, logDir, services, readyWithin);
+    }
+
+    /** As above, for a stack this process did not start: {@code stackConfig} says where it is. */
+    public static PipelineServices start(Map<String, String> stackConfig, Path projectDir, Path logDir,
+            List<Service> services, Duration readyWithin) throws IOException, InterruptedException {
         List<ServiceProcess> started = new ArrayList<>();
         try {
             for (Service service : services) {
-                Map<String, String> config = new LinkedHashMap<>(stack.serviceConfig());
+                Map<String, String> config = new LinkedHashMap<>(stackConfig);
                 config.putAll(service.config());
                 started.add(ServiceProcess.start(service.name(), ServiceProcess.runJar(projectDir, service.name()),
                         config, service.port(), logDir.resolve(service.name() + ".log"), service.maxHeap()));

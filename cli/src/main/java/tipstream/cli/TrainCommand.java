@@ -1,0 +1,101 @@
+package tipstream.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import tipstream.devstack.DevStack;
+import tipstream.devstack.LiveHealth;
+import tipstream.devstack.LocalPlatform;
+import tipstream.devstack.MetricsWatch;
+import tipstream.devstack.PipelineServices;
+import tipstream.v1.MetricEvent;
+
+/**
+ * A training run on the current dataset of the platform `up` runs on this machine: starts a
+ * trainer, follows its progress and every evaluation, and stops it at the last step.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train on the current dataset of `tipstream up` (this machine); an existing --run-id resumes it.")
+public final class TrainCommand implements Callable<Integer> {
+    private static final List<String> SHOWN = List.of("metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
+            "accuracy/overall_mean");
+
+    @Option(names = "--steps", defaultValue = "2400", description = "training steps (default ${DEFAULT-VALUE})")
+    long steps;
+
+    @Option(names = "--checkpoint-every", defaultValue = "600", description = "steps between evaluated checkpoints")
+    int checkpointEvery;
+
+    @Option(names = "--batch", defaultValue = "16")
+    int batch;
+
+    @Option(names = "--run-id", description = "the run id (default: run-<date>-<time>); an existing one resumes")
+    String runId;
+
+    @Option(names = "--data-dir", defaultValue = "${sys:tipstream.home:-.}/.devstack", description = "the data folder `tipstream up` uses")
+    Path dataDir;
+
+    @Option(names = "--project-dir", defaultValue = "${sys:tipstream.home:-.}", description = "the project checkout (for the service jars)")
+    Path projectDir;
+
+    @Override
+    public Integer call() throws Exception {
+        if (runId == null) {
+            runId = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        }
+        String evalRun = runId + "/eval";
+        try (MetricsWatch watch = new MetricsWatch("127.0.0.1", LocalPlatform.EVAL_PORT, event -> { })) {
+            System.out.println("starting trainer-service for run " + runId + " (" + steps + " steps of " + batch + ")...");
+            try (PipelineServices trainer = PipelineServices.start(DevStack.Settings.standard(dataDir).serviceConfig(),
+                    projectDir, dataDir.resolve("logs"), List.of(LocalPlatform.trainer(runId, steps, checkpointEvery,
+                            batch)), Duration.ofMinutes(3));
+                    ProgressBar bar = new ProgressBarBuilder().setTaskName("train " + runId).setInitialMax(steps)
+                            .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate().build()) {
+                long[] shown = {-1};
+                watch.await(evalRun, "presence/f1", steps, Duration.ofDays(7), () -> {
+                    trainer.requireAlive();
+                    bar.stepTo(trainerStep(bar.getCurrent()));
+                    for (MetricEvent event : watch.series(evalRun, "presence/f1")) {
+                        if (event.getStep() > shown[0]) {
+                            shown[0] = event.getStep();
+                            System.out.println();
+                            System.out.println("  eval step " + event.getStep() + ": " + line(watch, evalRun, event.getStep()));
+                        }
+                    }
+                });
+                bar.stepTo(steps);
+            }
+            System.out.println("run " + runId + " done; at step " + steps + ": " + line(watch, evalRun, steps));
+            System.out.println("predict serves the best checkpoint: ./tipstream predict IMAGE.png");
+        }
+        return 0;
+    }
+
+    /** The trainer's step from its liveness check; {@code otherwise} while it does not answer. */
+    private static long trainerStep(long otherwise) {
+        try {
+            return LiveHealth.number(LocalPlatform.TRAINER_PORT, "step").orElse(otherwise);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return otherwise;
+        }
+    }
+
+    private static String line(MetricsWatch watch, String run, long step) {
+        StringBuilder text = new StringBuilder();
+        for (String tag : SHOWN) {
+            watch.get(run, tag, step).ifPresent(e -> text.append(String.format(Locale.ROOT, "%s %.3f  ",
+                    tag.substring(tag.indexOf('/') + 1), e.getValue())));
+        }
+        return text.toString().trim();
+    }
+}

@@ -1,0 +1,43 @@
+package tipstream.devstack;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The platform as one machine runs it on the embedded stack: the services' ports and settings,
+ * shared by the main job ({@link PipelineRun}) and the {@code tipstream} command.
+ */
+public final class LocalPlatform {
+    public static final int INGEST_PORT = 19180;
+    public static final int AUGMENT_PORT = 19181;
+    public static final int TRAINER_PORT = 19182;
+    public static final int EVAL_PORT = 19183;
+    /** The dataset augment builds and the trainer trains on. */
+    public static final String DATASET = "lab";
+
+    private LocalPlatform() {
+    }
+
+    /** Ingest, augment and eval: what runs all the time. */
+    public static List<PipelineServices.Service> services() {
+        return List.of(
+                new PipelineServices.Service("ingest-service", INGEST_PORT, "512m", Map.of()),
+                new PipelineServices.Service("augment-service", AUGMENT_PORT, "1g",
+                        // the split salt is picked so that, with the default seed, a handful of captures
+                        // still has one held out (the second of 2 to 8); of the default 40 it holds out
+                        // 12 for eval and 6 for validation: a hash split of a handful is lumpy. No
+                        // augmentations are baked into the shards: the trainer draws fresh ones each epoch.
+                        Map.of("tipstream.augment.dataset", DATASET, "tipstream.augment.interval-seconds", "3",
+                                "tipstream.augment.split-salt", "tipstream-v2", "tipstream.augment.augmentations", "")),
+                new PipelineServices.Service("eval-service", EVAL_PORT, "1g", Map.of()));
+    }
+
+    /** A trainer for one run on the current dataset (an existing run id resumes that run). */
+    public static PipelineServices.Service trainer(String runId, long steps, int checkpointEvery, int batchSize) {
+        return new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(
+                "tipstream.trainer.run-id", runId, "tipstream.trainer.dataset", DATASET,
+                "tipstream.trainer.max-steps", Long.toString(steps),
+                "tipstream.trainer.checkpoint-every", Integer.toString(checkpointEvery),
+                "tipstream.trainer.batch-size", Integer.toString(batchSize)));
+    }
+}
