@@ -91,7 +91,12 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private static String line(MetricsWatch watch, String run, long step) {
-        StringBuilder text = new StringBuilder();
+        double frames = watch.get(run, "eval/frames", step).map(MetricEvent::getValue).orElse(0.0);
+        if (frames == 0) {
+            return "no eval frames yet: the dataset holds out whole captures for eval (about a quarter of them);"
+                    + " upload more captures";
+        }
+        StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "on %.0f eval frames: ", frames));
         for (String tag : SHOWN) {
             watch.get(run, tag, step).ifPresent(e -> text.append(String.format(Locale.ROOT, "%s %.3f  ",
                     tag.substring(tag.indexOf('/') + 1), e.getValue())));
