@@ -173,26 +173,10 @@ public final class CaptureFiles implements AutoCloseable {
         String name = entryPath.substring(entryPath.lastIndexOf('/') + 1);
         boolean png = name.toLowerCase(Locale.ROOT).endsWith(".png");
         Path target = dir.resolve("entry-" + frames.size() + ".png");
-        long size = 0;
-        byte[] buffer = new byte[64 * 1024];
         try (OutputStream out = png ? Files.newOutputStream(target) : OutputStream.nullOutputStream()) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                size += n;
-                total[0] += n;
-                if (size > limits.maxEntryBytes()) {
-                    throw new RefusedInputException(archive + ": entry '" + entryPath + "' is over "
-                            + limits.maxEntryBytes() + " bytes uncompressed");
-                }
-                if (total[0] > limits.maxTotalBytes()) {
-                    throw new RefusedInputException(archive + ": over " + limits.maxTotalBytes() + " bytes uncompressed");
-                }
-                if (compressedSize >= 0 && size > 1024 && size > (compressedSize + 1) * limits.maxRatio()) {
-                    throw new RefusedInputException(archive + ": entry '" + entryPath + "' inflates over "
-                            + limits.maxRatio() + " times its size in the archive (a zip bomb?)");
-                }
-                out.write(buffer, 0, n);
-            }
+            SafeZip.copyEntry(in, out, entryPath, compressedSize, limits, total);
+        } catch (SafeZip.InvalidArchiveException e) {
+            throw new RefusedInputException(archive + ": " + e.getMessage());
         }
         if (!png) {
             skipped.add(entryPath);

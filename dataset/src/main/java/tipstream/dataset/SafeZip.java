@@ -3,6 +3,7 @@ package tipstream.dataset;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -59,8 +60,7 @@ public final class SafeZip {
         }
         List<Entry> entries = new ArrayList<>();
         Set<String> names = new HashSet<>();
-        long total = 0;
-        byte[] buffer = new byte[64 * 1024];
+        long[] total = {0};
         // The central directory, at the archive's end, is what a cut-off upload loses first.
         try (ZipFile archive = ZipFile.builder().setSeekableByteChannel(new SeekableInMemoryByteChannel(zip)).get()) {
             List<ZipArchiveEntry> listed = Collections.list(archive.getEntriesInPhysicalOrder());
@@ -77,26 +77,8 @@ public final class SafeZip {
                     throw new InvalidArchiveException("the archive holds '" + path + "' twice");
                 }
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
-                long size = 0;
                 try (InputStream in = archive.getInputStream(entry)) {
-                    int n;
-                    while ((n = in.read(buffer)) > 0) {
-                        size += n;
-                        total += n;
-                        if (size > limits.maxEntryBytes()) {
-                            throw new InvalidArchiveException("entry '" + path + "' is over " + limits.maxEntryBytes()
-                                    + " bytes uncompressed");
-                        }
-                        if (total > limits.maxTotalBytes()) {
-                            throw new InvalidArchiveException("the archive is over " + limits.maxTotalBytes()
-                                    + " bytes uncompressed");
-                        }
-                        if (size > 1024 && size > (entry.getCompressedSize() + 1) * limits.maxRatio()) {
-                            throw new InvalidArchiveException("entry '" + path + "' inflates over " + limits.maxRatio()
-                                    + " times its size in the archive (a zip bomb?)");
-                        }
-                        out.write(buffer, 0, n);
-                    }
+                    copyEntry(in, out, path, entry.getCompressedSize(), limits, total);
                 }
                 entries.add(new Entry(path, out.toByteArray()));
             }
@@ -107,6 +89,34 @@ public final class SafeZip {
             throw new InvalidArchiveException("the zip archive holds no files");
         }
         return entries;
+    }
+
+    /**
+     * Copies one entry's bytes to {@code out} within the limits, counted as they inflate:
+     * {@code compressedSize} is the entry's size in the archive (-1 when unknown, as in a tar),
+     * {@code total} (one element) the bytes of every entry so far, updated.
+     */
+    public static void copyEntry(InputStream in, OutputStream out, String path, long compressedSize, Limits limits,
+            long[] total) throws IOException, InvalidArchiveException {
+        byte[] buffer = new byte[64 * 1024];
+        long size = 0;
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            size += n;
+            total[0] += n;
+            if (size > limits.maxEntryBytes()) {
+                throw new InvalidArchiveException("entry '" + path + "' is over " + limits.maxEntryBytes()
+                        + " bytes uncompressed");
+            }
+            if (total[0] > limits.maxTotalBytes()) {
+                throw new InvalidArchiveException("the archive is over " + limits.maxTotalBytes() + " bytes uncompressed");
+            }
+            if (compressedSize >= 0 && size > 1024 && size > (compressedSize + 1) * limits.maxRatio()) {
+                throw new InvalidArchiveException("entry '" + path + "' inflates over " + limits.maxRatio()
+                        + " times its size in the archive (a zip bomb?)");
+            }
+            out.write(buffer, 0, n);
+        }
     }
 
     /**
