@@ -1,5 +1,6 @@
 package tipstream.cli;
 
+import java.awt.image.BufferedImage;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,12 +15,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.ArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import tipstream.dataset.FrameName;
+import tipstream.dataset.FrameResize;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.SafeZip;
 
 /**
@@ -28,7 +32,9 @@ import tipstream.dataset.SafeZip;
  * and staged before a single frame is sent: an archive that breaks a limit (zip slip, absolute
  * paths, bombs, too many or too large entries, truncation) or a video that cannot be decoded to
  * its end is refused whole, so nothing of it is half-stored. Archives and videos are staged to a
- * temporary folder, so memory stays bounded whatever their size.
+ * temporary folder, so memory stays bounded whatever their size. With resizing asked for, frames
+ * of another size than the lab's are scaled to it as 8-bit gray (without, ingest refuses them with
+ * the reason).
  * <p>
  * A frame's capture is {@code --capture} when given, else the one its rig-style name carries
  * ({@code <capture>-cam<L|R><n>.png}), else its folder's name, else the archive's or video's name.
@@ -48,17 +54,20 @@ public final class CaptureFiles implements AutoCloseable {
     private final List<Frame> frames = new ArrayList<>();
     private final List<String> skipped = new ArrayList<>();
     private final List<Path> temporary = new ArrayList<>();
+    private Path resizedDir;
 
     private final Path source;
+    private final VideoFrames.Settings size;
 
-    private CaptureFiles(Path source) {
+    private CaptureFiles(Path source, VideoFrames.Settings size) {
         this.source = source;
+        this.size = size;
     }
 
     /** The frames of one path, checked and staged. */
     public static CaptureFiles stage(Path path, String capture, SafeZip.Limits limits, VideoFrames.Settings video)
             throws RefusedInputException, IOException {
-        CaptureFiles files = new CaptureFiles(path);
+        CaptureFiles files = new CaptureFiles(path, video);
         try {
             String name = path.getFileName() == null ? path.toString() : path.getFileName().toString();
             String lower = name.toLowerCase(Locale.ROOT);
@@ -189,12 +198,37 @@ public final class CaptureFiles implements AutoCloseable {
 
     private final Set<String> seen = new HashSet<>();
 
-    private void add(String captureId, String name, Path png) throws RefusedInputException {
+    private void add(String captureId, String name, Path png) throws RefusedInputException, IOException {
         if (!seen.add(captureId + "/" + name)) {
             throw new RefusedInputException(source + ": two frames named " + name + " in capture " + captureId
                     + ": which one is meant?");
         }
-        frames.add(new Frame(captureId, name, png));
+        frames.add(new Frame(captureId, name, size.resize() ? resized(png) : png));
+    }
+
+    /**
+     * With --resize, a frame of another size scaled to the lab's, as 8-bit gray (without it, ingest
+     * refuses such a frame with the reason). A file that is no image is passed on as it is, for
+     * ingest to refuse by name.
+     */
+    private Path resized(Path png) throws IOException {
+        BufferedImage image;
+        try {
+            image = ImageIO.read(png.toFile());
+        } catch (IOException e) {
+            return png;
+        }
+        if (image == null || (image.getWidth() == size.width() && image.getHeight() == size.height())) {
+            return png;
+        }
+        BufferedImage gray = new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_BYTE_GRAY);
+        gray.getGraphics().drawImage(image, 0, 0, null);
+        if (resizedDir == null) {
+            resizedDir = temporaryFolder();
+        }
+        Path target = resizedDir.resolve("resized-" + frames.size() + ".png");
+        Files.write(target, PngFrameCodec.encode(FrameResize.to(gray, size.width(), size.height())));
+        return target;
     }
 
     /** The capture a frame belongs to: asked for, else in its rig-style name, else its folder's. */

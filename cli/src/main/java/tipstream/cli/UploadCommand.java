@@ -37,7 +37,7 @@ public final class UploadCommand implements Callable<Integer> {
             + " <capture>-cam<L|R><n>.png name, else its folder's, archive's or video's name)")
     String capture;
 
-    @Option(names = "--resize", description = "scale video frames of another size to the lab's 528 x 406")
+    @Option(names = "--resize", description = "scale frames (PNGs, videos) of another size to the lab's 528 x 406")
     boolean resize;
 
     @Option(names = "--max-video-frames", defaultValue = "100000", description = "longest video taken (frames)")

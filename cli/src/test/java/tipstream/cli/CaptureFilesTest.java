@@ -75,6 +75,27 @@ class CaptureFilesTest {
         }
     }
 
+    @Test
+    void framesOfAnotherSizeAreScaledToTheLabsOnlyWhenAsked() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("phone"));
+        BufferedImage colour = new BufferedImage(264, 203, BufferedImage.TYPE_INT_RGB);
+        colour.setRGB(10, 10, 0xffffff);
+        ImageIO.write(colour, "png", root.resolve("p-camL0000.png").toFile());
+        Files.write(root.resolve("p-camL0001.png"), png(1)); // already the lab's size
+        try (CaptureFiles files = stage(root, null)) {
+            assertThat(files.frames().get(0).png()).isEqualTo(root.resolve("p-camL0000.png")); // ingest refuses it
+        }
+        try (CaptureFiles files = CaptureFiles.stage(root, null, SafeZip.Limits.standard(),
+                VideoFrames.Settings.standard(true))) {
+            BufferedImage scaled = ImageIO.read(files.frames().get(0).png().toFile());
+            assertThat(scaled.getWidth()).isEqualTo(528);
+            assertThat(scaled.getHeight()).isEqualTo(406);
+            assertThat(scaled.getType()).isEqualTo(BufferedImage.TYPE_BYTE_GRAY);
+            assertThat(scaled.getRaster().getSample(21, 21, 0)).as("the white pixel, doubled").isGreaterThan(100);
+            assertThat(files.frames().get(1).png()).isEqualTo(root.resolve("p-camL0001.png"));
+        }
+    }
+
     static byte[] zip(Map<String, byte[]> entries) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ZipOutputStream zip = new ZipOutputStream(out)) {
