@@ -52,6 +52,13 @@ public final class TrainCommand implements Callable<Integer> {
         if (runId == null) {
             runId = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         }
+        try (java.net.Socket eval = new java.net.Socket("127.0.0.1", LocalPlatform.EVAL_PORT)) {
+            eval.getPort(); // eval answers: the platform is up
+        } catch (java.io.IOException e) {
+            System.out.println("nothing answers on 127.0.0.1:" + LocalPlatform.EVAL_PORT + ": start the platform first,"
+                    + " with `./tipstream up` in another terminal");
+            return 3;
+        }
         String evalRun = runId + "/eval";
         try (MetricsWatch watch = new MetricsWatch("127.0.0.1", LocalPlatform.EVAL_PORT, event -> { })) {
             System.out.println("starting trainer-service for run " + runId + " (" + steps + " steps of " + batch + ")...");

@@ -45,7 +45,7 @@ public final class UploadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        VideoFrames.Settings video = new VideoFrames.Settings(528, 406, resize, maxVideoFrames, 4096, 4096);
+        VideoFrames.Settings video = VideoFrames.Settings.standard(resize).withMaxFrames(maxVideoFrames);
         int failed = 0;
         try (RigClient ingest = target.ingest()) {
             for (Path path : paths) {

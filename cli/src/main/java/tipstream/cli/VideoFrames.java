@@ -37,6 +37,10 @@ public final class VideoFrames {
         public static Settings standard(boolean resize) {
             return new Settings(528, 406, resize, 100_000, 4096, 4096);
         }
+
+        public Settings withMaxFrames(int frames) {
+            return new Settings(width, height, resize, frames, maxWidth, maxHeight);
+        }
     }
 
     /** One decoded frame on disk. */

@@ -168,10 +168,8 @@ public class CvatImporter {
 
     /** The zip's images, stored as frames under the names the export gives them. */
     private UploadSummary ingestImages(List<SafeZip.Entry> images, CvatExport export, String source) throws Exception {
-        Map<String, String> frameNames = new HashMap<>();
-        for (CvatFrame frame : export.frames()) {
-            frameNames.put(frame.name(), frame.name());
-        }
+        Set<String> listed = new HashSet<>();
+        export.frames().forEach(frame -> listed.add(frame.name()));
         List<Future<FrameIngestor.Outcome>> outcomes = new ArrayList<>();
         UploadSummary.Builder summary = UploadSummary.newBuilder();
         for (SafeZip.Entry image : images) {
@@ -181,7 +179,7 @@ public class CvatImporter {
                 String capture = FrameName.captureOf(export.frames().get(0).name()).orElse("");
                 name = FrameName.of(capture, Integer.parseInt(videoFrame.group(1)));
             }
-            if (!frameNames.containsKey(name)) {
+            if (!listed.contains(name)) {
                 summary.setRejected(summary.getRejected() + 1).addRejections(Rejection.newBuilder()
                         .setFrameName(image.path()).setReason("an image the export does not list"));
                 continue;
