@@ -70,15 +70,20 @@ public final class DecodeProbe {
         }
     }
 
-    /** The heat's peak cell plus its own offsets. */
-    static TipPrediction peakCell(TipHeatmap map, float[] l, double presence) {
-        int cells = map.rows() * map.cols();
+    /** The heat's most likely cell, as an index into the map. */
+    static int peak(TipHeatmap map, float[] l) {
         int best = 0;
-        for (int i = 1; i < cells; i++) {
+        for (int i = 1; i < map.rows() * map.cols(); i++) {
             if (l[i] > l[best]) {
                 best = i;
             }
         }
+        return best;
+    }
+
+    /** The heat's peak cell plus its own offsets. */
+    static TipPrediction peakCell(TipHeatmap map, float[] l, double presence) {
+        int best = peak(map, l);
         int row = best / map.cols();
         int col = best % map.cols();
         double x = (col + l[map.index(TipHeatmap.OFFSET_X, row, col)]) * map.cellWidth();
@@ -98,13 +103,7 @@ public final class DecodeProbe {
 
     static TipPrediction nearHeat(TipHeatmap map, float[] l) {
         TipPrediction p = peakCell(map, l, 0);
-        int cells = map.rows() * map.cols();
-        int best = 0;
-        for (int i = 1; i < cells; i++) {
-            if (l[i] > l[best]) {
-                best = i;
-            }
-        }
+        int best = peak(map, l);
         int row = best / map.cols();
         int col = best % map.cols();
         float most = Float.NEGATIVE_INFINITY;
@@ -118,13 +117,7 @@ public final class DecodeProbe {
 
     static TipPrediction averaged(TipHeatmap map, float[] l, double sharpness) {
         TipPrediction p = map.decode(l);
-        int cells = map.rows() * map.cols();
-        int best = 0;
-        for (int i = 1; i < cells; i++) {
-            if (l[i] > l[best]) {
-                best = i;
-            }
-        }
+        int best = peak(map, l);
         int row = best / map.cols();
         int col = best % map.cols();
         double sw = 0, sx = 0, sy = 0;
