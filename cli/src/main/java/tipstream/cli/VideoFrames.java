@@ -6,9 +6,15 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.bytedeco.ffmpeg.global.avutil;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.Frame;
@@ -93,16 +99,34 @@ public final class VideoFrames {
                 throw new CaptureFiles.RefusedInputException(video + ": " + declared + " frames, over the limit of "
                         + settings.maxFrames());
             }
-            Frame frame;
-            while ((frame = grabImage(grabber, video, staged.size())) != null) {
-                if (staged.size() >= settings.maxFrames()) {
-                    throw new CaptureFiles.RefusedInputException(video + ": over " + settings.maxFrames() + " frames");
+            // Decoding is FFmpeg's and fast; PNG encoding is most of the work: on every core, a few
+            // frames ahead at most, so memory stays bounded.
+            int threads = Runtime.getRuntime().availableProcessors();
+            ExecutorService encoders = Executors.newFixedThreadPool(threads);
+            Deque<Future<?>> encoding = new ArrayDeque<>();
+            try {
+                Frame frame;
+                while ((frame = grabImage(grabber, video, staged.size())) != null) {
+                    if (staged.size() >= settings.maxFrames()) {
+                        throw new CaptureFiles.RefusedInputException(video + ": over " + settings.maxFrames() + " frames");
+                    }
+                    BufferedImage gray = FrameResize.to(toGray(frame), settings.width(), settings.height());
+                    String name = FrameName.of(capture, staged.size());
+                    Path png = dir.resolve(name);
+                    encoding.add(encoders.submit(() -> {
+                        Files.write(png, PngFrameCodec.encode(gray));
+                        return null;
+                    }));
+                    staged.add(new Staged(name, png));
+                    while (encoding.size() > 2 * threads) {
+                        finish(encoding.poll());
+                    }
                 }
-                BufferedImage gray = FrameResize.to(toGray(frame), settings.width(), settings.height());
-                String name = FrameName.of(capture, staged.size());
-                Path png = dir.resolve(name);
-                Files.write(png, PngFrameCodec.encode(gray));
-                staged.add(new Staged(name, png));
+                while (!encoding.isEmpty()) {
+                    finish(encoding.poll());
+                }
+            } finally {
+                encoders.shutdownNow();
             }
             if (declared > 0 && staged.size() < declared * 0.9 - 1) {
                 throw new CaptureFiles.RefusedInputException(video + ": decoding stopped after " + staged.size()
@@ -113,6 +137,17 @@ public final class VideoFrames {
             throw new CaptureFiles.RefusedInputException(video + ": no frame could be decoded");
         }
         return staged;
+    }
+
+    private static void finish(Future<?> encoded) throws IOException {
+        try {
+            encoded.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while staging a video", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
     }
 
     private static Frame grabImage(FFmpegFrameGrabber grabber, Path video, int decoded)
