@@ -13,7 +13,6 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tipstream.devstack.DevStack;
-import tipstream.devstack.LiveHealth;
 import tipstream.devstack.LocalPlatform;
 import tipstream.devstack.MetricsWatch;
 import tipstream.devstack.PipelineServices;
@@ -70,7 +69,7 @@ public final class TrainCommand implements Callable<Integer> {
                 long[] shown = {-1};
                 watch.await(evalRun, "presence/f1", steps, Duration.ofDays(7), () -> {
                     trainer.requireAlive();
-                    bar.stepTo(trainerStep(bar.getCurrent()));
+                    bar.stepTo(LocalPlatform.trainerStep(bar.getCurrent()));
                     for (MetricEvent event : watch.series(evalRun, "presence/f1")) {
                         if (event.getStep() > shown[0]) {
                             shown[0] = event.getStep();
@@ -87,15 +86,6 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The trainer's step from its liveness check; {@code otherwise} while it does not answer. */
-    private static long trainerStep(long otherwise) {
-        try {
-            return LiveHealth.number(LocalPlatform.TRAINER_PORT, "step").orElse(otherwise);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return otherwise;
-        }
-    }
 
     private static String line(MetricsWatch watch, String run, long step) {
         double frames = watch.get(run, "eval/frames", step).map(MetricEvent::getValue).orElse(0.0);

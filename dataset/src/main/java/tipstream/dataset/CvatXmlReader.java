@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -74,11 +73,6 @@ public final class CvatXmlReader {
 
     public CvatXmlReader(int maxBytes) {
         this.maxBytes = maxBytes;
-    }
-
-    /** Reads an export with the default label choice; a video export's frames then need its source's name. */
-    public CvatExport read(byte[] xml) throws InvalidCvatException {
-        return read(xml, null, null);
     }
 
     /**
@@ -437,10 +431,5 @@ public final class CvatXmlReader {
         factory.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
         factory.setProperty(XMLInputFactory.IS_COALESCING, true);
         return factory;
-    }
-
-    @Override
-    public String toString() {
-        return String.format(Locale.ROOT, "CvatXmlReader(max %d bytes)", maxBytes);
     }
 }

@@ -281,7 +281,7 @@ class CvatXmlReaderTest {
     @Test
     void otherRootElementOrOversizedExportIsRefused() {
         assertThatThrownBy(() -> read("<html/>")).hasMessageContaining("root element is <html>");
-        assertThatThrownBy(() -> new CvatXmlReader(10).read(BACKGROUND_EXAMPLE.getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> new CvatXmlReader(10).read(BACKGROUND_EXAMPLE.getBytes(StandardCharsets.UTF_8), null, null))
                 .hasMessageContaining("over the limit");
         assertThatThrownBy(() -> read("")).hasMessageContaining("empty");
     }

@@ -32,6 +32,16 @@ public final class LocalPlatform {
                 new PipelineServices.Service("eval-service", EVAL_PORT, "1g", Map.of()));
     }
 
+    /** The local trainer's current step, from the data of its liveness check; {@code otherwise} while it does not answer. */
+    public static long trainerStep(long otherwise) {
+        try {
+            return LiveHealth.number(TRAINER_PORT, "step").orElse(otherwise);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return otherwise;
+        }
+    }
+
     /** A trainer for one run on the current dataset (an existing run id resumes that run). */
     public static PipelineServices.Service trainer(String runId, long steps, int checkpointEvery, int batchSize) {
         return new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(

@@ -209,7 +209,7 @@ public final class PipelineRun implements Callable<Integer> {
             watch.await(evalRun, "presence/f1", steps, Duration.ofHours(2), () -> {
                 services.requireAlive();
                 trainer.requireAlive();
-                bar.stepTo(trainerStep());
+                bar.stepTo(LocalPlatform.trainerStep(0));
             });
             bar.stepTo(steps);
         }
@@ -275,15 +275,6 @@ public final class PipelineRun implements Callable<Integer> {
                 value(watch, runId + "/eval", "metrics/loss", step));
     }
 
-    /** The trainer's current step, from the data of its liveness check (0 while it is not answering). */
-    private static long trainerStep() {
-        try {
-            return LiveHealth.number(TRAINER_PORT, "step").orElse(0);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        }
-    }
 
     private static double value(MetricsWatch watch, String run, String tag, long step) {
         return watch.get(run, tag, step).map(MetricEvent::getValue).orElse(Double.NaN);

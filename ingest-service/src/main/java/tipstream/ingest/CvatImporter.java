@@ -189,14 +189,7 @@ public class CvatImporter {
             outcomes.add(workers.submit(() -> ingestor.ingest(upload)));
         }
         for (Future<FrameIngestor.Outcome> future : outcomes) {
-            FrameIngestor.Outcome outcome = future.get();
-            switch (outcome.status()) {
-                case ACCEPTED -> summary.setAccepted(summary.getAccepted() + 1);
-                case DUPLICATE -> summary.setDuplicates(summary.getDuplicates() + 1);
-                case REJECTED -> summary.setRejected(summary.getRejected() + 1).addRejections(Rejection.newBuilder()
-                        .setFrameName(outcome.frameName()).setReason(outcome.reason()));
-            }
-            summary.setBytesStored(summary.getBytesStored() + outcome.bytesStored());
+            future.get().addTo(summary);
         }
         return summary.build();
     }

@@ -15,6 +15,8 @@ import tipstream.dataset.Sha256;
 import tipstream.dataset.Topics;
 import tipstream.v1.FrameLabel;
 import tipstream.v1.FrameRef;
+import tipstream.v1.Rejection;
+import tipstream.v1.UploadSummary;
 import tipstream.v1.UploadFrame;
 
 /**
@@ -58,6 +60,20 @@ public class FrameIngestor {
     public record Outcome(Status status, String frameName, String reason, long bytesStored, boolean labelPublished) {
         static Outcome rejected(String frameName, String reason) {
             return new Outcome(Status.REJECTED, frameName, reason, 0, false);
+        }
+
+        /** Counts this outcome into an upload's summary. */
+        void addTo(UploadSummary.Builder summary) {
+            switch (status) {
+                case ACCEPTED -> summary.setAccepted(summary.getAccepted() + 1);
+                case DUPLICATE -> summary.setDuplicates(summary.getDuplicates() + 1);
+                case REJECTED -> summary.setRejected(summary.getRejected() + 1).addRejections(
+                        Rejection.newBuilder().setFrameName(frameName).setReason(reason));
+            }
+            summary.setBytesStored(summary.getBytesStored() + bytesStored);
+            if (labelPublished) {
+                summary.setLabelsPublished(summary.getLabelsPublished() + 1);
+            }
         }
     }
 

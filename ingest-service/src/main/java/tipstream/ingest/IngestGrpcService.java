@@ -13,7 +13,6 @@ import tipstream.dataset.CvatXmlReader.InvalidCvatException;
 import tipstream.v1.CvatImport;
 import tipstream.v1.ImportSummary;
 import tipstream.v1.IngestGrpc;
-import tipstream.v1.Rejection;
 import tipstream.v1.UploadFrame;
 import tipstream.v1.UploadSummary;
 
@@ -97,16 +96,7 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
         }
 
         private void record(FrameIngestor.Outcome outcome) {
-            switch (outcome.status()) {
-                case ACCEPTED -> summary.setAccepted(summary.getAccepted() + 1);
-                case DUPLICATE -> summary.setDuplicates(summary.getDuplicates() + 1);
-                case REJECTED -> summary.setRejected(summary.getRejected() + 1).addRejections(
-                        Rejection.newBuilder().setFrameName(outcome.frameName()).setReason(outcome.reason()));
-            }
-            summary.setBytesStored(summary.getBytesStored() + outcome.bytesStored());
-            if (outcome.labelPublished()) {
-                summary.setLabelsPublished(summary.getLabelsPublished() + 1);
-            }
+            outcome.addTo(summary);
         }
 
         private synchronized void fail(UploadFrame frame, Exception e) {
