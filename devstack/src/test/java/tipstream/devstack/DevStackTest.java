@@ -69,15 +69,15 @@ class DevStackTest {
         List<String> topics = new ArrayList<>();
         Topics.ALL.forEach(t -> topics.addAll(List.of(t, Topics.deadLetter(t))));
         try (DevStack stack = DevStack.start(settings); Admin admin = admin(stack)) {
-            assertThat(retention(admin, topics)).containsOnly("-1").hasSize(topics.size());
+            assertThat(retentionOnceSettled(admin, topics, "-1")).containsOnly("-1").hasSize(topics.size());
             // a data folder from before the setting: the broker's 7-day default on one topic
             admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, Topics.LABELS),
                     List.of(new AlterConfigOp(new ConfigEntry("retention.ms", "604800000"), AlterConfigOp.OpType.SET))))
                     .all().get();
-            assertThat(retention(admin, List.of(Topics.LABELS))).containsExactly("604800000");
+            assertThat(retentionOnceSettled(admin, List.of(Topics.LABELS), "604800000")).containsExactly("604800000");
         }
         try (DevStack stack = DevStack.start(settings); Admin admin = admin(stack)) {
-            assertThat(retention(admin, topics)).containsOnly("-1").hasSize(topics.size());
+            assertThat(retentionOnceSettled(admin, topics, "-1")).containsOnly("-1").hasSize(topics.size());
         }
     }
 
@@ -100,6 +100,20 @@ class DevStackTest {
 
     private static Admin admin(DevStack stack) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()));
+    }
+
+    /**
+     * The topics' retention once every one reads {@code expected}, or as it is after 10 s: a KRaft broker
+     * answers describeConfigs from its metadata cache, which learns an accepted change a moment later.
+     */
+    private static List<String> retentionOnceSettled(Admin admin, List<String> topics, String expected) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        List<String> values = retention(admin, topics);
+        while (!values.stream().allMatch(expected::equals) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            values = retention(admin, topics);
+        }
+        return values;
     }
 
     private static List<String> retention(Admin admin, List<String> topics) throws Exception {
