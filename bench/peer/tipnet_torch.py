@@ -50,6 +50,8 @@ class TipNet(nn.Module):
         super().__init__()
         if ints(props.get("deep.channels", "")):
             sys.exit("the peer does not model deeper stages (deep.channels)")
+        if int(props.get("fine.channels", "0")) > 0:
+            sys.exit("the peer does not model a fine level (fine.channels)")
         self.head_kind = props["head"]
         norm = props.get("batch.norm", "true") == "true"
         layers = []

@@ -64,10 +64,39 @@ public final class DecodeProbe {
                     + " locmed %.2f loc10 %.3f auc %.4f%n", name, threshold, t.distMean(), t.pointMean(), t.probMean(),
                     t.overallMean(), t.precision(), t.recall(), t.localisationDistMedian(), t.localisationWithinTolerance(),
                     m.rocAuc());
+            if (name.startsWith("near-heat-averaged")) {
+                errors(eval, e.predictions(), threshold);
+            }
             var vm = v.evaluate(threshold).metrics();
             System.out.printf(Locale.ROOT, "%-32s validation: dist %.2f point %.3f prob %.3f overall %.3f locmed %.2f%n", "",
                     vm.distMean(), vm.pointMean(), vm.probMean(), vm.overallMean(), vm.localisationDistMedian());
         }
+    }
+
+    /** Where the frames that are not fully right go wrong: missed, false alarm, or placed how far off. */
+    static void errors(List<DatasetSample> samples, List<TipPrediction> predictions, double threshold) {
+        int missed = 0, falseAlarm = 0, n = samples.size();
+        int[] bins = new int[5];
+        double[] edges = {3, 10, 20, 50};
+        for (int i = 0; i < n; i++) {
+            DatasetSample s = samples.get(i);
+            TipPrediction p = predictions.get(i);
+            boolean said = p.presence() >= threshold;
+            if (s.getVisible() && !said) {
+                missed++;
+            } else if (!s.getVisible() && said) {
+                falseAlarm++;
+            } else if (s.getVisible()) {
+                double d = Math.hypot(p.x() - s.getTip().getX(), p.y() - s.getTip().getY());
+                int b = 0;
+                while (b < edges.length && d > edges[b]) {
+                    b++;
+                }
+                bins[b]++;
+            }
+        }
+        System.out.printf(Locale.ROOT, "%-32s of %d frames: missed %d, false alarm %d; placed <=3 px %d, 3-10 %d,"
+                + " 10-20 %d, 20-50 %d, >50 %d%n", "", n, missed, falseAlarm, bins[0], bins[1], bins[2], bins[3], bins[4]);
     }
 
     /** The heat's most likely cell, as an index into the map. */

@@ -27,6 +27,9 @@ final class NetOverrides {
     @Option(names = "--batch-norm", negatable = true, description = "batch norm after each convolution")
     Boolean batchNorm;
 
+    @Option(names = "--fine-channels", description = "the width of a fine level, the output map twice as fine (0: none)")
+    Integer fineChannels;
+
     TipNetConfig apply(TipNetConfig preset) {
         return new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(),
                 stemChannels == null ? preset.stemChannels() : stemChannels,
@@ -35,7 +38,8 @@ final class NetOverrides {
                 contextDilations == null ? preset.contextDilations() : positive(contextDilations), preset.learningRate(),
                 preset.seed(), preset.presenceWeight(), preset.positionWeight(),
                 stemStride == null ? preset.stemStride() : stemStride,
-                batchNorm == null ? preset.batchNorm() : batchNorm);
+                batchNorm == null ? preset.batchNorm() : batchNorm,
+                fineChannels == null ? preset.fineChannels() : fineChannels);
     }
 
     private static List<Integer> positive(List<Integer> values) {

@@ -59,6 +59,14 @@ public final class RandomAugmentation {
     public record Result(BufferedImage image, boolean visible, double tipX, double tipY) {
     }
 
+    /**
+     * Standard normal draws made once, enough for a full-size frame: a sample's sensor noise reads
+     * them from a random start with a random odd stride (every index once per 2^18 pixels), a fresh
+     * pattern each time and reproducible from the caller's random, at a tenth of the cost of one
+     * {@code nextGaussian} per pixel, which was most of the trainer's loader time (BENCHMARKS.md).
+     */
+    private static final float[] GAUSSIAN = gaussians(1 << 18, 0x7469707374726561L);
+
     private final Settings settings;
 
     public RandomAugmentation(Settings settings) {
@@ -156,10 +164,28 @@ public final class RandomAugmentation {
             table[v] = (int) Math.round(255 * ((g - 0.5) * contrast + 0.5 + brightness));
         }
         double sigma = random.nextDouble() < settings.noiseChance() ? settings.maxNoiseSigma() * random.nextDouble() : 0;
-        for (int i = 0; i < pixels.length; i++) {
-            double v = table[pixels[i] & 0xff] + (sigma > 0 ? sigma * random.nextGaussian() : 0);
+        if (sigma == 0) {
+            for (int i = 0; i < pixels.length; i++) {
+                pixels[i] = (byte) Math.max(0, Math.min(255, table[pixels[i] & 0xff]));
+            }
+            return;
+        }
+        int mask = GAUSSIAN.length - 1;
+        int at = random.nextInt();
+        int stride = random.nextInt() | 1;
+        for (int i = 0; i < pixels.length; i++, at += stride) {
+            double v = table[pixels[i] & 0xff] + sigma * GAUSSIAN[at & mask];
             pixels[i] = (byte) Math.max(0, Math.min(255, Math.round(v)));
         }
+    }
+
+    private static float[] gaussians(int count, long seed) {
+        Random random = new Random(seed);
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
     }
 
     private static Mat homography(TipTransform map) {

@@ -143,4 +143,39 @@ class RandomAugmentationTest {
         assertThat(b.tipX()).isEqualTo(a.tipX());
         assertThat(((DataBufferByte) c.image().getRaster().getDataBuffer()).getData()).isNotEqualTo(pa);
     }
+
+    @Test
+    void sensorNoiseIsZeroMeanUncorrelatedAndFreshEachDraw() {
+        // noise only, always, sigma up to 8 grey levels, on a flat mid-grey image
+        RandomAugmentation noise = new RandomAugmentation(
+                new RandomAugmentation.Settings(0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 8));
+        BufferedImage flat = new BufferedImage(264, 203, BufferedImage.TYPE_BYTE_GRAY);
+        java.util.Arrays.fill(((DataBufferByte) flat.getRaster().getDataBuffer()).getData(), (byte) 128);
+        byte[] previous = null;
+        int noisy = 0;
+        for (int trial = 0; trial < 10; trial++) {
+            byte[] px = ((DataBufferByte) noise.apply(flat, false, -1, -1, 528, 406, new Random(trial)).image()
+                    .getRaster().getDataBuffer()).getData();
+            double sum = 0;
+            double sq = 0;
+            double lag = 0;
+            for (int i = 0; i < px.length; i++) {
+                double v = (px[i] & 0xff) - 128;
+                sum += v;
+                sq += v * v;
+                lag += i + 1 < px.length ? v * ((px[i + 1] & 0xff) - 128) : 0;
+            }
+            double sd = Math.sqrt(sq / px.length);
+            assertThat(sd).as("trial %d", trial).isLessThanOrEqualTo(8.1);
+            if (sd < 1) {
+                continue; // a faint draw: rounding to grey levels dominates
+            }
+            noisy++;
+            assertThat(Math.abs(sum / px.length)).as("mean, trial %d", trial).isLessThan(0.1 * sd);
+            assertThat(Math.abs(lag / sq)).as("neighbour correlation, trial %d", trial).isLessThan(0.05);
+            assertThat(px).isNotEqualTo(previous);
+            previous = px;
+        }
+        assertThat(noisy).isGreaterThan(5);
+    }
 }

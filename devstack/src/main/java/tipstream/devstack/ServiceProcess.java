@@ -29,6 +29,22 @@ public final class ServiceProcess implements AutoCloseable {
             "MALLOC_MMAP_THRESHOLD_", "1073741824",
             "MALLOC_TRIM_THRESHOLD_", "536870912");
 
+    /**
+     * The environment a service runs with, the same as its Dockerfile's ENV: the malloc settings,
+     * and for eval-service OpenMP threads that sleep rather than spin while they wait. Eval works
+     * in bursts beside a trainer on the same cores; two spinning ND4J processes on 2 cores trained
+     * at a fifth of their speed alone, and an evaluation took 45 s instead of 7 s (BENCHMARKS.md,
+     * "The main job"). The trainer keeps spinning: alone, it is fastest that way.
+     */
+    public static Map<String, String> environment(String service) {
+        if (!service.equals("eval-service")) {
+            return MALLOC_ENVIRONMENT;
+        }
+        Map<String, String> environment = new java.util.TreeMap<>(MALLOC_ENVIRONMENT);
+        environment.put("OMP_WAIT_POLICY", "PASSIVE");
+        return Map.copyOf(environment);
+    }
+
     private final ChildJvm jvm;
     private final int httpPort;
 
@@ -52,7 +68,7 @@ public final class ServiceProcess implements AutoCloseable {
                 "-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=127.0.0.1"));
         config.forEach((key, value) -> options.add("-D" + key + "=" + value));
         ChildJvm jvm = ChildJvm.start(name, runJar.toString(), options,
-                "io.quarkus.bootstrap.runner.QuarkusEntryPoint", List.of(), MALLOC_ENVIRONMENT, logFile);
+                "io.quarkus.bootstrap.runner.QuarkusEntryPoint", List.of(), environment(name), logFile);
         return new ServiceProcess(jvm, httpPort);
     }
 

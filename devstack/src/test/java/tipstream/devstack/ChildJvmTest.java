@@ -40,4 +40,21 @@ class ChildJvmTest {
         List<String> lines = Files.readAllLines(log);
         ServiceProcess.MALLOC_ENVIRONMENT.forEach((name, value) -> assertThat(lines).contains(name + "=" + value));
     }
+
+    @Test
+    void everyServiceDockerfileSetsTheEnvironmentTheDevStackGivesIt() throws Exception {
+        for (String service : List.of("ingest-service", "augment-service", "trainer-service", "eval-service")) {
+            java.util.Map<String, String> fromDockerfile = new java.util.TreeMap<>();
+            for (String line : Files.readAllLines(Path.of("..", service, "src/main/docker/Dockerfile"))) {
+                if (line.startsWith("ENV ")) {
+                    for (String pair : line.substring(4).trim().split("\\s+")) {
+                        fromDockerfile.put(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+                    }
+                }
+            }
+            assertThat(fromDockerfile).as(service).isEqualTo(new java.util.TreeMap<>(ServiceProcess.environment(service)));
+        }
+        assertThat(ServiceProcess.environment("eval-service")).containsEntry("OMP_WAIT_POLICY", "PASSIVE");
+        assertThat(ServiceProcess.environment("trainer-service")).doesNotContainKey("OMP_WAIT_POLICY");
+    }
 }

@@ -49,8 +49,8 @@ public final class EncoderPretraining {
                     .build(), "up" + i);
             last = "decode" + i;
         }
-        int overhangRows = (config.gridRows() << steps) - config.inputHeight();
-        int overhangCols = (config.gridCols() << steps) - config.inputWidth();
+        int overhangRows = (config.encoderRows() << steps) - config.inputHeight();
+        int overhangCols = (config.encoderCols() << steps) - config.inputWidth();
         graph.addLayer("crop", new Cropping2D(0, overhangRows, 0, overhangCols), last);
         graph.addLayer("reconstruction", new ConvolutionLayer.Builder(1, 1).nOut(1).activation(Activation.IDENTITY)
                 .build(), "crop");

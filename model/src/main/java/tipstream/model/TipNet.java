@@ -82,6 +82,9 @@ public final class TipNet {
             last = convBlock(graph, "context" + (i + 1), last, 1, config.contextDilations().get(i),
                     config.contextChannels(), norm);
         }
+        if (config.fine()) {
+            last = fineLevel(graph, config, last);
+        }
         if (config.head() == TipNetConfig.Head.HEATMAP) {
             // one 1x1 convolution per channel group, so that presence can start confident that a cell
             // holds no tip (p = 0.1, as CenterNet starts): 858 cells at p = 0.5 would swamp the loss
@@ -174,8 +177,8 @@ public final class TipNet {
         }
         int width = config.stageChannels().get(config.stageChannels().size() - 1);
         int factor = 1 << config.deepChannels().size();
-        int deepRows = TipNetConfig.shrink(config.gridRows(), config.deepChannels().size());
-        int deepCols = TipNetConfig.shrink(config.gridCols(), config.deepChannels().size());
+        int deepRows = TipNetConfig.shrink(config.encoderRows(), config.deepChannels().size());
+        int deepCols = TipNetConfig.shrink(config.encoderCols(), config.deepChannels().size());
         graph.addLayer("lateral", new ConvolutionLayer.Builder(1, 1).nOut(width).activation(Activation.IDENTITY)
                 .hasBias(!config.batchNorm()).build(), deep);
         String lateral = "lateral";
@@ -184,12 +187,40 @@ public final class TipNet {
             lateral = "lateral-bn";
         }
         graph.addLayer("up", new Upsampling2D.Builder(factor).build(), lateral);
-        graph.addLayer("up-crop", new Cropping2D(0, deepRows * factor - config.gridRows(), 0,
-                deepCols * factor - config.gridCols()), "up");
+        graph.addLayer("up-crop", new Cropping2D(0, deepRows * factor - config.encoderRows(), 0,
+                deepCols * factor - config.encoderCols()), "up");
         graph.addVertex("with-context", new ElementWiseVertex(ElementWiseVertex.Op.Add), from, "up-crop");
         graph.addLayer("with-context-relu", new ActivationLayer.Builder().activation(new VectorisedRelu()).build(),
                 "with-context");
         return "with-context-relu";
+    }
+
+    /**
+     * The output one level finer than the encoder's: {@code from} (the context) and the encoder's
+     * features at that level (the stem's, or the stage before the last), each brought to the fine
+     * width by a 1x1 convolution, the context upsampled (overhang cropped) and added, then a 3 x 3
+     * convolution: each fine cell knows what its coarse cell saw and where inside it edges lie.
+     */
+    private static String fineLevel(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config, String from) {
+        int stages = config.stageChannels().size();
+        String skip = blockOutput(stages >= 2 ? "stage" + (stages - 1) : "stem", config.batchNorm());
+        int width = config.fineChannels();
+        graph.addLayer("fine-context", new ConvolutionLayer.Builder(1, 1).nOut(width).activation(Activation.IDENTITY)
+                .build(), from);
+        graph.addLayer("fine-up", new Upsampling2D.Builder(2).build(), "fine-context");
+        graph.addLayer("fine-up-crop", new Cropping2D(0, 2 * config.encoderRows() - config.gridRows(), 0,
+                2 * config.encoderCols() - config.gridCols()), "fine-up");
+        graph.addLayer("fine-skip", new ConvolutionLayer.Builder(1, 1).nOut(width).activation(Activation.IDENTITY)
+                .build(), skip);
+        graph.addVertex("fine-sum", new ElementWiseVertex(ElementWiseVertex.Op.Add), "fine-up-crop", "fine-skip");
+        graph.addLayer("fine-sum-relu", new ActivationLayer.Builder().activation(new VectorisedRelu()).build(),
+                "fine-sum");
+        return convBlock(graph, "fine", "fine-sum-relu", 1, 1, width, config.batchNorm());
+    }
+
+    /** The name of a {@link #convBlock}'s output. */
+    private static String blockOutput(String name, boolean batchNorm) {
+        return batchNorm ? name + "-relu" : name;
     }
 
     private static String convBlock(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,

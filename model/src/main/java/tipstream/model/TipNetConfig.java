@@ -16,14 +16,16 @@ import java.util.stream.Collectors;
  * rounding up, "same" padding; with the stem they set the output stride), optional deeper stride-2
  * stages whose features are brought back up to the output stride and added (top-down context, as
  * in a feature pyramid: every output cell then sees the whole frame), context convolutions at the
- * output stride (3 x 3, dilated as listed), whether each convolution is followed by batch norm,
- * and the loss weights. Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
+ * output stride (3 x 3, dilated as listed), optionally a fine level (the context's features
+ * brought up one level and added to the encoder's features there, as a feature pyramid's last step
+ * does, then one 3 x 3 convolution: the output map is twice as fine, every cell still seeing the
+ * context), whether each convolution is followed by batch norm, and the loss weights. Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
  * always read with the shape it was trained with; one saved before stem stride and batch norm were
  * part of the shape had a stride-1 stem and batch norm, which is what reading it assumes.
  */
 public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
         List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate, long seed,
-        double presenceWeight, double positionWeight, int stemStride, boolean batchNorm) {
+        double presenceWeight, double positionWeight, int stemStride, boolean batchNorm, int fineChannels) {
 
     /** What the output map means and how it is scored. */
     public enum Head {
@@ -48,10 +50,24 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         deepChannels = List.copyOf(deepChannels);
         contextDilations = List.copyOf(contextDilations);
         if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
-                || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2)) {
+                || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2)
+                || fineChannels < 0) {
             throw new IllegalArgumentException("a network needs a positive input size, a stem of stride 1 or 2, at"
-                    + " least one stage and, with context convolutions, their width");
+                    + " least one stage, with context convolutions their width, and no negative fine width");
         }
+    }
+
+    /** A shape without a fine level. */
+    public TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
+            List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate,
+            long seed, double presenceWeight, double positionWeight, int stemStride, boolean batchNorm) {
+        this(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
+                learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm, 0);
+    }
+
+    /** Whether the output map is one level finer than the encoder's. */
+    public boolean fine() {
+        return fineChannels > 0;
     }
 
     /** The seed project's grid model at half resolution: five stages, a 9 x 7 grid of ~59 x 58 px cells. */
@@ -90,19 +106,35 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     /** How many input pixels one output cell spans each way. */
     public int stride() {
+        return fine() ? encoderStride() / 2 : encoderStride();
+    }
+
+    /** How many input pixels one cell of the encoder's (and the context's) map spans each way. */
+    public int encoderStride() {
         return stemStride << stageChannels.size();
     }
 
     public int gridRows() {
-        return shrink(inputHeight);
+        return shrink(inputHeight, encoderLevels() - (fine() ? 1 : 0));
     }
 
     public int gridCols() {
-        return shrink(inputWidth);
+        return shrink(inputWidth, encoderLevels() - (fine() ? 1 : 0));
     }
 
-    private int shrink(int size) {
-        return shrink(size, stageChannels.size() + (stemStride == 2 ? 1 : 0));
+    /** The encoder's (and the context's) map: rows. */
+    public int encoderRows() {
+        return shrink(inputHeight, encoderLevels());
+    }
+
+    /** The encoder's (and the context's) map: columns. */
+    public int encoderCols() {
+        return shrink(inputWidth, encoderLevels());
+    }
+
+    /** How many stride-2 steps the encoder takes. */
+    private int encoderLevels() {
+        return stageChannels.size() + (stemStride == 2 ? 1 : 0);
     }
 
     /** The size after {@code stages} stride-2 stages with "same" padding. */
@@ -139,6 +171,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         p.setProperty("seed", Long.toString(seed));
         p.setProperty("loss.presence.weight", Double.toString(presenceWeight));
         p.setProperty("loss.position.weight", Double.toString(positionWeight));
+        p.setProperty("fine.channels", Integer.toString(fineChannels));
         StringWriter out = new StringWriter();
         try {
             p.store(out, "tipstream network shape");
@@ -161,7 +194,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
                     Long.parseLong(required(p, "seed")), Double.parseDouble(required(p, "loss.presence.weight")),
                     Double.parseDouble(required(p, "loss.position.weight")),
                     Integer.parseInt(p.getProperty("stem.stride", "1").trim()),
-                    Boolean.parseBoolean(p.getProperty("batch.norm", "true").trim()));
+                    Boolean.parseBoolean(p.getProperty("batch.norm", "true").trim()),
+                    Integer.parseInt(p.getProperty("fine.channels", "0").trim()));
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a network shape: " + e.getMessage(), e);
         }
@@ -186,8 +220,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s deep %s context %d%s -> %d x %d", head,
+        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s deep %s context %d%s fine %d -> %d x %d", head,
                 inputWidth, inputHeight, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
-                gridCols(), gridRows());
+                fineChannels, gridCols(), gridRows());
     }
 }

@@ -28,6 +28,12 @@ class TipNetTest {
     /** As the heatmap preset is shaped: a stride-2 stem and one stage (the same 10 x 8 map), no batch norm. */
     private static final TipNetConfig SMALL_FAST = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
             List.of(16), List.of(), 16, List.of(1, 1), 3e-3, 7, 1.0, 1.0, 2, false);
+    /**
+     * With a fine level: a stride-2 stem and two stages end at a 5 x 4 map of 8 px cells; the context
+     * brought up to the first stage's 10 x 8 map (4 px cells) is where the head reads.
+     */
+    private static final TipNetConfig SMALL_FINE = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
+            List.of(16, 16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 2, false, 8);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */
     private static BufferedImage frame(Random random, boolean tip, double x, double y) {
@@ -169,12 +175,13 @@ class TipNetTest {
     @Test
     void configurationSurvivesItsTextForm() {
         for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP,
-                SMALL_FAST)) {
+                SMALL_FAST, SMALL_FINE)) {
             assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
         }
-        // checkpoints from before the stem's stride and batch norm were recorded had a stride-1 stem and batch norm
-        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm)=.*$", "");
-        assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm");
+        // checkpoints from before the stem's stride, batch norm and the fine level were recorded had a
+        // stride-1 stem, batch norm and no fine level
+        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm|fine\\.channels)=.*$", "");
+        assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm").doesNotContain("fine.channels");
         assertThat(TipNetConfig.fromProperties(older)).isEqualTo(SMALL);
         assertThatThrownBy(() -> new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16), List.of(), 16,
                 List.of(1), 3e-3, 7, 1.0, 1.0, 3, false)).hasMessageContaining("stride 1 or 2");
@@ -241,6 +248,17 @@ class TipNetTest {
         assertThat(net.network().getConfiguration().getVertices()).doesNotContainKey("stem-bn");
         assertThat(net.network().getLayers()).noneMatch(l -> l.getConfig() instanceof
                 org.deeplearning4j.nn.conf.layers.BatchNormalization);
+        findsTheDot(net);
+    }
+
+    @Test
+    void heatmapNetworkWithAFineLevelReadsAMapTwiceAsFineAsItsEncodersAndFindsTheDot() {
+        assertThat(SMALL_FINE.encoderStride()).isEqualTo(8);
+        assertThat(SMALL_FINE.stride()).isEqualTo(4);
+        assertThat(List.of(SMALL_FINE.encoderCols(), SMALL_FINE.encoderRows(), SMALL_FINE.gridCols(),
+                SMALL_FINE.gridRows())).containsExactly(5, 4, 10, 8);
+        TipNet net = TipNet.build(SMALL_FINE);
+        assertThat(net.network().getConfiguration().getVertices()).containsKeys("fine-skip", "fine-up-crop", "fine");
         findsTheDot(net);
     }
 
