@@ -14,6 +14,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.FrameFormat;
 
 /**
  * Runs an {@link AugmentWorker} pass every few seconds on its own thread. A failed pass (S3 or
@@ -37,11 +38,13 @@ public class AugmentService {
 
     public AugmentService(AugmentConfig config, BlobStore blobs, Producer<String, byte[]> producer,
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-            @ConfigProperty(name = "quarkus.application.version") String codeVersion, MeterRegistry registry) {
+            @ConfigProperty(name = "quarkus.application.version") String codeVersion,
+            @ConfigProperty(name = "tipstream.frame.width") int frameWidth,
+            @ConfigProperty(name = "tipstream.frame.height") int frameHeight, MeterRegistry registry) {
         this.config = config;
         DatasetAssembler assembler = new DatasetAssembler(config.dataset(),
                 new CaptureSplit(config.evalPercent(), config.validationPercent(), config.splitSalt()), config.augmentations().orElse(List.of()),
-                config.inputWidth(), config.inputHeight(), config.shardSize(), "augment-service " + codeVersion);
+                new FrameFormat(frameWidth, frameHeight), config.inputWidth(), config.inputHeight(), config.shardSize(), "augment-service " + codeVersion);
         this.worker = new AugmentWorker(blobs, bootstrapServers, producer, assembler, config.dataset());
         this.versions = registry.counter("tipstream.augment.versions");
         this.samples = registry.counter("tipstream.augment.samples");

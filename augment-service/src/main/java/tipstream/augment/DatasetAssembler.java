@@ -56,18 +56,26 @@ public final class DatasetAssembler {
     private final String dataset;
     private final CaptureSplit split;
     private final List<Augmentation> trainAugmentations;
+    private final FrameFormat frame;
     private final int inputWidth;
     private final int inputHeight;
     private final int shardSize;
     private final String codeVersion;
     private final FrameAugmenter augmenter = new FrameAugmenter();
-    private final PngFrameCodec codec = new PngFrameCodec(FrameFormat.LAB_CAMERA, 16 << 20);
+    private final PngFrameCodec codec;
 
-    public DatasetAssembler(String dataset, CaptureSplit split, List<Augmentation> trainAugmentations, int inputWidth,
-            int inputHeight, int shardSize, String codeVersion) {
+    /**
+     * Versions of {@code dataset} from frames of the {@code frame} format (the lab's cameras, as
+     * ingest takes them; recorded in each manifest, so the trainer and eval read labels in it),
+     * stored as samples of the network's input size.
+     */
+    public DatasetAssembler(String dataset, CaptureSplit split, List<Augmentation> trainAugmentations, FrameFormat frame,
+            int inputWidth, int inputHeight, int shardSize, String codeVersion) {
         this.dataset = dataset;
         this.split = split;
         this.trainAugmentations = List.copyOf(trainAugmentations);
+        this.frame = frame;
+        this.codec = new PngFrameCodec(frame, 16 << 20);
         this.inputWidth = inputWidth;
         this.inputHeight = inputHeight;
         this.shardSize = shardSize;
@@ -124,7 +132,7 @@ public final class DatasetAssembler {
         }
         DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
                 .setInputWidth(inputWidth).setInputHeight(inputHeight)
-                .setFrameWidth(FrameFormat.LAB_CAMERA.width()).setFrameHeight(FrameFormat.LAB_CAMERA.height())
+                .setFrameWidth(frame.width()).setFrameHeight(frame.height())
                 .setSplitRule(split.describe()).setAugmentationConfig(augmentationConfig()).setCodeVersion(codeVersion)
                 .addAllCaptures(captures).setContentFingerprint(fingerprint)
                 .setCreatedAtMs(System.currentTimeMillis());

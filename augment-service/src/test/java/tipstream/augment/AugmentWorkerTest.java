@@ -21,6 +21,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.PngFrameCodec;
@@ -45,7 +46,7 @@ class AugmentWorkerTest {
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"),
-                    List.of(Augmentation.FLIP), 264, 203, 100, "test");
+                    List.of(Augmentation.FLIP), FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
             AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
 
             // capture A: label first, then frame; capture B: frame, then label; a frame without label waits
@@ -113,8 +114,8 @@ class AugmentWorkerTest {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
-            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), 264, 203,
-                    100, "test");
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
+                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
             for (String capture : List.of("A", "B", "C")) {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
@@ -138,8 +139,8 @@ class AugmentWorkerTest {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
-            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), 264, 203,
-                    100, "test");
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
+                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
             AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
             for (String capture : List.of("A", "B")) {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());

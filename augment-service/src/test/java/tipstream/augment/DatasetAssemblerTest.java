@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import tipstream.dataset.FrameName;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
@@ -29,11 +30,16 @@ class DatasetAssemblerTest {
     private final Map<String, byte[]> blobs = new HashMap<>();
 
     private DatasetAssembler assembler() {
-        return new DatasetAssembler("lab", SPLIT, PLAN, 264, 203, 7, "test-version");
+        return new DatasetAssembler("lab", SPLIT, PLAN, FrameFormat.LAB_CAMERA, 264, 203, 7, "test-version");
     }
 
     private DatasetAssembler.LabelledFrame frame(String capture, int index, boolean visible, double x, double y) {
-        BufferedImage image = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        return frame(capture, index, visible, x, y, FrameFormat.LAB_CAMERA);
+    }
+
+    private DatasetAssembler.LabelledFrame frame(String capture, int index, boolean visible, double x, double y,
+            FrameFormat format) {
+        BufferedImage image = new BufferedImage(format.width(), format.height(), BufferedImage.TYPE_BYTE_GRAY);
         Random random = new Random((capture + index).hashCode());
         random.nextBytes(((java.awt.image.DataBufferByte) image.getRaster().getDataBuffer()).getData());
         byte[] png = PngFrameCodec.encode(image);
@@ -41,7 +47,7 @@ class DatasetAssemblerTest {
         blobs.put("frames/" + sha + ".png", png);
         String name = FrameName.of(capture, index);
         FrameRef ref = FrameRef.newBuilder().setCaptureId(capture).setFrameName(name).setBlobKey("frames/" + sha + ".png")
-                .setSha256(sha).setWidth(528).setHeight(406).build();
+                .setSha256(sha).setWidth(format.width()).setHeight(format.height()).build();
         TipLabel.Builder label = TipLabel.newBuilder().setCaptureId(capture).setFrameName(name).setVisible(visible)
                 .setRevision(1);
         if (visible) {
@@ -126,5 +132,24 @@ class DatasetAssemblerTest {
         grown.add(frame("cap-new", 0, true, 10, 10));
         assertThat(assembler().assemble(grown, blobs::get, Optional.of(patched)).orElseThrow().manifest().getVersion())
                 .isEqualTo("1.1.0");
+    }
+
+    @Test
+    void framesOfTheConfiguredFormatAreTakenAndRecordedOthersAreRejectedWithTheReason() throws Exception {
+        FrameFormat wide = new FrameFormat(640, 480);
+        DatasetAssembler assembler = new DatasetAssembler("lab", SPLIT, List.of(), wide, 264, 203, 7, "test-version");
+        List<DatasetAssembler.LabelledFrame> frames = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            frames.add(frame("cap" + c, 0, true, 600, 450, wide));
+        }
+        frames.add(frame("lab", 0, true, 100, 100));
+        DatasetAssembler.Build build = assembler.assemble(frames, blobs::get, Optional.empty()).orElseThrow();
+        assertThat(build.manifest().getFrameWidth()).isEqualTo(640);
+        assertThat(build.manifest().getFrameHeight()).isEqualTo(480);
+        assertThat(build.manifest().getShardsList().stream().mapToLong(s -> s.getSampleCount()).sum()).isEqualTo(4);
+        assertThat(build.rejected()).singleElement().satisfies(r -> {
+            assertThat(r.frame().frame().getCaptureId()).isEqualTo("lab");
+            assertThat(r.reason()).contains("528").contains("640");
+        });
     }
 }

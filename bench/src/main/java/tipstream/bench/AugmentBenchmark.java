@@ -18,6 +18,7 @@ import tipstream.augment.DatasetAssembler;
 import tipstream.capturesim.LabSession;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
 
@@ -46,8 +47,8 @@ public final class AugmentBenchmark implements Callable<Integer> {
         List<DatasetAssembler.LabelledFrame> labelled = SimulatedFrames.labelled(session, blobs);
         List<Augmentation> all = List.of(Augmentation.values());
         // every capture in train: every frame gets all augmentations
-        DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, 264, 203, 256,
-                "bench");
+        DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, FrameFormat.LAB_CAMERA,
+                264, 203, 256, "bench");
         int samplesPerFrame = 1 + all.size();
         double[] build = new double[rounds];
         double[] floor = new double[rounds];

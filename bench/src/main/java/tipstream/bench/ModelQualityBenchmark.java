@@ -31,6 +31,7 @@ import tipstream.augment.DatasetAssembler;
 import tipstream.capturesim.LabSession;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.eval.CheckpointEvaluator;
@@ -402,7 +403,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         Map<String, byte[]> blobs = new HashMap<>();
         var labelled = SimulatedFrames.labelled(captures, blobs);
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(evalPercent, "bench"),
-                augmentations, 264, 203, 256, "bench");
+                augmentations, FrameFormat.LAB_CAMERA, 264, 203, 256, "bench");
         List<DatasetSample> samples = new ArrayList<>();
         for (byte[] shard : assembler.assemble(labelled, blobs::get, Optional.empty()).orElseThrow().shards().values()) {
             samples.addAll(Shard.read(shard));

@@ -33,6 +33,7 @@ import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
@@ -62,9 +63,8 @@ public class CheckpointEvaluations {
     private final BlobStore blobs;
     private final Producer<String, byte[]> producer;
     private final BestModel best;
-    private final CheckpointEvaluator evaluator;
+    private final int batchSize;
     private final EvalSets evalSets;
-    private final double frameWidth;
     private final String bootstrapServers;
     private final Counter deadLettered;
     private final Timer evaluations;
@@ -78,9 +78,8 @@ public class CheckpointEvaluations {
         this.blobs = blobs;
         this.producer = producer;
         this.best = best;
-        this.evaluator = new CheckpointEvaluator(config.frameWidth(), config.frameHeight(), config.batchSize());
+        this.batchSize = config.batchSize();
         this.evalSets = new EvalSets(blobs);
-        this.frameWidth = config.frameWidth();
         this.bootstrapServers = bootstrapServers;
         this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.CHECKPOINTS);
         this.evaluations = registry.timer("tipstream.eval.evaluations");
@@ -205,8 +204,8 @@ public class CheckpointEvaluations {
         // the newest version's eval split: every checkpoint is measured on all the eval captures there are
         String version = blobs.find(ManifestCodec.latestKey(checkpoint.getDataset()))
                 .map(b -> new String(b, StandardCharsets.UTF_8).trim()).orElse(checkpoint.getDatasetVersion());
-        Optional<List<DatasetSample>> samples;
-        Optional<List<DatasetSample>> validation;
+        Optional<EvalSets.EvalSet> samples;
+        Optional<EvalSets.EvalSet> validation;
         try {
             samples = evalSets.of(checkpoint.getDataset(), version, CaptureSplit.EVAL);
             validation = evalSets.of(checkpoint.getDataset(), version, CaptureSplit.VALIDATION);
@@ -219,18 +218,20 @@ public class CheckpointEvaluations {
             deadLetter(record, "dataset " + checkpoint.getDataset() + " " + version + " has no manifest");
             return;
         }
-        if (samples.get().isEmpty()) {
+        if (samples.get().samples().isEmpty()) {
             throw new NoEvalSplitYet(checkpoint.getDataset() + " " + version + " has no eval captures yet");
         }
         long t0 = System.nanoTime();
         // the presence threshold is calibrated on the validation captures, never on eval
-        List<DatasetSample> validationSamples = validation.orElse(List.of());
+        List<DatasetSample> validationSamples = validation.map(EvalSets.EvalSet::samples).orElse(List.of());
+        FrameFormat frame = samples.get().frame();
+        CheckpointEvaluator evaluator = new CheckpointEvaluator(frame.width(), frame.height(), batchSize);
         Optional<CheckpointEvaluator.Scored> validated;
         CheckpointEvaluator.Scored scored;
         try {
             validated = validationSamples.isEmpty() ? Optional.empty()
                     : Optional.of(evaluator.score(net, validationSamples));
-            scored = evaluator.score(net, samples.get());
+            scored = evaluator.score(net, samples.get().samples());
         } catch (IllegalArgumentException | UncheckedIOException e) {
             // a sample that cannot be decoded or encoded (a tip outside its frame): the same every
             // time, so retrying would block every later checkpoint on this partition (review R13)
@@ -252,14 +253,14 @@ public class CheckpointEvaluations {
         }
         publish(CheckpointEvaluator.events(checkpoint.getRunId(), "eval", checkpoint.getStep(), evaluation,
                 System.currentTimeMillis()));
-        writeWorstFrames(checkpoint, scored, threshold);
+        writeWorstFrames(checkpoint, scored, threshold, frame);
         boolean isBest = onValidation.isPresent()
                 ? best.offer(checkpoint, net, onValidation.get(), CaptureSplit.VALIDATION, validationSamples.size())
-                : best.offer(checkpoint, net, evaluation, CaptureSplit.EVAL, samples.get().size());
+                : best.offer(checkpoint, net, evaluation, CaptureSplit.EVAL, samples.get().samples().size());
         var m = evaluation.metrics();
         LOG.infof("%s step %d on %d eval frames of %s (presence threshold %.3f from %d validation frames): dist_mean"
                 + " %.1f px, point_mean %.3f, prob_mean %.3f, overall_mean %.3f, loss %.4f, ROC AUC %.3f (%.1f s)%s",
-                checkpoint.getRunId(), checkpoint.getStep(), samples.get().size(), version, threshold,
+                checkpoint.getRunId(), checkpoint.getStep(), samples.get().samples().size(), version, threshold,
                 validationSamples.size(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
                 evaluation.rocAuc(), nanos / 1e9, isBest ? ", best so far" : "");
     }
@@ -278,9 +279,10 @@ public class CheckpointEvaluations {
      * The evaluation's worst eval frames as a TensorBoard image, in its own run
      * ({@code runs/<id>/eval_worst/}, one file per evaluation, so files are only ever added).
      */
-    private void writeWorstFrames(CheckpointReady checkpoint, CheckpointEvaluator.Scored scored, double threshold) {
+    private void writeWorstFrames(CheckpointReady checkpoint, CheckpointEvaluator.Scored scored, double threshold,
+            FrameFormat frame) {
         long now = System.currentTimeMillis();
-        WorstFrames.sheet(scored, threshold, frameWidth, WORST_FRAMES, 4).ifPresent(sheet -> blobs.put(
+        WorstFrames.sheet(scored, threshold, frame.width(), WORST_FRAMES, 4).ifPresent(sheet -> blobs.put(
                 "runs/" + checkpoint.getRunId() + "/eval_worst/" + TfEventsFile.fileName(now, String.format(
                         "tipstream.step-%012d", checkpoint.getStep())),
                 TfEventsFile.ofImage("eval/worst_frames", checkpoint.getStep(), sheet, now), "application/octet-stream"));

@@ -7,10 +7,6 @@ import io.smallrye.config.ConfigMapping;
 public interface EvalConfig {
     int batchSize();
 
-    double frameWidth();
-
-    double frameHeight();
-
     /** How often TensorBoard event files in S3 are brought up to date. */
     int eventFilesEverySeconds();
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
@@ -21,9 +22,13 @@ final class EvalSets {
     private static final int KEEP = 4;
 
     private final BlobStore blobs;
-    private final Map<String, List<DatasetSample>> cache = new LinkedHashMap<>(4, 0.75f, true) {
+    /** A split's samples, and the frame size their labels are in (the version's manifest records it). */
+    record EvalSet(FrameFormat frame, List<DatasetSample> samples) {
+    }
+
+    private final Map<String, EvalSet> cache = new LinkedHashMap<>(4, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, List<DatasetSample>> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, EvalSet> eldest) {
             return size() > KEEP;
         }
     };
@@ -33,11 +38,11 @@ final class EvalSets {
     }
 
     /** The split's samples (none when it has no capture), or empty when the version's manifest is not in S3. */
-    synchronized Optional<List<DatasetSample>> of(String dataset, String version, String split)
+    synchronized Optional<EvalSet> of(String dataset, String version, String split)
             throws Shard.CorruptShardException, com.google.protobuf.InvalidProtocolBufferException {
         String key = ManifestCodec.key(dataset, version);
         String cacheKey = key + "#" + split;
-        List<DatasetSample> cached = cache.get(cacheKey);
+        EvalSet cached = cache.get(cacheKey);
         if (cached != null) {
             return Optional.of(cached);
         }
@@ -54,7 +59,9 @@ final class EvalSets {
                 samples.addAll(Shard.read(bytes));
             }
         }
-        cache.put(cacheKey, List.copyOf(samples));
-        return Optional.of(cache.get(cacheKey));
+        EvalSet set = new EvalSet(new FrameFormat(manifest.getFrameWidth(), manifest.getFrameHeight()),
+                List.copyOf(samples));
+        cache.put(cacheKey, set);
+        return Optional.of(set);
     }
 }

@@ -1,6 +1,7 @@
 package tipstream.eval;
 
 import io.grpc.Status;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import java.awt.image.BufferedImage;
@@ -25,12 +26,13 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
     private final double frameWidth;
     private final double frameHeight;
 
-    public PredictGrpcService(BestModel best, EvalConfig config) {
+    /** Takes frames of the lab's size ({@code tipstream.frame.*}, as ingest does) and answers in their pixels. */
+    public PredictGrpcService(BestModel best, @ConfigProperty(name = "tipstream.frame.width") int frameWidth,
+            @ConfigProperty(name = "tipstream.frame.height") int frameHeight) {
         this.best = best;
-        FrameFormat format = new FrameFormat((int) config.frameWidth(), (int) config.frameHeight());
-        this.codec = new PngFrameCodec(format, 16 << 20);
-        this.frameWidth = config.frameWidth();
-        this.frameHeight = config.frameHeight();
+        this.codec = new PngFrameCodec(new FrameFormat(frameWidth, frameHeight), 16 << 20);
+        this.frameWidth = frameWidth;
+        this.frameHeight = frameHeight;
     }
 
     @Override

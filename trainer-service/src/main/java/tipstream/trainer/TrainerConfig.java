@@ -51,8 +51,4 @@ public interface TrainerConfig {
     int decodeThreads();
 
     long seed();
-
-    double frameWidth();
-
-    double frameHeight();
 }

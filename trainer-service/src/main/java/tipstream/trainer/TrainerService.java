@@ -101,7 +101,7 @@ public class TrainerService {
     }
 
     private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
-        TrainingRun.Settings settings = settings(encoder(dataset));
+        TrainingRun.Settings settings = settings(dataset, encoder(dataset));
         try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, trainShards(dataset),
                 dataset.getVersion())) {
             step.set(run.step());
@@ -154,7 +154,7 @@ public class TrainerService {
         LOG.infof("run %s: pretraining an encoder for %d steps on %d shards", config.runId(), config.pretrainSteps(),
                 shards.size());
         return Optional.of(EncoderPretrainer.pretrain(blobs, shards, TipNetConfig.named(config.model()),
-                augmentation(), config.frameWidth(), config.frameHeight(), config.batchSize(), config.pretrainSteps(),
+                augmentation(), dataset.getFrameWidth(), dataset.getFrameHeight(), config.batchSize(), config.pretrainSteps(),
                 new LearningRateSchedule(config.learningRate(), config.minLearningRate(), config.warmupSteps(),
                         config.pretrainSteps()), config.seed(), config.decodeThreads()));
     }
@@ -164,12 +164,13 @@ public class TrainerService {
                 : Optional.empty();
     }
 
-    private TrainingRun.Settings settings(Optional<String> encoder) {
+    /** The run's settings; labels are in the frame size the dataset records. */
+    private TrainingRun.Settings settings(DatasetManifest dataset, Optional<String> encoder) {
         LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.minLearningRate(),
                 config.warmupSteps(), config.maxSteps());
         TipNetConfig net = TipNetConfig.named(config.model());
-        return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation(), config.frameWidth(),
-                config.frameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
+        return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation(), dataset.getFrameWidth(),
+                dataset.getFrameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
                 config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery(),
                 new TrainingRun.Transfer(encoder, config.freezeUpTo().orElse(""), config.unfreezeAtStep()));
     }
