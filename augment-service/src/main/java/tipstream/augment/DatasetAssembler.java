@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import tipstream.dataset.CaptureSplit;
@@ -104,8 +105,10 @@ public final class DatasetAssembler {
         } else if (previous.get().getContentFingerprint().equals(fingerprint)) {
             return Optional.empty();
         } else {
+            refuseDroppedCaptures(previous.get(), captures);
             DatasetVersion before = DatasetVersion.parse(previous.get().getVersion());
-            version = !previous.get().getCapturesList().containsAll(captures) ? before.capturesAdded()
+            version = representationChanged(previous.get()) ? before.representationChanged()
+                    : !previous.get().getCapturesList().containsAll(captures) ? before.capturesAdded()
                     : before.labelsCorrected();
         }
         Map<String, List<DatasetSample>> bySplit = new LinkedHashMap<>();
@@ -179,13 +182,42 @@ public final class DatasetAssembler {
         return sample.build();
     }
 
+    /**
+     * Whether samples of this build mean something else than {@code previous}'s (review R22): another
+     * frame or input size, other baked augmentations, or another split rule (captures trained on
+     * could move into eval). Such a version is a new MAJOR one, which a running trainer does not
+     * switch to.
+     */
+    private boolean representationChanged(DatasetManifest previous) {
+        return previous.getInputWidth() != inputWidth || previous.getInputHeight() != inputHeight
+                || previous.getFrameWidth() != frame.width() || previous.getFrameHeight() != frame.height()
+                || !previous.getAugmentationConfig().equals(augmentationConfig())
+                || !previous.getSplitRule().equals(split.describe());
+    }
+
+    /**
+     * A version never silently loses a capture an earlier one holds (review R22; R1: records gone
+     * from a topic): nothing deletes captures, so their absence means lost input.
+     */
+    private static void refuseDroppedCaptures(DatasetManifest previous, Set<String> captures) {
+        List<String> dropped = previous.getCapturesList().stream().filter(c -> !captures.contains(c)).toList();
+        if (!dropped.isEmpty()) {
+            throw new IllegalStateException("refusing a version without " + dropped.size() + " of the "
+                    + previous.getCapturesCount() + " captures that " + previous.getDataset() + " "
+                    + previous.getVersion() + " holds (" + String.join(", ", dropped.subList(0, Math.min(5,
+                    dropped.size()))) + (dropped.size() > 5 ? ", ..." : "") + "): their frames or labels are no"
+                    + " longer readable");
+        }
+    }
+
     private String augmentationConfig() {
         return "train: original + " + trainAugmentations + " (FrameAugmenter, seeded by frame sha256); validation, eval:"
                 + " original";
     }
 
     private String fingerprint(List<LabelledFrame> sorted) {
-        StringBuilder text = new StringBuilder(inputWidth + "x" + inputHeight + ";" + augmentationConfig() + ";"
+        StringBuilder text = new StringBuilder(frame.width() + "x" + frame.height() + "->" + inputWidth + "x"
+                + inputHeight + ";" + augmentationConfig() + ";"
                 + split.describe() + "\n");
         for (LabelledFrame f : sorted) {
             TipLabel l = f.label();

@@ -1,6 +1,7 @@
 package tipstream.augment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.awt.image.BufferedImage;
@@ -151,5 +152,39 @@ class DatasetAssemblerTest {
             assertThat(r.frame().frame().getCaptureId()).isEqualTo("lab");
             assertThat(r.reason()).contains("528").contains("640");
         });
+    }
+
+    @Test
+    void anotherInputSizeSplitRuleOrAugmentationIsANewMajorVersion() throws Exception {
+        // review R22: samples that mean something else must not pass for a corrected label
+        List<DatasetAssembler.LabelledFrame> frames = captures(3);
+        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow().manifest();
+        assertThat(first.getVersion()).isEqualTo("1.0.0");
+        List<DatasetAssembler> changed = List.of(
+                new DatasetAssembler("lab", SPLIT, PLAN, FrameFormat.LAB_CAMERA, 132, 102, 7, "test-version"),
+                new DatasetAssembler("lab", new CaptureSplit(50, "other-salt"), PLAN, FrameFormat.LAB_CAMERA, 264, 203,
+                        7, "test-version"),
+                new DatasetAssembler("lab", new CaptureSplit(30, "test"), PLAN, FrameFormat.LAB_CAMERA, 264, 203, 7,
+                        "test-version"),
+                new DatasetAssembler("lab", SPLIT, List.of(Augmentation.FLIP), FrameFormat.LAB_CAMERA, 264, 203, 7,
+                        "test-version"));
+        for (DatasetAssembler other : changed) {
+            assertThat(other.assemble(frames, blobs::get, Optional.of(first)).orElseThrow().manifest().getVersion())
+                    .isEqualTo("2.0.0");
+        }
+        // the same assembler with the same frames: nothing new; a new capture: still a minor version
+        assertThat(assembler().assemble(frames, blobs::get, Optional.of(first))).isEmpty();
+    }
+
+    @Test
+    void aVersionThatWouldLoseACaptureIsRefusedWithTheReason() throws Exception {
+        // review R22 (and R1): records gone from a topic must not silently shrink the dataset
+        List<DatasetAssembler.LabelledFrame> frames = captures(4);
+        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow().manifest();
+        List<DatasetAssembler.LabelledFrame> fewer = frames.stream()
+                .filter(f -> !f.frame().getCaptureId().equals("cap2")).toList();
+        assertThatThrownBy(() -> assembler().assemble(fewer, blobs::get, Optional.of(first)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("without 1 of the 4 captures that lab 1.0.0 holds (cap2)");
     }
 }

@@ -23,6 +23,11 @@ public record DatasetVersion(int major, int minor, int patch) implements Compara
         return new DatasetVersion(major + 1, 0, 0);
     }
 
+    /** Whether samples of both versions mean the same (same MAJOR): a running trainer may move to it. */
+    public boolean sameRepresentationAs(DatasetVersion other) {
+        return major == other.major;
+    }
+
     public DatasetVersion capturesAdded() {
         return new DatasetVersion(major, minor + 1, 0);
     }

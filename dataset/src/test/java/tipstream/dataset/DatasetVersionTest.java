@@ -12,6 +12,10 @@ class DatasetVersionTest {
         assertThat(v.labelsCorrected()).hasToString("1.4.3");
         assertThat(v.capturesAdded()).hasToString("1.5.0");
         assertThat(v.representationChanged()).hasToString("2.0.0");
+        // a running trainer follows new captures and corrected labels, never a new representation
+        assertThat(v.sameRepresentationAs(v.labelsCorrected())).isTrue();
+        assertThat(v.sameRepresentationAs(v.capturesAdded())).isTrue();
+        assertThat(v.sameRepresentationAs(v.representationChanged())).isFalse();
     }
 
     @Test

@@ -13,6 +13,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.DatasetManifest;
@@ -100,6 +101,9 @@ public class TrainerService {
         }
     }
 
+    /** A newer version of another representation this run does not switch to, once logged. */
+    private String skippedVersion = "";
+
     private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
         TrainingRun.Settings settings = settings(dataset, encoder(dataset));
         try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, trainShards(dataset),
@@ -117,6 +121,15 @@ public class TrainerService {
             while (!stopping && run.step() < config.maxSteps()) {
                 Optional<DatasetManifest> latest = announcements.latest();
                 if (latest.isPresent() && !latest.get().getVersion().equals(run.datasetVersion())
+                        && !DatasetVersion.parse(latest.get().getVersion()).sameRepresentationAs(
+                                DatasetVersion.parse(run.datasetVersion()))) {
+                    if (!latest.get().getVersion().equals(skippedVersion)) {
+                        skippedVersion = latest.get().getVersion();
+                        LOG.warnf("dataset %s %s changes what samples mean (a new major version); run %s stays on %s:"
+                                + " start a new run to train on it", config.dataset(), skippedVersion, config.runId(),
+                                run.datasetVersion());
+                    }
+                } else if (latest.isPresent() && !latest.get().getVersion().equals(run.datasetVersion())
                         && trainSamples(latest.get()) >= config.batchSize()) {
                     run.switchDataset(latest.get().getVersion(), trainShards(latest.get()));
                     LOG.infof("dataset %s %s (%d train samples) joins from the next epoch", config.dataset(),
