@@ -86,6 +86,18 @@ class CheckpointEvaluationsTest {
         assertThat(awaitEvaluated(early)).hasSize(1);
     }
 
+    @Test
+    void labelsAreReadInTheFrameSizeTheVersionRecords() throws Exception {
+        // (600, 10) lies outside a 528 x 406 frame (dead-lettered above) but inside this version's 1056 x 812
+        String run = "wide-" + UUID.randomUUID().toString().substring(0, 8);
+        storeVersion(run, "1.0.0", List.of(sample("a", true, 600, 10), sample("c", false, 0, 0)), 1056, 812);
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        announce(run, List.of(run), checkpointKey);
+        assertThat(awaitEvaluated(run)).hasSize(1);
+        assertThat(deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run))).isEmpty();
+    }
+
     private void announce(String run, List<String> datasets, String checkpointKey) throws Exception {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
@@ -112,10 +124,15 @@ class CheckpointEvaluationsTest {
         storeVersion(dataset, "1.0.0", eval);
     }
 
-    /** A version whose eval split is {@code eval} (none when empty), made the dataset's latest. */
     private void storeVersion(String dataset, String version, List<DatasetSample> eval) {
+        storeVersion(dataset, version, eval, 528, 406);
+    }
+
+    /** A version of frames of this size whose eval split is {@code eval} (none when empty), made the dataset's latest. */
+    private void storeVersion(String dataset, String version, List<DatasetSample> eval, int frameWidth,
+            int frameHeight) {
         DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version)
-                .setInputWidth(264).setInputHeight(203).setFrameWidth(528).setFrameHeight(406);
+                .setInputWidth(264).setInputHeight(203).setFrameWidth(frameWidth).setFrameHeight(frameHeight);
         if (!eval.isEmpty()) {
             byte[] shard = Shard.write(eval);
             String shardKey = "datasets/" + dataset + "/" + version + "/eval/shard-00000.tshard";
