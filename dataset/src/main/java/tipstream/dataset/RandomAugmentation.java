@@ -62,8 +62,8 @@ public final class RandomAugmentation {
     /**
      * Standard normal draws made once, enough for a full-size frame: a sample's sensor noise reads
      * them from a random start with a random odd stride (every index once per 2^18 pixels), a fresh
-     * pattern each time and reproducible from the caller's random, at a tenth of the cost of one
-     * {@code nextGaussian} per pixel, which was most of the trainer's loader time (BENCHMARKS.md).
+     * pattern each time and reproducible from the caller's random. One {@code nextGaussian} per pixel
+     * was half of the augmentation's time (1.17 -> 0.64 ms a sample; BENCHMARKS.md, "Two ND4J processes").
      */
     private static final float[] GAUSSIAN = gaussians(1 << 18, 0x7469707374726561L);
 
@@ -164,17 +164,12 @@ public final class RandomAugmentation {
             table[v] = (int) Math.round(255 * ((g - 0.5) * contrast + 0.5 + brightness));
         }
         double sigma = random.nextDouble() < settings.noiseChance() ? settings.maxNoiseSigma() * random.nextDouble() : 0;
-        if (sigma == 0) {
-            for (int i = 0; i < pixels.length; i++) {
-                pixels[i] = (byte) Math.max(0, Math.min(255, table[pixels[i] & 0xff]));
-            }
-            return;
-        }
         int mask = GAUSSIAN.length - 1;
-        int at = random.nextInt();
-        int stride = random.nextInt() | 1;
+        // drawn only for a noisy sample, so that the random stream (and every later draw) is as measured
+        int at = sigma > 0 ? random.nextInt() : 0;
+        int stride = sigma > 0 ? random.nextInt() | 1 : 1;
         for (int i = 0; i < pixels.length; i++, at += stride) {
-            double v = table[pixels[i] & 0xff] + sigma * GAUSSIAN[at & mask];
+            double v = table[pixels[i] & 0xff] + (sigma > 0 ? sigma * GAUSSIAN[at & mask] : 0);
             pixels[i] = (byte) Math.max(0, Math.min(255, Math.round(v)));
         }
     }

@@ -34,7 +34,7 @@ public final class ServiceProcess implements AutoCloseable {
      * and for eval-service OpenMP threads that sleep rather than spin while they wait. Eval works
      * in bursts beside a trainer on the same cores; two spinning ND4J processes on 2 cores trained
      * at a fifth of their speed alone, and an evaluation took 45 s instead of 7 s (BENCHMARKS.md,
-     * "The main job"). The trainer keeps spinning: alone, it is fastest that way.
+     * "Two ND4J processes on the same 2 cores"). The trainer keeps spinning: alone, it is fastest that way.
      */
     public static Map<String, String> environment(String service) {
         if (!service.equals("eval-service")) {

@@ -119,21 +119,10 @@ public class TrainerService {
                     config.dataset(), run.datasetVersion(), trainSamples(dataset), config.maxSteps());
             ProgressLog progress = new ProgressLog(run, config.maxSteps(), config.batchSize());
             while (!stopping && run.step() < config.maxSteps()) {
-                Optional<DatasetManifest> latest = announcements.latest();
-                if (latest.isPresent() && !latest.get().getVersion().equals(run.datasetVersion())
-                        && !DatasetVersion.parse(latest.get().getVersion()).sameRepresentationAs(
-                                DatasetVersion.parse(run.datasetVersion()))) {
-                    if (!latest.get().getVersion().equals(skippedVersion)) {
-                        skippedVersion = latest.get().getVersion();
-                        LOG.warnf("dataset %s %s changes what samples mean (a new major version); run %s stays on %s:"
-                                + " start a new run to train on it", config.dataset(), skippedVersion, config.runId(),
-                                run.datasetVersion());
-                    }
-                } else if (latest.isPresent() && !latest.get().getVersion().equals(run.datasetVersion())
-                        && trainSamples(latest.get()) >= config.batchSize()) {
-                    run.switchDataset(latest.get().getVersion(), trainShards(latest.get()));
-                    LOG.infof("dataset %s %s (%d train samples) joins from the next epoch", config.dataset(),
-                            latest.get().getVersion(), trainSamples(latest.get()));
+                Optional<DatasetManifest> newer = announcements.latest()
+                        .filter(m -> !m.getVersion().equals(run.datasetVersion()));
+                if (newer.isPresent()) {
+                    follow(run, newer.get());
                 }
                 long before = run.step();
                 run.trainUntil(before + 1, batch -> { });
@@ -148,6 +137,26 @@ public class TrainerService {
             }
             state = run.step() >= config.maxSteps() ? State.DONE : state;
             LOG.infof("run %s stopped at step %d (%s)", config.runId(), run.step(), state);
+        }
+    }
+
+    /**
+     * Moves the run to a newer version of its dataset from the next epoch: one with new captures or
+     * corrected labels and at least a batch of train samples; a new MAJOR version (samples that mean
+     * something else) is only logged, once.
+     */
+    private void follow(TrainingRun run, DatasetManifest newer) {
+        if (!DatasetVersion.parse(newer.getVersion()).sameRepresentationAs(DatasetVersion.parse(run.datasetVersion()))) {
+            if (!newer.getVersion().equals(skippedVersion)) {
+                skippedVersion = newer.getVersion();
+                LOG.warnf("dataset %s %s changes what samples mean (a new major version); run %s stays on %s:"
+                        + " start a new run to train on it", config.dataset(), skippedVersion, config.runId(),
+                        run.datasetVersion());
+            }
+        } else if (trainSamples(newer) >= config.batchSize()) {
+            run.switchDataset(newer.getVersion(), trainShards(newer));
+            LOG.infof("dataset %s %s (%d train samples) joins from the next epoch", config.dataset(),
+                    newer.getVersion(), trainSamples(newer));
         }
     }
 
