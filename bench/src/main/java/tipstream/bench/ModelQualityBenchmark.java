@@ -125,6 +125,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             + " \"/usr/bin/python3 bench/peer/tipnet_torch.py\"")
     String peer;
 
+    @Option(names = "--dataset", description = "train and score on a dataset version as stored (its train, validation and"
+            + " eval shard folders, e.g. .devstack/s3/tipstream/datasets/lab/1.10.0) instead of rendering captures")
+    Path dataset;
+
     @Option(names = "--worst", description = "a folder for a sheet of the worst eval frames at each report")
     Path worst;
 
@@ -136,16 +140,17 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         // the held-out captures come from their own seed: the same eval frames whatever the training set
         int heldOutFrames = evalFrames == null ? frames : evalFrames;
-        List<DatasetSample> eval = samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames), 100, List.of());
-        List<DatasetSample> validation = samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames), 100,
-                List.of());
-        List<DatasetSample> train = samples(LabSession.render(seed, trainCaptures, frames), 0,
-                baked.equals("none") ? List.of() : List.of(Augmentation.values()));
-        System.out.printf(Locale.ROOT, "eval: %d frames of %d held-out captures, %d show the tip%n", eval.size(),
-                evalCaptures, eval.stream().filter(DatasetSample::getVisible).count());
-        System.out.printf(Locale.ROOT, "train: %d captures, %d frames, %d samples (baked augmentations: %s),"
-                + " random augmentation %s%n", trainCaptures, trainCaptures * frames, train.size(), baked,
-                randomAugmentation ? "on" : "off");
+        List<DatasetSample> eval = dataset != null ? stored("eval")
+                : samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames), 100, List.of());
+        List<DatasetSample> validation = dataset != null ? stored("validation")
+                : samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames), 100, List.of());
+        List<DatasetSample> train = dataset != null ? stored("train") : samples(LabSession.render(seed, trainCaptures,
+                frames), 0, baked.equals("none") ? List.of() : List.of(Augmentation.values()));
+        System.out.printf(Locale.ROOT, "eval: %d frames, %d show the tip; validation: %d frames%n", eval.size(),
+                eval.stream().filter(DatasetSample::getVisible).count(), validation.size());
+        System.out.printf(Locale.ROOT, "train: %d samples (%s), random augmentation %s%n", train.size(),
+                dataset != null ? "stored in " + dataset : trainCaptures + " captures of " + frames + " frames, baked"
+                + " augmentations: " + baked, randomAugmentation ? "on" : "off");
         List<DatasetSample> seen = new ArrayList<>(train);
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
@@ -397,6 +402,17 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), m.precision(), m.recall(), threshold,
                 evaluation.rocAuc(), evaluation.loss());
     }
+    /** Every sample of one split of the stored dataset version. */
+    private List<DatasetSample> stored(String split) throws Exception {
+        List<DatasetSample> samples = new ArrayList<>();
+        try (var shards = Files.list(dataset.resolve(split))) {
+            for (Path shard : shards.sorted().toList()) {
+                samples.addAll(Shard.read(Files.readAllBytes(shard)));
+            }
+        }
+        return samples;
+    }
+
     /** Augment's own build of these captures, all in one split (train with every augmentation, or eval). */
     private static List<DatasetSample> samples(List<SimulatedCapture> captures, int evalPercent,
             List<Augmentation> augmentations) throws Exception {

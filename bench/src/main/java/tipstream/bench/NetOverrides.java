@@ -30,13 +30,20 @@ final class NetOverrides {
     @Option(names = "--fine-channels", description = "the width of a fine level, the output map twice as fine (0: none)")
     Integer fineChannels;
 
+    @Option(names = "--presence-weight", description = "the loss weight of the presence decision")
+    Double presenceWeight;
+
+    @Option(names = "--position-weight", description = "the loss weight of the sub-cell position")
+    Double positionWeight;
+
     TipNetConfig apply(TipNetConfig preset) {
         return new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(),
                 stemChannels == null ? preset.stemChannels() : stemChannels,
                 stageChannels == null ? preset.stageChannels() : stageChannels, deepChannels == null ? preset.deepChannels() : positive(deepChannels),
                 contextChannels == null ? preset.contextChannels() : contextChannels,
                 contextDilations == null ? preset.contextDilations() : positive(contextDilations), preset.learningRate(),
-                preset.seed(), preset.presenceWeight(), preset.positionWeight(),
+                preset.seed(), presenceWeight == null ? preset.presenceWeight() : presenceWeight,
+                positionWeight == null ? preset.positionWeight() : positionWeight,
                 stemStride == null ? preset.stemStride() : stemStride,
                 batchNorm == null ? preset.batchNorm() : batchNorm,
                 fineChannels == null ? preset.fineChannels() : fineChannels);

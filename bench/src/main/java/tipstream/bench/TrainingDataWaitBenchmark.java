@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,6 +24,7 @@ import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
 import tipstream.trainer.LearningRateSchedule;
+import tipstream.trainer.RunFence;
 import tipstream.trainer.TrainingRun;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
@@ -54,14 +54,15 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         TipNetConfig config = TipNetConfig.standard();
         Path dir = Files.createTempDirectory("tipstream-bench-train-");
-        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = stack.producer()) {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
-            TrainingRun.Settings settings = new TrainingRun.Settings("bench-" + System.currentTimeMillis(), "bench",
+            String runId = "bench-" + System.currentTimeMillis();
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "bench",
                     config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
                     Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs,
+                    RunFence.open(stack.kafkaBootstrapServers(), runId), shards, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
                 double waitBefore = run.dataWaitSeconds();
                 long t0 = System.nanoTime();

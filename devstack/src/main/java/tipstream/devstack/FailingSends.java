@@ -33,4 +33,25 @@ public final class FailingSends {
                     }
                 });
     }
+
+    /**
+     * The real transactional producer, except that its first {@code commitTransaction} fails as it
+     * does when the broker cannot be reached, leaving the transaction open: the process that called
+     * it dies there.
+     */
+    @SuppressWarnings("unchecked")
+    public static <K, V> Producer<K, V> firstCommit(Producer<K, V> real) {
+        AtomicBoolean failed = new AtomicBoolean();
+        return (Producer<K, V>) Proxy.newProxyInstance(Producer.class.getClassLoader(), new Class<?>[] {Producer.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("commitTransaction") && failed.compareAndSet(false, true)) {
+                        throw new TimeoutException("broker not available");
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
 }

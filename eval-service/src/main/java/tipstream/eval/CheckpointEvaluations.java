@@ -91,7 +91,9 @@ public class CheckpointEvaluations {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1,
                 // an evaluation of a large eval split may take minutes on a small CPU
                 ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1_800_000,
-                ConsumerConfig.CLIENT_ID_CONFIG, "eval-checkpoints"),
+                ConsumerConfig.CLIENT_ID_CONFIG, "eval-checkpoints",
+                // a checkpoint is announced in the transaction that stores it (RunFence): committed ones only
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                 new StringDeserializer(), new ByteArrayDeserializer());
         running.set(true);
         thread = new Thread(this::run, "checkpoint-evaluations");

@@ -106,8 +106,8 @@ public class TrainerService {
 
     private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
         TrainingRun.Settings settings = settings(dataset, encoder(dataset));
-        try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, trainShards(dataset),
-                dataset.getVersion())) {
+        try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, RunFence.open(bootstrapServers,
+                config.runId()), trainShards(dataset), dataset.getVersion())) {
             step.set(run.step());
             if (TrainingRun.lastCheckpoint(blobs, config.runId()).isEmpty()) {
                 run.checkpoint(); // step 0: the untrained baseline

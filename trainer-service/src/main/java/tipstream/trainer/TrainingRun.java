@@ -7,9 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.RandomAugmentation;
@@ -30,10 +28,12 @@ import tipstream.v1.ShardEntry;
  * through the {@link PrefetchingLoader}. Every {@code checkpointEvery} steps it writes the model
  * with its optimiser state and the metric events of the steps since the last checkpoint, then the
  * checkpoint's state (step, epoch, samples into the epoch, dataset version) as the commit marker,
- * announces it on {@code tipstream.checkpoints}, publishes those metrics, and marks it announced.
- * A run killed between checkpoints therefore resumes from the last one and re-trains the same
- * batches; one killed (or whose Kafka failed) before a stored checkpoint was announced announces
- * it when it resumes. No step's metrics are lost, and none is published twice unless a send failed.
+ * inside the Kafka transaction that announces it on {@code tipstream.checkpoints} with those
+ * metrics, and marks it announced. A run killed between checkpoints therefore resumes from the last
+ * one and re-trains the same batches; one killed (or whose Kafka failed) after a checkpoint was
+ * stored but before it was marked announced announces it when it resumes. No step's metrics are
+ * lost, and none is published twice to a reader of committed records; one trainer per run
+ * ({@link RunFence}).
  */
 public final class TrainingRun implements AutoCloseable {
     /** Beside a checkpoint's .zip and .state: the metrics of its steps, and the mark that it was announced. */
@@ -58,7 +58,7 @@ public final class TrainingRun implements AutoCloseable {
 
     private final Settings settings;
     private final BlobStore blobs;
-    private final Producer<String, byte[]> producer;
+    private final RunFence fence;
     private final TipEncoding encoding;
     private final TipNet net;
     private final VerifiedShards shardSource;
@@ -71,11 +71,11 @@ public final class TrainingRun implements AutoCloseable {
     private double lastLoss = Double.NaN;
     private double lastLearningRate = Double.NaN;
 
-    private TrainingRun(Settings settings, BlobStore blobs, Producer<String, byte[]> producer, List<ShardEntry> shards,
+    private TrainingRun(Settings settings, BlobStore blobs, RunFence fence, List<ShardEntry> shards,
             String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
         this.settings = settings;
         this.blobs = blobs;
-        this.producer = producer;
+        this.fence = fence;
         this.datasetVersion = datasetVersion;
         this.net = net;
         this.step = resumeFrom.getStep();
@@ -94,15 +94,27 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /**
-     * Starts the run, or resumes it from its last checkpoint when it has one: then with the
-     * network shape the checkpoint carries, which is the run's, whatever is configured now.
+     * Takes the run (fencing any other trainer of it, {@link RunFence}), then starts it, or resumes
+     * it from its last checkpoint when it has one: then with the network shape the checkpoint
+     * carries, which is the run's, whatever is configured now. The run owns the fence from here.
      */
-    public static TrainingRun startOrResume(Settings settings, BlobStore blobs, Producer<String, byte[]> producer,
+    public static TrainingRun startOrResume(Settings settings, BlobStore blobs, RunFence fence,
+            List<ShardEntry> shards, String datasetVersion) throws Exception {
+        try {
+            fence.claim();
+            return startOrResumeClaimed(settings, blobs, fence, shards, datasetVersion);
+        } catch (Exception | Error e) {
+            fence.close();
+            throw e;
+        }
+    }
+
+    private static TrainingRun startOrResumeClaimed(Settings settings, BlobStore blobs, RunFence fence,
             List<ShardEntry> shards, String datasetVersion) throws Exception {
         Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
         if (last.isPresent()) {
             TipNet net = TipNet.fromBytes(blobs.get(last.get().getCheckpointKey()));
-            TrainingRun run = new TrainingRun(settings, blobs, producer, shards, datasetVersion, net, last.get());
+            TrainingRun run = new TrainingRun(settings, blobs, fence, shards, datasetVersion, net, last.get());
             String base = baseKey(settings.runId(), last.get().getStep());
             if (!blobs.exists(base + ANNOUNCED)) {
                 // the last life stored it but died (or Kafka failed) before it was announced
@@ -114,7 +126,7 @@ public final class TrainingRun implements AutoCloseable {
         if (settings.transfer().encoderKey().isPresent()) {
             net.loadEncoder(PretrainedEncoder.fromBytes(blobs.get(settings.transfer().encoderKey().get())));
         }
-        return new TrainingRun(settings, blobs, producer, shards, datasetVersion, net,
+        return new TrainingRun(settings, blobs, fence, shards, datasetVersion, net,
                 CheckpointReady.getDefaultInstance());
     }
 
@@ -230,36 +242,49 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /**
-     * Writes a checkpoint at the current step: the network, the metrics of the steps since the
-     * last one, then the state (the commit marker a resume looks for); then announces it and
-     * publishes those metrics, and marks it announced. A run resumed from a checkpoint that was
-     * stored but never marked announced announces it then (review R11): at least once, and once
-     * when nothing fails.
+     * Writes a checkpoint at the current step inside the transaction that announces it
+     * ({@link RunFence}): its announcement and the metrics of the steps since the last one are
+     * sent first (a trainer another one has fenced stops there, having written nothing), then the
+     * network, those metrics and the state (the commit marker a resume looks for) are stored, then
+     * the transaction commits, and the checkpoint is marked announced. A run resumed from a
+     * checkpoint that was stored but never marked announced announces it then (review R11): at
+     * least once, and once when nothing fails.
      */
     public CheckpointReady checkpoint() throws Exception {
         String base = baseKey(settings.runId(), step);
-        blobs.put(base + ".zip", net.toBytes(), "application/zip");
         CheckpointReady ready = CheckpointReady.newBuilder().setRunId(settings.runId()).setStep(step)
                 .setCheckpointKey(base + ".zip").setDataset(settings.dataset())
                 .setDatasetVersion(datasetVersion).setEpoch(epoch)
                 .setSampleOffset(samplesIntoEpoch).setCreatedAtMs(System.currentTimeMillis()).build();
-        blobs.put(base + METRICS, writeMetrics(pending), "application/octet-stream");
-        blobs.put(base + ".state", ready.toByteArray(), "application/x-protobuf");
         List<MetricEvent> metrics = List.copyOf(pending);
-        pending.clear(); // they are in the checkpoint now: a failed announcement is repeated on resume
-        announce(ready, metrics);
+        byte[] model = net.toBytes();
+        fence.publish(settings.runId(), announcement(ready, metrics), () -> {
+            blobs.put(base + ".zip", model, "application/zip");
+            blobs.put(base + METRICS, writeMetrics(metrics), "application/octet-stream");
+            blobs.put(base + ".state", ready.toByteArray(), "application/x-protobuf");
+        });
+        pending.clear();
+        markAnnounced(ready);
         return ready;
     }
 
+    /** Announces a checkpoint an earlier life stored but did not mark announced. */
     private void announce(CheckpointReady ready, List<MetricEvent> metrics) throws Exception {
-        producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, settings.runId(), ready.toByteArray())).get();
-        List<Future<?>> sends = new ArrayList<>();
+        fence.publish(settings.runId(), announcement(ready, metrics), () -> { });
+        markAnnounced(ready);
+    }
+
+    /** The checkpoint's announcement, then its metrics. */
+    private List<ProducerRecord<String, byte[]>> announcement(CheckpointReady ready, List<MetricEvent> metrics) {
+        List<ProducerRecord<String, byte[]>> records = new ArrayList<>();
+        records.add(new ProducerRecord<>(Topics.CHECKPOINTS, settings.runId(), ready.toByteArray()));
         for (MetricEvent event : metrics) {
-            sends.add(producer.send(new ProducerRecord<>(Topics.METRICS, event.getRun(), event.toByteArray())));
+            records.add(new ProducerRecord<>(Topics.METRICS, event.getRun(), event.toByteArray()));
         }
-        for (Future<?> send : sends) {
-            send.get();
-        }
+        return records;
+    }
+
+    private void markAnnounced(CheckpointReady ready) throws Exception {
         blobs.put(baseKey(settings.runId(), ready.getStep()) + ANNOUNCED, new byte[0], "application/octet-stream");
     }
 
@@ -286,9 +311,10 @@ public final class TrainingRun implements AutoCloseable {
         return events;
     }
 
-    /** Stops the loader; metrics since the last checkpoint are dropped with the steps they belong to. */
+    /** Stops the loader and closes the fence; metrics since the last checkpoint are dropped with the steps they belong to. */
     @Override
     public void close() {
         loader.close();
+        fence.close();
     }
 }

@@ -15,6 +15,9 @@ import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -62,8 +65,7 @@ class TrainingRunTest {
 
     @Test
     void killedRunResumesFromItsLastCheckpointAndPublishesEveryStepOnce(@TempDir Path dir) throws Exception {
-        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = stack.producer()) {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
@@ -72,12 +74,12 @@ class TrainingRunTest {
                     SCHEDULE, 5, TrainingRun.Transfer.NONE);
 
             List<List<String>> firstLife = new ArrayList<>();
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 run.trainUntil(25, b -> firstLife.add(names(b)));
             } // killed at step 25: steps 21-25 never reached a checkpoint
 
             List<List<String>> secondLife = new ArrayList<>();
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 assertThat(run.step()).isEqualTo(20);
                 run.trainUntil(30, b -> secondLife.add(names(b)));
                 assertThat(run.step()).isEqualTo(30);
@@ -110,21 +112,21 @@ class TrainingRunTest {
 
     @Test
     void aCheckpointWhoseAnnouncementFailedIsAnnouncedWhenTheRunResumes(@TempDir Path dir) throws Exception {
-        // review R11: the checkpoint at step 20 was stored but its announcement failed, so eval never
-        // saw it and the metrics of steps 11-20 were lost with the process
-        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = stack.producer()) {
+        // review R11: the checkpoint at step 10 was stored but the transaction announcing it never
+        // committed, so eval never saw it and the metrics of steps 1-10 were lost with the process
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5);
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4,
                     10, 11, 5, 3, 2, SCHEDULE, 5, TrainingRun.Transfer.NONE);
-            Producer<String, byte[]> failsOnce = FailingSends.firstSendTo(Topics.CHECKPOINTS, producer);
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, failsOnce, shards, "1.0.0")) {
-                // the first announcement (step 10) fails: the process dies there
+            RunFence commitFails = new RunFence(FailingSends.firstCommit(transactionalProducer(stack, runId)));
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, commitFails, shards, "1.0.0")) {
+                // the first commit (step 10) fails: the process dies there, its transaction open
                 assertThatThrownBy(() -> run.trainUntil(20, b -> { })).hasMessageContaining("broker not available");
             }
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+            assertThat(blobs.exists("runs/" + runId + "/checkpoints/step-000000000010.state")).isTrue();
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 assertThat(run.step()).isEqualTo(10);
                 run.trainUntil(20, b -> { });
             }
@@ -138,12 +140,46 @@ class TrainingRunTest {
     }
 
     @Test
+    void aSecondTrainerOfTheSameRunFencesTheFirstBeforeItWritesAnything(@TempDir Path dir) throws Exception {
+        // review R12: a pod on a partitioned node and its replacement train the same run
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
+            BlobStore blobs = stack.blobStore();
+            List<ShardEntry> shards = writeShards(blobs, 5);
+            String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4,
+                    10, 11, 5, 3, 2, SCHEDULE, 5, TrainingRun.Transfer.NONE);
+            try (TrainingRun first = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
+                first.trainUntil(10, b -> { });
+                try (TrainingRun second = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards,
+                        "1.0.0")) {
+                    assertThat(second.step()).isEqualTo(10);
+                    // the first goes on to its next checkpoint and is stopped there, having stored nothing
+                    assertThatThrownBy(() -> first.trainUntil(20, b -> { })).isInstanceOf(RunFence.TakenOver.class)
+                            .hasMessageContaining("run " + runId + " is trained by another trainer");
+                    assertThat(blobs.exists("runs/" + runId + "/checkpoints/step-000000000020.zip")).isFalse();
+                    assertThat(blobs.exists("runs/" + runId + "/checkpoints/step-000000000020.state")).isFalse();
+                    second.trainUntil(20, b -> { });
+                }
+            }
+            List<CheckpointReady> checkpoints = read(stack, Topics.CHECKPOINTS, CheckpointReady.parser(), runId);
+            assertThat(checkpoints).extracting(CheckpointReady::getStep).containsExactly(10L, 20L);
+            for (CheckpointReady checkpoint : checkpoints) {
+                String state = checkpoint.getCheckpointKey().replace(".zip", ".state");
+                assertThat(CheckpointReady.parseFrom(blobs.get(state))).isEqualTo(checkpoint);
+            }
+            List<MetricEvent> losses = read(stack, Topics.METRICS, MetricEvent.parser(), runId + "/train").stream()
+                    .filter(e -> e.getTag().equals("metrics/loss")).toList();
+            assertThat(losses).extracting(MetricEvent::getStep)
+                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 20).boxed().toList());
+        }
+    }
+
+    @Test
     void runStartsFromAPretrainedEncoderWithItsFirstBlocksFrozenUntilTheUnfreezeStep(@TempDir Path dir)
             throws Exception {
         TipNetConfig shape = new TipNetConfig(TipNetConfig.Head.HEATMAP, 16, 20, 4, List.of(8, 8), List.of(), 8,
                 List.of(1), 3e-3, 5, 1.0, 1.0, 2, false);
-        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
-                KafkaProducer<String, byte[]> producer = stack.producer()) {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 3);
             String key = EncoderPretrainer.pretrain(blobs, shards, shape, Optional.empty(), 20, 16, 4, 20,
@@ -152,10 +188,11 @@ class TrainingRunTest {
             assertThat(key).isEqualTo("encoders/" + tipstream.dataset.Sha256.hex(stored) + ".zip");
             var encoder = tipstream.model.PretrainedEncoder.fromBytes(stored);
 
-            TrainingRun.Settings settings = new TrainingRun.Settings("run-" + UUID.randomUUID().toString().substring(0, 8),
+            String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId,
                     "lab", shape, Optional.empty(), 20, 16, 4, 100, 11, 50, 3, 2, SCHEDULE, 100,
                     new TrainingRun.Transfer(Optional.of(key), "stem", 6));
-            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, producer, shards, "1.0.0")) {
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 var net = run.net().network();
                 for (String layer : List.of("stem", "stage1", "stage2")) {
                     assertThat(net.getLayer(layer).params()).as(layer).isEqualTo(encoder.network().getLayer(layer).params());
@@ -172,9 +209,21 @@ class TrainingRunTest {
             TrainingRun.Settings wrong = new TrainingRun.Settings("run-x", "lab", shape, Optional.empty(), 20, 16, 4,
                     100, 11, 50, 3, 2, SCHEDULE, 100, new TrainingRun.Transfer(Optional.of(shards.get(0).getKey()), "", 0));
             org.assertj.core.api.Assertions.assertThatThrownBy(
-                    () -> TrainingRun.startOrResume(wrong, blobs, producer, shards, "1.0.0"))
+                    () -> TrainingRun.startOrResume(wrong, blobs, fence(stack, "run-x"), shards, "1.0.0"))
                     .hasMessageContaining("not a saved network");
         }
+    }
+
+    /** A run's fence, as the trainer opens it. */
+    private static RunFence fence(DevStack stack, String runId) {
+        return RunFence.open(stack.kafkaBootstrapServers(), runId);
+    }
+
+    /** A run's transactional producer, as the trainer's fence has it. */
+    private static Producer<String, byte[]> transactionalProducer(DevStack stack, String runId) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, RunFence.transactionalId(runId)), new StringSerializer(),
+                new ByteArraySerializer());
     }
 
     private static List<String> names(TrainingBatch batch) {
@@ -187,7 +236,8 @@ class TrainingRunTest {
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             int idle = 0;
