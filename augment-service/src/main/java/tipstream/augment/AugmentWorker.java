@@ -14,8 +14,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
@@ -27,8 +29,9 @@ import tipstream.v1.TipLabel;
 
 /**
  * One pass of augment: reads {@code tipstream.frames} and {@code tipstream.labels} from the
- * beginning up to their current ends, joins every frame with its latest label (labels may come
- * before or after their frame, and be revised), and when the result differs from the latest
+ * beginning up to their current ends, adds from ingest's {@link FrameIndex} what they no longer
+ * hold, joins every frame with its latest label (labels may come before or after their frame, and
+ * be revised), and when the result differs from the latest
  * dataset version builds the next one with {@link DatasetAssembler}: shards, then the manifest,
  * then one ShardReady per shard, then the {@code latest} pointer. Everything it writes has a
  * deterministic name, so a pass repeated after a crash changes nothing. Records that cannot be
@@ -36,7 +39,9 @@ import tipstream.v1.TipLabel;
  */
 public final class AugmentWorker {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+    private static final Logger LOG = Logger.getLogger(AugmentWorker.class);
     private final BlobStore blobs;
+    private final FrameIndex index;
     private final String bootstrapServers;
     private final Producer<String, byte[]> producer;
     private final DatasetAssembler assembler;
@@ -46,6 +51,7 @@ public final class AugmentWorker {
     public AugmentWorker(BlobStore blobs, String bootstrapServers, Producer<String, byte[]> producer,
             DatasetAssembler assembler, String dataset) {
         this.blobs = blobs;
+        this.index = new FrameIndex(blobs);
         this.bootstrapServers = bootstrapServers;
         this.producer = producer;
         this.assembler = assembler;
@@ -115,6 +121,7 @@ public final class AugmentWorker {
                 dead++;
             }
         }
+        fromIndex(frames, labels);
         List<DatasetAssembler.LabelledFrame> labelled = new ArrayList<>();
         frames.forEach((key, frame) -> {
             TipLabel label = labels.get(key);
@@ -133,7 +140,10 @@ public final class AugmentWorker {
         for (DatasetAssembler.Rejected rejected : build.get().rejected()) {
             FrameRef ref = rejected.frame().frame();
             ConsumerRecord<String, byte[]> record = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
-            if (alreadyDead.add(DeadLetters.position(record))) {
+            if (record == null) {
+                // known from the index only: its record is beyond the topic's retention
+                LOG.warnf("frame %s/%s left out: %s", ref.getCaptureId(), ref.getFrameName(), rejected.reason());
+            } else if (alreadyDead.add(DeadLetters.position(record))) {
                 deadLetter(record, rejected.reason());
                 dead++;
             }
@@ -153,6 +163,24 @@ public final class AugmentWorker {
         blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
         return new Pass(labelled.size(), Optional.of(manifest.getVersion()), manifest.getShardsCount(),
                 manifest.getShardsList().stream().mapToLong(ShardEntry::getSampleCount).sum(), dead);
+    }
+
+    /**
+     * Adds what the topics no longer hold (records beyond their retention) from ingest's index, the
+     * record of every frame and label it published (review R1): frames whose stored blob is there,
+     * and labels. Only keys the topics lack are read, so a pass over intact topics costs a listing.
+     */
+    private void fromIndex(Map<String, FrameRef> frames, Map<String, TipLabel> labels) {
+        for (String key : index.frameKeys()) {
+            if (!frames.containsKey(key)) {
+                index.frame(key).filter(ref -> blobs.exists(ref.getBlobKey())).ifPresent(ref -> frames.put(key, ref));
+            }
+        }
+        for (String key : index.labelKeys()) {
+            if (!labels.containsKey(key)) {
+                index.label(key).ifPresent(label -> labels.put(key, label));
+            }
+        }
     }
 
     private String latestKey() {

@@ -8,25 +8,33 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
-import tipstream.dataset.FrameFormat;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.FrameFormat;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
+import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.FailingSends;
@@ -176,6 +184,56 @@ class AugmentWorkerTest {
             assertThat(second.deadLettered()).isZero();
             assertThat(read(stack, Topics.deadLetter(Topics.FRAMES), DeadLetter.parser())).hasSize(2);
         }
+    }
+
+    @Test
+    void capturesWhoseRecordsAreBeyondTheTopicsRetentionStayInTheNextVersion(@TempDir Path dir) throws Exception {
+        // review R1: the frames and labels logs lose their oldest records (time or size retention);
+        // ingest's index still has them, and the next version must too
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = stack.producer();
+                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        stack.kafkaBootstrapServers()))) {
+            BlobStore blobs = stack.blobStore();
+            FrameIndex index = new FrameIndex(blobs);
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
+                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            for (String capture : List.of("A", "B")) {
+                publish(producer, index, frame(blobs, capture, 0), label(capture, 0, 1, 100, 100));
+            }
+            assertThat(worker.runOnce().version()).contains("1.0.0");
+
+            Map<TopicPartition, RecordsToDelete> everything = new HashMap<>();
+            for (String topic : List.of(Topics.FRAMES, Topics.LABELS)) {
+                for (int p = 0; p < DevStack.PARTITIONS; p++) {
+                    TopicPartition partition = new TopicPartition(topic, p);
+                    long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get()
+                            .offset();
+                    everything.put(partition, RecordsToDelete.beforeOffset(end));
+                }
+            }
+            admin.deleteRecords(everything).all().get();
+            assertThat(TopicSnapshot.read(stack.kafkaBootstrapServers(), List.of(Topics.FRAMES, Topics.LABELS), "t"))
+                    .isEmpty();
+
+            publish(producer, index, frame(blobs, "C", 0), label("C", 0, 1, 50, 60));
+            AugmentWorker.Pass pass = worker.runOnce();
+            assertThat(pass.version()).isPresent();
+            DatasetManifest manifest = ManifestCodec.fromJson(
+                    blobs.get(ManifestCodec.key("lab", pass.version().orElseThrow())));
+            assertThat(manifest.getCapturesList()).containsExactly("A", "B", "C");
+            assertThat(pass.samples()).isEqualTo(3);
+        }
+    }
+
+    /** As ingest publishes: the record, then (once Kafka has it) the index entry. */
+    private static void publish(KafkaProducer<String, byte[]> producer, FrameIndex index, FrameRef frame,
+            TipLabel label) throws Exception {
+        send(producer, Topics.FRAMES, frame.getCaptureId(), frame.toByteArray());
+        index.recordFrame(frame);
+        send(producer, Topics.LABELS, label.getCaptureId(), label.toByteArray());
+        index.recordLabel(label);
     }
 
     private static void send(KafkaProducer<String, byte[]> producer, String topic, String key, byte[] value)

@@ -8,6 +8,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.FrameFormat;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameName;
 import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.PngFrameCodec;
@@ -16,8 +17,8 @@ import tipstream.dataset.Topics;
 import tipstream.v1.FrameLabel;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Rejection;
-import tipstream.v1.UploadSummary;
 import tipstream.v1.UploadFrame;
+import tipstream.v1.UploadSummary;
 
 /**
  * Takes in one uploaded frame: checks it, stores the PNG content-addressed in S3, publishes its

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameName;
 import tipstream.dataset.Topics;
 import tipstream.v1.Point;

@@ -2,11 +2,16 @@ package tipstream.ingest;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import tipstream.dataset.BlobStore;
 import tipstream.dataset.CvatXmlReader;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameFormat;
 import tipstream.dataset.PngFrameCodec;
 
-/** The frame and CVAT parsers, built once from configuration (S3 and Kafka clients: service-common). */
+/**
+ * The frame and CVAT parsers, built once from configuration, and the index of what ingest has
+ * published (S3 and Kafka clients: service-common).
+ */
 @ApplicationScoped
 public class Parsers {
 
@@ -18,6 +23,12 @@ public class Parsers {
     @Produces
     PngFrameCodec frameCodec(IngestConfig config, FrameFormat format) {
         return new PngFrameCodec(format, config.frame().maxBytes());
+    }
+
+    @Produces
+    @ApplicationScoped
+    FrameIndex frameIndex(BlobStore blobs) {
+        return new FrameIndex(blobs);
     }
 
     @Produces

@@ -19,6 +19,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameName;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;

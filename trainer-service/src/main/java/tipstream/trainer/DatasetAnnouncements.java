@@ -1,6 +1,7 @@
 package tipstream.trainer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -27,8 +28,10 @@ import tipstream.v1.DatasetManifest;
 import tipstream.v1.ShardReady;
 
 /**
- * Follows {@code tipstream.shards} from the beginning and keeps the newest announced version of
- * one dataset whose manifest is in S3 (augment writes the manifest before it announces shards).
+ * Keeps the newest version of one dataset: first the one augment last published
+ * ({@code datasets/<name>/latest} in S3, which the topic may no longer hold: review R1), then
+ * whatever newer {@code tipstream.shards} announces, followed from the beginning, whose manifest
+ * is in S3 (augment writes the manifest before it announces shards).
  * Records of other datasets are skipped; records that cannot be used (undecodable, or naming a
  * manifest that is not there) go to {@code tipstream.shards.dlq} once, with the reason. It waits
  * for the topic to exist, and retries a record while S3 fails (with backoff up to 30 s): neither
@@ -50,7 +53,7 @@ public final class DatasetAnnouncements implements AutoCloseable {
     private volatile DatasetManifest latest;
     private volatile RuntimeException stopped;
 
-    /** {@code manifests} looks a manifest up by its S3 key (BlobStore::find). */
+    /** {@code manifests} looks an object (a manifest, the latest pointer) up by its S3 key (BlobStore::find). */
     public DatasetAnnouncements(String bootstrapServers, String dataset, Function<String, Optional<byte[]>> manifests,
             Producer<String, byte[]> producer) throws InvalidProtocolBufferException {
         this.dataset = dataset;
@@ -75,6 +78,7 @@ public final class DatasetAnnouncements implements AutoCloseable {
 
     private void follow() {
         try {
+            takeStoredLatest();
             List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.SHARDS, running::get);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
@@ -90,6 +94,37 @@ public final class DatasetAnnouncements implements AutoCloseable {
             LOG.error("stopped following " + Topics.SHARDS, e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** The version the {@code latest} pointer names, if there is one, trying again while S3 fails. */
+    private void takeStoredLatest() throws InterruptedException {
+        long backoffMillis = 500;
+        while (running.get()) {
+            try {
+                Optional<byte[]> pointer = manifests.apply(ManifestCodec.latestKey(dataset));
+                if (pointer.isPresent()) {
+                    String version = new String(pointer.get(), StandardCharsets.UTF_8).trim();
+                    Optional<byte[]> manifest = manifests.apply(ManifestCodec.key(dataset, version));
+                    if (manifest.isPresent()) {
+                        latest = ManifestCodec.fromJson(manifest.get());
+                        LOG.infof("dataset %s %s published: %d shards", dataset, latest.getVersion(),
+                                latest.getShardsCount());
+                    } else {
+                        LOG.warnf("dataset %s: the latest pointer names %s, whose manifest is missing", dataset, version);
+                    }
+                }
+                return;
+            } catch (InvalidProtocolBufferException e) {
+                LOG.warnf("dataset %s: the latest version's manifest is unreadable, following announcements only: %s",
+                        dataset, e.getMessage());
+                return;
+            } catch (BlobStoreException e) {
+                LOG.warnf("reading dataset %s's latest version failed, retrying in %d ms: %s", dataset, backoffMillis,
+                        e.getMessage());
+                Thread.sleep(backoffMillis);
+                backoffMillis = Math.min(MAX_BACKOFF_MILLIS, 2 * backoffMillis);
+            }
         }
     }
 

@@ -95,7 +95,23 @@ class DatasetAnnouncementsTest {
                     return blobs.find(key);
                 }, producer)) {
             assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.0");
-            assertThat(lookups.get()).isEqualTo(2);
+            // the latest pointer (failed once, then read: none), then the announced manifest
+            assertThat(lookups.get()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void startsFromTheVersionInS3WhenTheTopicNoLongerHoldsItsAnnouncements() throws Exception {
+        // review R1: augment published 1.0.0 (manifest and latest pointer) long ago; its
+        // announcements are gone from tipstream.shards, as records beyond retention are
+        BlobStore blobs = stack.blobStore();
+        DatasetManifest manifest = DatasetManifest.newBuilder().setDataset("expired").setVersion("1.3.0").build();
+        blobs.put(ManifestCodec.key("expired", "1.3.0"), ManifestCodec.toJson(manifest), "application/json");
+        blobs.put(ManifestCodec.latestKey("expired"), "1.3.0".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "text/plain");
+        try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "expired",
+                blobs::find, producer)) {
+            assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.3.0");
         }
     }
 }

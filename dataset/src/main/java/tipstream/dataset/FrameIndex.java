@@ -1,21 +1,19 @@
-package tipstream.ingest;
+package tipstream.dataset;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Optional;
-import tipstream.dataset.BlobStore;
-import tipstream.dataset.FrameName;
 import tipstream.v1.FrameRef;
 import tipstream.v1.TipLabel;
 
 /**
  * What ingest has already published, kept in S3 beside the frames: the FrameRef of every frame
  * (written only after Kafka acknowledged it) and the latest TipLabel of every labelled frame.
- * It makes a re-sent frame or label a no-op, and tells the CVAT importer which frames exist.
+ * It makes a re-sent frame or label a no-op, tells the CVAT importer which frames exist, and is
+ * the record of every frame and label that outlives the topics' retention: augment reads from it
+ * what the topics no longer hold (review R1).
  * Keys are built from names that {@link FrameName} has checked, never from raw input.
  */
-@ApplicationScoped
 public class FrameIndex {
     private static final String FRAMES = "index/frames/";
     private static final String LABELS = "index/labels/";
@@ -27,7 +25,7 @@ public class FrameIndex {
     }
 
     public Optional<FrameRef> frame(FrameName name) {
-        return blobs.find(FRAMES + name.captureId() + "/" + name.name()).map(bytes -> parse(bytes, FrameRef.parser()));
+        return frame(name.captureId() + "/" + name.name());
     }
 
     public void recordFrame(FrameRef ref) {
@@ -35,7 +33,7 @@ public class FrameIndex {
     }
 
     public Optional<TipLabel> label(FrameName name) {
-        return blobs.find(LABELS + name.captureId() + "/" + name.name()).map(bytes -> parse(bytes, TipLabel.parser()));
+        return label(name.captureId() + "/" + name.name());
     }
 
     public void recordLabel(TipLabel label) {
@@ -46,6 +44,30 @@ public class FrameIndex {
     /** Names of every published frame of a capture. */
     public List<String> frameNames(String captureId) {
         String prefix = FRAMES + captureId + "/";
+        return blobs.list(prefix).stream().map(item -> item.objectName().substring(prefix.length())).toList();
+    }
+
+    /** Every published frame, as {@code <capture>/<frame>} (a listing: no object is read). */
+    public List<String> frameKeys() {
+        return keysUnder(FRAMES);
+    }
+
+    /** Every labelled frame, as {@code <capture>/<frame>} (a listing: no object is read). */
+    public List<String> labelKeys() {
+        return keysUnder(LABELS);
+    }
+
+    /** A frame's FrameRef by its {@link #frameKeys()} key, if it is (still) there. */
+    public Optional<FrameRef> frame(String key) {
+        return blobs.find(FRAMES + key).map(bytes -> parse(bytes, FrameRef.parser()));
+    }
+
+    /** A frame's latest TipLabel by its {@link #labelKeys()} key, if it is (still) there. */
+    public Optional<TipLabel> label(String key) {
+        return blobs.find(LABELS + key).map(bytes -> parse(bytes, TipLabel.parser()));
+    }
+
+    private List<String> keysUnder(String prefix) {
         return blobs.list(prefix).stream().map(item -> item.objectName().substring(prefix.length())).toList();
     }
 
