@@ -118,8 +118,7 @@ class TrainingRunTest {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5);
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
-            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4,
-                    10, 11, 5, 3, 2, SCHEDULE, 5, TrainingRun.Transfer.NONE);
+            TrainingRun.Settings settings = plainRun(runId);
             RunFence commitFails = new RunFence(FailingSends.firstCommit(transactionalProducer(stack, runId)));
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, commitFails, shards, "1.0.0")) {
                 // the first commit (step 10) fails: the process dies there, its transaction open
@@ -146,8 +145,7 @@ class TrainingRunTest {
             BlobStore blobs = stack.blobStore();
             List<ShardEntry> shards = writeShards(blobs, 5);
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
-            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4,
-                    10, 11, 5, 3, 2, SCHEDULE, 5, TrainingRun.Transfer.NONE);
+            TrainingRun.Settings settings = plainRun(runId);
             try (TrainingRun first = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 first.trainUntil(10, b -> { });
                 try (TrainingRun second = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards,
@@ -212,6 +210,12 @@ class TrainingRunTest {
                     () -> TrainingRun.startOrResume(wrong, blobs, fence(stack, "run-x"), shards, "1.0.0"))
                     .hasMessageContaining("not a saved network");
         }
+    }
+
+    /** A run of TINY without random augmentation: batches of 4, a checkpoint every 10 steps. */
+    private static TrainingRun.Settings plainRun(String runId) {
+        return new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4, 10, 11, 5, 3, 2, SCHEDULE, 5,
+                TrainingRun.Transfer.NONE);
     }
 
     /** A run's fence, as the trainer opens it. */
