@@ -15,11 +15,13 @@ import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.FrameFormat;
+import tipstream.dataset.WriterFence;
 
 /**
  * Runs an {@link AugmentWorker} pass every few seconds on its own thread. A failed pass (S3 or
  * Kafka away) is logged and retried at the next interval: passes write only deterministic names,
- * so a repeated pass never duplicates anything.
+ * so a repeated pass never duplicates anything. Passes stop for good (liveness goes down) once
+ * another augment of the same dataset has started: one writer per dataset (review R6).
  */
 @ApplicationScoped
 public class AugmentService {
@@ -45,7 +47,8 @@ public class AugmentService {
         DatasetAssembler assembler = new DatasetAssembler(config.dataset(),
                 new CaptureSplit(config.evalPercent(), config.validationPercent(), config.splitSalt()), config.augmentations().orElse(List.of()),
                 new FrameFormat(frameWidth, frameHeight), config.inputWidth(), config.inputHeight(), config.shardSize(), "augment-service " + codeVersion);
-        this.worker = new AugmentWorker(blobs, bootstrapServers, producer, assembler, config.dataset());
+        this.worker = new AugmentWorker(blobs, bootstrapServers, producer,
+                WriterFence.open(bootstrapServers, WriterFence.augmentOf(config.dataset())), assembler, config.dataset());
         this.versions = registry.counter("tipstream.augment.versions");
         this.samples = registry.counter("tipstream.augment.samples");
         this.deadLetters = registry.counter("tipstream.augment.dead.letters");
@@ -64,6 +67,7 @@ public class AugmentService {
             thread.interrupt();
             thread.join(30_000);
         }
+        worker.close();
     }
 
     /** See {@link AugmentWorker#recordsDone()}. */
@@ -100,6 +104,12 @@ public class AugmentService {
                             pass.shards(), nanos / 1e9, pass.labelledFrames() / (nanos / 1e9));
                 }
             } catch (InterruptedException e) {
+                return;
+            } catch (WriterFence.TakenOver e) {
+                // another augment of this dataset started after this one: it alone publishes versions
+                failedPasses.increment();
+                lastFailure = e.getMessage();
+                LOG.error("augment passes stop: " + e.getMessage());
                 return;
             } catch (Exception e) {
                 failedPasses.increment();

@@ -21,6 +21,7 @@ import tipstream.dataset.FrameIndex;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
+import tipstream.dataset.WriterFence;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.FrameRef;
 import tipstream.v1.ShardEntry;
@@ -32,28 +33,37 @@ import tipstream.v1.TipLabel;
  * beginning up to their current ends, adds from ingest's {@link FrameIndex} what they no longer
  * hold, joins every frame with its latest label (labels may come before or after their frame, and
  * be revised), and when the result differs from the latest
- * dataset version builds the next one with {@link DatasetAssembler}: shards, then the manifest,
- * then one ShardReady per shard, then the {@code latest} pointer. Everything it writes has a
+ * dataset version builds the next one with {@link DatasetAssembler}: one ShardReady per shard, the
+ * shards and the manifest in one transaction ({@link WriterFence}: one augment per dataset), then
+ * the {@code latest} pointer. Everything it writes has a
  * deterministic name, so a pass repeated after a crash changes nothing. Records that cannot be
  * used go to their topic's dead-letter topic once, with the reason.
  */
-public final class AugmentWorker {
+public final class AugmentWorker implements AutoCloseable {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Logger LOG = Logger.getLogger(AugmentWorker.class);
     private final BlobStore blobs;
     private final FrameIndex index;
     private final String bootstrapServers;
     private final Producer<String, byte[]> producer;
+    private final WriterFence fence;
     private final DatasetAssembler assembler;
     private final String dataset;
     private volatile Map<TopicPartition, Long> completedUpTo = Map.of();
+    private boolean claimed;
 
+    /**
+     * {@code producer} sends dead letters; versions are announced through {@code fence}, on the
+     * dataset's {@link WriterFence#augmentOf} id (review R6), which the worker claims at its first
+     * pass (so that a service starts while Kafka is away) and closes.
+     */
     public AugmentWorker(BlobStore blobs, String bootstrapServers, Producer<String, byte[]> producer,
-            DatasetAssembler assembler, String dataset) {
+            WriterFence fence, DatasetAssembler assembler, String dataset) {
         this.blobs = blobs;
         this.index = new FrameIndex(blobs);
         this.bootstrapServers = bootstrapServers;
         this.producer = producer;
+        this.fence = fence;
         this.assembler = assembler;
         this.dataset = dataset;
     }
@@ -79,6 +89,10 @@ public final class AugmentWorker {
                 "augment");
         if (ends.equals(completedUpTo)) {
             return new Pass(0, Optional.empty(), 0, 0, 0);
+        }
+        if (!claimed) {
+            fence.claim(); // from here an older augment of this dataset cannot publish a version
+            claimed = true;
         }
         Pass pass = pass();
         completedUpTo = ends; // records after these ends are read by the next pass
@@ -149,15 +163,20 @@ public final class AugmentWorker {
             }
         }
         DatasetManifest manifest = build.get().manifest();
-        build.get().shards().forEach((key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
         String manifestKey = ManifestCodec.key(dataset, manifest.getVersion());
-        blobs.put(manifestKey, ManifestCodec.toJson(manifest), "application/json");
+        List<ProducerRecord<String, byte[]>> announcements = new ArrayList<>();
         for (ShardEntry shard : manifest.getShardsList()) {
             ShardReady ready = ShardReady.newBuilder().setDataset(dataset).setVersion(manifest.getVersion())
                     .setSplit(shard.getSplit()).setShardKey(shard.getKey()).setSampleCount(shard.getSampleCount())
                     .setSha256(shard.getSha256()).setManifestKey(manifestKey).build();
-            producer.send(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray())).get();
+            announcements.add(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray()));
         }
+        // the shards and the manifest are stored inside the transaction that announces them: an
+        // augment another one has fenced stops before it writes anything
+        fence.publish("dataset " + dataset, announcements, () -> {
+            build.get().shards().forEach((key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
+            blobs.put(manifestKey, ManifestCodec.toJson(manifest), "application/json");
+        });
         // last: a pass that fails before this builds and announces the same version again (the
         // trainer ignores versions it already has); moved first, the retry would see nothing to do
         blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
@@ -198,5 +217,11 @@ public final class AugmentWorker {
 
     private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws Exception {
         producer.send(DeadLetters.of(record, reason, "augment-service")).get();
+    }
+
+    /** Closes the fence (the dead-letter producer is the caller's). */
+    @Override
+    public void close() {
+        fence.close();
     }
 }

@@ -20,10 +20,14 @@ import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
@@ -36,6 +40,7 @@ import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
+import tipstream.dataset.WriterFence;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.FailingSends;
 import tipstream.v1.DatasetManifest;
@@ -55,7 +60,7 @@ class AugmentWorkerTest {
             BlobStore blobs = stack.blobStore();
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"),
                     List.of(Augmentation.FLIP), FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
-            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
 
             // capture A: label first, then frame; capture B: frame, then label; a frame without label waits
             send(producer, Topics.LABELS, "A", label("A", 0, 1, 100, 100).toByteArray());
@@ -128,11 +133,13 @@ class AugmentWorkerTest {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
             }
-            AugmentWorker failing = new AugmentWorker(blobs, stack.kafkaBootstrapServers(),
-                    FailingSends.firstSendTo(Topics.SHARDS, producer), assembler, "lab");
+            AugmentWorker failing = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer,
+                    new WriterFence(FailingSends.firstSendTo(Topics.SHARDS, transactionalProducer(stack))), assembler,
+                    "lab");
             assertThatThrownBy(failing::runOnce).hasMessageContaining("broker not available");
+            failing.close();
 
-            AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
             assertThat(restarted.runOnce().version()).contains("1.0.0");
             String latest = new String(blobs.get(ManifestCodec.latestKey("lab")), StandardCharsets.UTF_8).trim();
             DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", latest)));
@@ -149,7 +156,7 @@ class AugmentWorkerTest {
             BlobStore blobs = stack.blobStore();
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
                     FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
-            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
             for (String capture : List.of("A", "B")) {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
@@ -198,7 +205,7 @@ class AugmentWorkerTest {
             FrameIndex index = new FrameIndex(blobs);
             DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
                     FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
-            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, assembler, "lab");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
             for (String capture : List.of("A", "B")) {
                 publish(producer, index, frame(blobs, capture, 0), label(capture, 0, 1, 100, 100));
             }
@@ -225,6 +232,59 @@ class AugmentWorkerTest {
             assertThat(manifest.getCapturesList()).containsExactly("A", "B", "C");
             assertThat(pass.samples()).isEqualTo(3);
         }
+    }
+
+    @Test
+    void aSecondAugmentOfTheDatasetFencesTheFirstBeforeItWritesAVersion(@TempDir Path dir) throws Exception {
+        // review R6: during a rolling update the old and the new pod both build "the next version";
+        // their shards and manifests used to interleave under the same version's keys
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
+            BlobStore blobs = stack.blobStore();
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
+                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            for (String capture : List.of("A", "B")) {
+                send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
+                send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
+            }
+            try (AugmentWorker old = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack),
+                    assembler, "lab");
+                    AugmentWorker replacement = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer,
+                            fence(stack), assembler, "lab")) {
+                assertThat(old.runOnce().version()).contains("1.0.0");
+                assertThat(replacement.runOnce().version()).isEmpty(); // starts: 1.0.0 holds everything
+                send(producer, Topics.FRAMES, "C", frame(blobs, "C", 0).toByteArray());
+                send(producer, Topics.LABELS, "C", label("C", 0, 1, 50, 60).toByteArray());
+
+                assertThatThrownBy(old::runOnce).isInstanceOf(WriterFence.TakenOver.class)
+                        .hasMessageContaining("dataset lab has another writer");
+                assertThat(blobs.list("datasets/lab/")).extracting(item -> item.objectName())
+                        .noneMatch(key -> key.startsWith("datasets/lab/1.1.0/"));
+                assertThat(replacement.runOnce().version()).contains("1.1.0");
+            }
+            assertThat(new String(blobs.get(ManifestCodec.latestKey("lab")), StandardCharsets.UTF_8).trim())
+                    .isEqualTo("1.1.0");
+            for (String version : List.of("1.0.0", "1.1.0")) {
+                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", version)));
+                for (ShardEntry shard : manifest.getShardsList()) {
+                    assertThat(Sha256.hex(blobs.get(shard.getKey()))).isEqualTo(shard.getSha256());
+                }
+            }
+            assertThat(read(stack, Topics.SHARDS, ShardReady.parser())).extracting(ShardReady::getVersion)
+                    .containsOnly("1.0.0", "1.1.0");
+        }
+    }
+
+    /** The dataset's fence, as augment opens it. */
+    private static WriterFence fence(DevStack stack) {
+        return WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.augmentOf("lab"));
+    }
+
+    /** The dataset's transactional producer, as augment's fence has it. */
+    private static Producer<String, byte[]> transactionalProducer(DevStack stack) {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, WriterFence.augmentOf("lab")), new StringSerializer(),
+                new ByteArraySerializer());
     }
 
     /** As ingest publishes: the record, then (once Kafka has it) the index entry. */
@@ -263,7 +323,8 @@ class AugmentWorkerTest {
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(),
                 new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(topic));
             int idle = 0;

@@ -24,7 +24,7 @@ import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
 import tipstream.trainer.LearningRateSchedule;
-import tipstream.trainer.RunFence;
+import tipstream.dataset.WriterFence;
 import tipstream.trainer.TrainingRun;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
@@ -62,7 +62,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
                     config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
                     Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs,
-                    RunFence.open(stack.kafkaBootstrapServers(), runId), shards, "1.0.0")) {
+                    WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.trainerOf(runId)), shards, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
                 double waitBefore = run.dataWaitSeconds();
                 long t0 = System.nanoTime();

@@ -92,7 +92,7 @@ public class CheckpointEvaluations {
                 // an evaluation of a large eval split may take minutes on a small CPU
                 ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1_800_000,
                 ConsumerConfig.CLIENT_ID_CONFIG, "eval-checkpoints",
-                // a checkpoint is announced in the transaction that stores it (RunFence): committed ones only
+                // a checkpoint is announced in the transaction that stores it (WriterFence): committed ones only
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
                 new StringDeserializer(), new ByteArrayDeserializer());
         running.set(true);

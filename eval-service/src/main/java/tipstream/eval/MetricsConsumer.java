@@ -57,7 +57,7 @@ public class MetricsConsumer {
     }
 
     void start(@Observes StartupEvent event) {
-        // committed records only: a trainer's metrics count once its checkpoint's transaction commits (RunFence)
+        // committed records only: a trainer's metrics count once its checkpoint's transaction commits (WriterFence)
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "eval-metrics",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),

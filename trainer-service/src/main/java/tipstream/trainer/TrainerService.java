@@ -15,6 +15,7 @@ import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.RandomAugmentation;
+import tipstream.dataset.WriterFence;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ShardEntry;
@@ -106,8 +107,8 @@ public class TrainerService {
 
     private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
         TrainingRun.Settings settings = settings(dataset, encoder(dataset));
-        try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, RunFence.open(bootstrapServers,
-                config.runId()), trainShards(dataset), dataset.getVersion())) {
+        try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, WriterFence.open(bootstrapServers,
+                WriterFence.trainerOf(config.runId())), trainShards(dataset), dataset.getVersion())) {
             step.set(run.step());
             if (TrainingRun.lastCheckpoint(blobs, config.runId()).isEmpty()) {
                 run.checkpoint(); // step 0: the untrained baseline

@@ -12,12 +12,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
+import tipstream.dataset.WriterFence;
 import tipstream.model.PretrainedEncoder;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
-import tipstream.model.TipPrediction;
 import tipstream.model.TipNetConfig;
+import tipstream.model.TipPrediction;
 import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
@@ -33,7 +34,7 @@ import tipstream.v1.ShardEntry;
  * one and re-trains the same batches; one killed (or whose Kafka failed) after a checkpoint was
  * stored but before it was marked announced announces it when it resumes. No step's metrics are
  * lost, and none is published twice to a reader of committed records; one trainer per run
- * ({@link RunFence}).
+ * ({@link WriterFence}).
  */
 public final class TrainingRun implements AutoCloseable {
     /** Beside a checkpoint's .zip and .state: the metrics of its steps, and the mark that it was announced. */
@@ -58,7 +59,7 @@ public final class TrainingRun implements AutoCloseable {
 
     private final Settings settings;
     private final BlobStore blobs;
-    private final RunFence fence;
+    private final WriterFence fence;
     private final TipEncoding encoding;
     private final TipNet net;
     private final VerifiedShards shardSource;
@@ -71,7 +72,7 @@ public final class TrainingRun implements AutoCloseable {
     private double lastLoss = Double.NaN;
     private double lastLearningRate = Double.NaN;
 
-    private TrainingRun(Settings settings, BlobStore blobs, RunFence fence, List<ShardEntry> shards,
+    private TrainingRun(Settings settings, BlobStore blobs, WriterFence fence, List<ShardEntry> shards,
             String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
         this.settings = settings;
         this.blobs = blobs;
@@ -94,11 +95,11 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /**
-     * Takes the run (fencing any other trainer of it, {@link RunFence}), then starts it, or resumes
+     * Takes the run (fencing any other trainer of it, {@link WriterFence}), then starts it, or resumes
      * it from its last checkpoint when it has one: then with the network shape the checkpoint
      * carries, which is the run's, whatever is configured now. The run owns the fence from here.
      */
-    public static TrainingRun startOrResume(Settings settings, BlobStore blobs, RunFence fence,
+    public static TrainingRun startOrResume(Settings settings, BlobStore blobs, WriterFence fence,
             List<ShardEntry> shards, String datasetVersion) throws Exception {
         try {
             fence.claim();
@@ -109,7 +110,7 @@ public final class TrainingRun implements AutoCloseable {
         }
     }
 
-    private static TrainingRun startOrResumeClaimed(Settings settings, BlobStore blobs, RunFence fence,
+    private static TrainingRun startOrResumeClaimed(Settings settings, BlobStore blobs, WriterFence fence,
             List<ShardEntry> shards, String datasetVersion) throws Exception {
         Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
         if (last.isPresent()) {
@@ -243,7 +244,7 @@ public final class TrainingRun implements AutoCloseable {
 
     /**
      * Writes a checkpoint at the current step inside the transaction that announces it
-     * ({@link RunFence}): its announcement and the metrics of the steps since the last one are
+     * ({@link WriterFence}): its announcement and the metrics of the steps since the last one are
      * sent first (a trainer another one has fenced stops there, having written nothing), then the
      * network, those metrics and the state (the commit marker a resume looks for) are stored, then
      * the transaction commits, and the checkpoint is marked announced. A run resumed from a
@@ -258,7 +259,7 @@ public final class TrainingRun implements AutoCloseable {
                 .setSampleOffset(samplesIntoEpoch).setCreatedAtMs(System.currentTimeMillis()).build();
         List<MetricEvent> metrics = List.copyOf(pending);
         byte[] model = net.toBytes();
-        fence.publish(settings.runId(), announcement(ready, metrics), () -> {
+        fence.publish("run " + settings.runId(), announcement(ready, metrics), () -> {
             blobs.put(base + ".zip", model, "application/zip");
             blobs.put(base + METRICS, writeMetrics(metrics), "application/octet-stream");
             blobs.put(base + ".state", ready.toByteArray(), "application/x-protobuf");
@@ -270,7 +271,7 @@ public final class TrainingRun implements AutoCloseable {
 
     /** Announces a checkpoint an earlier life stored but did not mark announced. */
     private void announce(CheckpointReady ready, List<MetricEvent> metrics) throws Exception {
-        fence.publish(settings.runId(), announcement(ready, metrics), () -> { });
+        fence.publish("run " + settings.runId(), announcement(ready, metrics), () -> { });
         markAnnounced(ready);
     }
 

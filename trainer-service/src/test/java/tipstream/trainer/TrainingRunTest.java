@@ -28,6 +28,7 @@ import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
+import tipstream.dataset.WriterFence;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.FailingSends;
 import tipstream.model.TipNetConfig;
@@ -119,7 +120,7 @@ class TrainingRunTest {
             List<ShardEntry> shards = writeShards(blobs, 5);
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = plainRun(runId);
-            RunFence commitFails = new RunFence(FailingSends.firstCommit(transactionalProducer(stack, runId)));
+            WriterFence commitFails = new WriterFence(FailingSends.firstCommit(transactionalProducer(stack, runId)));
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, commitFails, shards, "1.0.0")) {
                 // the first commit (step 10) fails: the process dies there, its transaction open
                 assertThatThrownBy(() -> run.trainUntil(20, b -> { })).hasMessageContaining("broker not available");
@@ -152,8 +153,8 @@ class TrainingRunTest {
                         "1.0.0")) {
                     assertThat(second.step()).isEqualTo(10);
                     // the first goes on to its next checkpoint and is stopped there, having stored nothing
-                    assertThatThrownBy(() -> first.trainUntil(20, b -> { })).isInstanceOf(RunFence.TakenOver.class)
-                            .hasMessageContaining("run " + runId + " is trained by another trainer");
+                    assertThatThrownBy(() -> first.trainUntil(20, b -> { })).isInstanceOf(WriterFence.TakenOver.class)
+                            .hasMessageContaining("run " + runId + " has another writer");
                     assertThat(blobs.exists("runs/" + runId + "/checkpoints/step-000000000020.zip")).isFalse();
                     assertThat(blobs.exists("runs/" + runId + "/checkpoints/step-000000000020.state")).isFalse();
                     second.trainUntil(20, b -> { });
@@ -219,14 +220,14 @@ class TrainingRunTest {
     }
 
     /** A run's fence, as the trainer opens it. */
-    private static RunFence fence(DevStack stack, String runId) {
-        return RunFence.open(stack.kafkaBootstrapServers(), runId);
+    private static WriterFence fence(DevStack stack, String runId) {
+        return WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.trainerOf(runId));
     }
 
     /** A run's transactional producer, as the trainer's fence has it. */
     private static Producer<String, byte[]> transactionalProducer(DevStack stack, String runId) {
         return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers(),
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, RunFence.transactionalId(runId)), new StringSerializer(),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, WriterFence.trainerOf(runId)), new StringSerializer(),
                 new ByteArraySerializer());
     }
 

@@ -1,4 +1,4 @@
-package tipstream.trainer;
+package tipstream.dataset;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,70 +16,75 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * One trainer per run (review R12), on Kafka's own mechanism: a run's announcements go out through
- * a transactional producer whose id is the run's, so a second trainer of the same run (a pod on a
- * partitioned node and its replacement, {@code kubectl scale}, two {@code ./run.sh --run-id X})
- * fences the first when it starts. A checkpoint is announced in a transaction opened before the
- * checkpoint is stored: a fenced trainer learns it from the broker before it writes anything and
- * stops with {@link TakenOver}; the announcement becomes visible (to consumers reading committed
- * records, as eval does) only once the checkpoint is stored. A trainer killed inside the
- * transaction leaves it open until the next trainer of the run starts (which aborts it) or the
- * transaction times out.
+ * One writer at a time, on Kafka's own mechanism: a writer's announcements go out through a
+ * transactional producer whose id names what it writes (a training run: review R12; a dataset:
+ * R6), so a second writer of the same thing (a pod on a partitioned node and its replacement, a
+ * rolling update, {@code kubectl scale}, two {@code ./run.sh --run-id X}) fences the first when it
+ * starts. What is announced is stored inside a transaction opened before the store: a fenced
+ * writer learns it from the broker before it writes anything and stops with {@link TakenOver}; the
+ * announcement becomes visible (to consumers reading committed records, as every reader of these
+ * topics does) only once it is stored. A writer killed inside the transaction leaves it open until
+ * the next writer of the same thing starts (which aborts it) or the transaction times out.
  */
-public final class RunFence implements AutoCloseable {
+public final class WriterFence implements AutoCloseable {
     private final Producer<String, byte[]> producer;
 
-    /** Another trainer of the same run has started since this one did: this one must stop. */
+    /** Another writer of the same thing has started since this one did: this one must stop. */
     public static final class TakenOver extends IllegalStateException {
-        TakenOver(String runId, Throwable cause) {
-            super("run " + runId + " is trained by another trainer that started after this one; this one stops"
-                    + " without writing its checkpoint", cause);
+        TakenOver(String what, Throwable cause) {
+            super(what + " has another writer that started after this one; this one stops without writing", cause);
         }
     }
 
-    /** Stores a checkpoint; runs inside the transaction that announces it. */
+    /** Stores what is announced; runs inside the transaction that announces it. */
     @FunctionalInterface
     public interface Store {
         void run() throws Exception;
     }
 
-    /** The transactional id of a run's trainer. */
-    public static String transactionalId(String runId) {
+    /** The transactional id of a training run's trainer. */
+    public static String trainerOf(String runId) {
         return "tipstream-trainer-" + runId;
     }
 
-    /** A run's transactional producer (idempotent, acks=all, as every producer here); the fence closes it. */
-    public static RunFence open(String bootstrapServers, String runId) {
-        return new RunFence(new KafkaProducer<>(Map.of(
+    /** The transactional id of the augment that publishes a dataset's versions. */
+    public static String augmentOf(String dataset) {
+        return "tipstream-augment-" + dataset;
+    }
+
+    /** A fence on a new transactional producer (idempotent, acks=all, as every producer here); the fence closes it. */
+    public static WriterFence open(String bootstrapServers, String transactionalId) {
+        return new WriterFence(new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(runId),
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000,
-                ProducerConfig.CLIENT_ID_CONFIG, "trainer-" + runId),
+                ProducerConfig.CLIENT_ID_CONFIG, transactionalId),
                 new StringSerializer(), new ByteArraySerializer()));
     }
 
-    /** A fence on a producer configured with the run's {@link #transactionalId}. */
-    public RunFence(Producer<String, byte[]> producer) {
+    /** A fence on a producer configured with a transactional id ({@link #trainerOf}, {@link #augmentOf}). */
+    public WriterFence(Producer<String, byte[]> producer) {
         this.producer = producer;
     }
 
     /**
-     * Takes the run: from here on every older trainer of it is fenced, and a transaction one of
-     * them left open is aborted.
+     * Takes over: from here on every older writer of the same id is fenced, and a transaction one
+     * of them left open is aborted.
      */
-    void claim() {
+    public void claim() {
         producer.initTransactions();
     }
 
     /**
      * Sends the records in a transaction, waits until the broker has taken them (which fails a
-     * fenced trainer before anything is stored), stores, then commits.
+     * fenced writer before anything is stored), stores, then commits. {@code what} names what is
+     * written, for the error (e.g. "run tipnet").
      */
-    void publish(String runId, List<ProducerRecord<String, byte[]>> records, Store store) throws Exception {
+    public void publish(String what, List<ProducerRecord<String, byte[]>> records, Store store) throws Exception {
         try {
             producer.beginTransaction();
             List<Future<?>> sends = new ArrayList<>();
@@ -92,9 +97,9 @@ public final class RunFence implements AutoCloseable {
             store.run();
             producer.commitTransaction();
         } catch (ExecutionException e) {
-            throw fenced(e.getCause()) ? new TakenOver(runId, e.getCause()) : abort(e);
+            throw fenced(e.getCause()) ? new TakenOver(what, e.getCause()) : abort(e);
         } catch (KafkaException e) {
-            throw fenced(e) ? new TakenOver(runId, e) : abort(e);
+            throw fenced(e) ? new TakenOver(what, e) : abort(e);
         } catch (Exception e) {
             throw abort(e);
         }
