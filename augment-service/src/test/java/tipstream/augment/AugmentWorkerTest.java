@@ -127,8 +127,7 @@ class AugmentWorkerTest {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
-            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
-                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            DatasetAssembler assembler = withoutAugmentations();
             for (String capture : List.of("A", "B", "C")) {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
@@ -154,8 +153,7 @@ class AugmentWorkerTest {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
-            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
-                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            DatasetAssembler assembler = withoutAugmentations();
             AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
             for (String capture : List.of("A", "B")) {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
@@ -203,8 +201,7 @@ class AugmentWorkerTest {
                         stack.kafkaBootstrapServers()))) {
             BlobStore blobs = stack.blobStore();
             FrameIndex index = new FrameIndex(blobs);
-            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
-                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            DatasetAssembler assembler = withoutAugmentations();
             AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
             for (String capture : List.of("A", "B")) {
                 publish(producer, index, frame(blobs, capture, 0), label(capture, 0, 1, 100, 100));
@@ -241,8 +238,7 @@ class AugmentWorkerTest {
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
-            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
-                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            DatasetAssembler assembler = withoutAugmentations();
             for (String capture : List.of("A", "B")) {
                 send(producer, Topics.FRAMES, capture, frame(blobs, capture, 0).toByteArray());
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
@@ -273,6 +269,12 @@ class AugmentWorkerTest {
             assertThat(read(stack, Topics.SHARDS, ShardReady.parser())).extracting(ShardReady::getVersion)
                     .containsOnly("1.0.0", "1.1.0");
         }
+    }
+
+    /** Dataset "lab" at half resolution, half its captures held out, no baked augmentations. */
+    private static DatasetAssembler withoutAugmentations() {
+        return new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), FrameFormat.LAB_CAMERA, 264, 203, 100,
+                "test");
     }
 
     /** The dataset's fence, as augment opens it. */

@@ -65,8 +65,9 @@ public final class PipelineRun implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "simulator seed (default ${DEFAULT-VALUE})")
     long seed;
 
-    // 2400 steps (about 7 minutes at ~95 images/s beside the other services) and 4 evaluations
-    // keep the main job near 13 minutes on 2 cores; more captures helped more than more steps
+    // 2400 steps (8-9 minutes at 80-96 images/s beside the other services) and 4 evaluations keep
+    // the main job at 11-14 minutes on 2 cores; neither 600 more steps nor more captures moved the
+    // end point beyond a run's noise (BENCHMARKS.md, "The main job")
     @Option(names = "--steps", defaultValue = "2400", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
 
