@@ -32,12 +32,11 @@ import tipstream.v1.TipLabel;
  * One pass of augment: reads {@code tipstream.frames} and {@code tipstream.labels} from the
  * beginning up to their current ends, adds from ingest's {@link FrameIndex} what they no longer
  * hold, joins every frame with its latest label (labels may come before or after their frame, and
- * be revised), and when the result differs from the latest
- * dataset version builds the next one with {@link DatasetAssembler}: one ShardReady per shard, the
- * shards and the manifest in one transaction ({@link WriterFence}: one augment per dataset), then
- * the {@code latest} pointer. Everything it writes has a
- * deterministic name, so a pass repeated after a crash changes nothing. Records that cannot be
- * used go to their topic's dead-letter topic once, with the reason.
+ * be revised), and when the result differs from the latest dataset version builds the next one
+ * with {@link DatasetAssembler}: one ShardReady per shard, the shards and the manifest in one
+ * transaction ({@link WriterFence}: one augment per dataset), then the {@code latest} pointer.
+ * Everything it writes has a deterministic name, so a pass repeated after a crash changes nothing.
+ * Records that cannot be used go to their topic's dead-letter topic once, with the reason.
  */
 public final class AugmentWorker implements AutoCloseable {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");

@@ -115,7 +115,7 @@ public final class WriterFence implements AutoCloseable {
         return false;
     }
 
-    /** Aborts the open transaction (best effort: the next trainer of the run aborts it too) and hands back the failure. */
+    /** Aborts the open transaction (best effort: the next writer of the same id aborts it too) and hands back the failure. */
     private Exception abort(Exception failure) {
         try {
             producer.abortTransaction();
