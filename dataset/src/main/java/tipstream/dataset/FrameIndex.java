@@ -43,8 +43,7 @@ public class FrameIndex {
 
     /** Names of every published frame of a capture. */
     public List<String> frameNames(String captureId) {
-        String prefix = FRAMES + captureId + "/";
-        return blobs.list(prefix).stream().map(item -> item.objectName().substring(prefix.length())).toList();
+        return keysUnder(FRAMES + captureId + "/");
     }
 
     /** Every published frame, as {@code <capture>/<frame>} (a listing: no object is read). */

@@ -17,8 +17,8 @@ import tipstream.dataset.Topics;
 import tipstream.v1.FrameLabel;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Rejection;
-import tipstream.v1.UploadFrame;
 import tipstream.v1.UploadSummary;
+import tipstream.v1.UploadFrame;
 
 /**
  * Takes in one uploaded frame: checks it, stores the PNG content-addressed in S3, publishes its

@@ -4,8 +4,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CvatXmlReader;
-import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameFormat;
+import tipstream.dataset.FrameIndex;
 import tipstream.dataset.PngFrameCodec;
 
 /**

@@ -80,13 +80,13 @@ public final class DatasetAnnouncements implements AutoCloseable {
 
     private void follow() {
         try {
-            takeStoredLatest();
+            whileS3Fails("dataset " + dataset + "'s latest version", this::takeStoredLatest);
             List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.SHARDS, running::get);
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    takeWhileS3Fails(record);
+                    whileS3Fails("the manifest of " + DeadLetters.position(record), () -> take(record));
                 }
             }
         } catch (WakeupException | InterruptException | InterruptedException e) {
@@ -99,50 +99,39 @@ public final class DatasetAnnouncements implements AutoCloseable {
         }
     }
 
-    /** The version the {@code latest} pointer names, if there is one, trying again while S3 fails. */
-    private void takeStoredLatest() throws InterruptedException {
+    /** Runs the read, trying again with backoff while S3 fails: the data is fine, the store is not there yet. */
+    private void whileS3Fails(String what, Runnable read) throws InterruptedException {
         long backoffMillis = 500;
         while (running.get()) {
             try {
-                Optional<byte[]> pointer = manifests.apply(ManifestCodec.latestKey(dataset));
-                if (pointer.isPresent()) {
-                    String version = new String(pointer.get(), StandardCharsets.UTF_8).trim();
-                    Optional<byte[]> manifest = manifests.apply(ManifestCodec.key(dataset, version));
-                    if (manifest.isPresent()) {
-                        latest = ManifestCodec.fromJson(manifest.get());
-                        LOG.infof("dataset %s %s published: %d shards", dataset, latest.getVersion(),
-                                latest.getShardsCount());
-                    } else {
-                        LOG.warnf("dataset %s: the latest pointer names %s, whose manifest is missing", dataset, version);
-                    }
-                }
-                return;
-            } catch (InvalidProtocolBufferException e) {
-                LOG.warnf("dataset %s: the latest version's manifest is unreadable, following announcements only: %s",
-                        dataset, e.getMessage());
+                read.run();
                 return;
             } catch (BlobStoreException e) {
-                LOG.warnf("reading dataset %s's latest version failed, retrying in %d ms: %s", dataset, backoffMillis,
-                        e.getMessage());
+                LOG.warnf("reading %s failed, retrying in %d ms: %s", what, backoffMillis, e.getMessage());
                 Thread.sleep(backoffMillis);
                 backoffMillis = Math.min(MAX_BACKOFF_MILLIS, 2 * backoffMillis);
             }
         }
     }
 
-    /** Takes the record, trying again while S3 fails: the record is fine, the store is not there yet. */
-    private void takeWhileS3Fails(ConsumerRecord<String, byte[]> record) throws InterruptedException {
-        long backoffMillis = 500;
-        while (running.get()) {
-            try {
-                take(record);
-                return;
-            } catch (BlobStoreException e) {
-                LOG.warnf("reading the manifest of %s failed, retrying in %d ms: %s", DeadLetters.position(record),
-                        backoffMillis, e.getMessage());
-                Thread.sleep(backoffMillis);
-                backoffMillis = Math.min(MAX_BACKOFF_MILLIS, 2 * backoffMillis);
-            }
+    /** The version the {@code latest} pointer names, if there is one. */
+    private void takeStoredLatest() {
+        Optional<byte[]> pointer = manifests.apply(ManifestCodec.latestKey(dataset));
+        if (pointer.isEmpty()) {
+            return;
+        }
+        String version = new String(pointer.get(), StandardCharsets.UTF_8).trim();
+        Optional<byte[]> manifest = manifests.apply(ManifestCodec.key(dataset, version));
+        if (manifest.isEmpty()) {
+            LOG.warnf("dataset %s: the latest pointer names %s, whose manifest is missing", dataset, version);
+            return;
+        }
+        try {
+            latest = ManifestCodec.fromJson(manifest.get());
+            LOG.infof("dataset %s %s published: %d shards", dataset, latest.getVersion(), latest.getShardsCount());
+        } catch (InvalidProtocolBufferException e) {
+            LOG.warnf("dataset %s: the latest version's manifest is unreadable, following announcements only: %s",
+                    dataset, e.getMessage());
         }
     }
 
