@@ -21,7 +21,13 @@ final class NetOverrides {
     @Option(names = "--stem-channels", description = "the preset's stem width")
     Integer stemChannels;
 
-    @Option(names = "--stem-stride", description = "1 or 2")
+    @Option(names = "--input-width", description = "the width the frame is scaled to (528: full size)")
+    Integer inputWidth;
+
+    @Option(names = "--input-height", description = "the height the frame is scaled to (406: full size)")
+    Integer inputHeight;
+
+    @Option(names = "--stem-stride", description = "1, 2 or 4")
     Integer stemStride;
 
     @Option(names = "--batch-norm", negatable = true, description = "batch norm after each convolution")
@@ -37,7 +43,8 @@ final class NetOverrides {
     Double positionWeight;
 
     TipNetConfig apply(TipNetConfig preset) {
-        return new TipNetConfig(preset.head(), preset.inputHeight(), preset.inputWidth(),
+        return new TipNetConfig(preset.head(), inputHeight == null ? preset.inputHeight() : inputHeight,
+                inputWidth == null ? preset.inputWidth() : inputWidth,
                 stemChannels == null ? preset.stemChannels() : stemChannels,
                 stageChannels == null ? preset.stageChannels() : stageChannels, deepChannels == null ? preset.deepChannels() : positive(deepChannels),
                 contextChannels == null ? preset.contextChannels() : contextChannels,

@@ -39,10 +39,11 @@ public final class EncoderPretraining {
         this.maskShare = maskShare;
         var graph = TipNet.graphBuilder(config);
         String last = TipNet.encoder(graph, config);
-        int steps = config.stageChannels().size() + (config.stemStride() == 2 ? 1 : 0);
+        int stemLevels = Integer.numberOfTrailingZeros(config.stemStride());
+        int steps = config.stageChannels().size() + stemLevels;
         for (int i = steps; i >= 1; i--) {
             // back through the stages' widths: stage i's input had the width of stage i - 1 (or the stem)
-            int stage = i - (config.stemStride() == 2 ? 1 : 0);
+            int stage = i - stemLevels;
             int width = stage >= 2 ? config.stageChannels().get(stage - 2) : config.stemChannels();
             graph.addLayer("up" + i, new Upsampling2D.Builder(2).build(), last);
             graph.addLayer("decode" + i, new ConvolutionLayer.Builder(3, 3).nOut(width).activation(Activation.RELU)

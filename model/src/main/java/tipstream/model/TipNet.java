@@ -126,8 +126,9 @@ public final class TipNet {
      * of its output. {@link EncoderPretraining} builds its autoencoder on the same layers.
      */
     static String encoder(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config) {
-        String last = convBlock(graph, "stem", "frame", config.stemStride(), 1, config.stemChannels(),
-                config.batchNorm());
+        // a stride-4 stem is a 4 x 4 "patchify" convolution (as ConvNeXt's): every pixel seen once
+        String last = convBlock(graph, "stem", "frame", config.stemStride() == 4 ? 4 : 3, config.stemStride(), 1,
+                config.stemChannels(), config.batchNorm());
         for (int i = 0; i < config.stageChannels().size(); i++) {
             last = convBlock(graph, "stage" + (i + 1), last, 2, 1, config.stageChannels().get(i), config.batchNorm());
         }
@@ -225,12 +226,17 @@ public final class TipNet {
 
     private static String convBlock(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,
             int stride, int dilation, int channels, boolean batchNorm) {
+        return convBlock(graph, name, input, 3, stride, dilation, channels, batchNorm);
+    }
+
+    private static String convBlock(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,
+            int kernel, int stride, int dilation, int channels, boolean batchNorm) {
         if (!batchNorm) {
-            graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
+            graph.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).dilation(dilation, dilation)
                     .nOut(channels).activation(new VectorisedRelu()).build(), input);
             return name;
         }
-        graph.addLayer(name, new ConvolutionLayer.Builder(3, 3).stride(stride, stride).dilation(dilation, dilation)
+        graph.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).dilation(dilation, dilation)
                 .nOut(channels).activation(Activation.IDENTITY).hasBias(false).build(), input);
         graph.addLayer(name + "-bn", new BatchNormalization.Builder().build(), name);
         graph.addLayer(name + "-relu", new ActivationLayer.Builder().activation(new VectorisedRelu()).build(), name + "-bn");

@@ -50,9 +50,9 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         deepChannels = List.copyOf(deepChannels);
         contextDilations = List.copyOf(contextDilations);
         if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
-                || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2)
+                || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2 && stemStride != 4)
                 || fineChannels < 0) {
-            throw new IllegalArgumentException("a network needs a positive input size, a stem of stride 1 or 2, at"
+            throw new IllegalArgumentException("a network needs a positive input size, a stem of stride 1, 2 or 4, at"
                     + " least one stage, with context convolutions their width, and no negative fine width");
         }
     }
@@ -134,7 +134,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     /** How many stride-2 steps the encoder takes. */
     private int encoderLevels() {
-        return stageChannels.size() + (stemStride == 2 ? 1 : 0);
+        return stageChannels.size() + Integer.numberOfTrailingZeros(stemStride);
     }
 
     /** The size after {@code stages} stride-2 stages with "same" padding. */

@@ -90,6 +90,17 @@ class EncoderPretrainingTest {
     }
 
     @Test
+    void reconstructsFramesAtTheirSizeBehindAPatchifyStem() {
+        // a stride-4 stem is two of the levels the decoder climbs back up (5 x 5 -> 40 x 40, cropped to 40 x 35)
+        TipNetConfig patchify = new TipNetConfig(TipNetConfig.Head.HEATMAP, 35, 40, 8, List.of(16), List.of(), 16,
+                List.of(1), 3e-3, 7, 1.0, 1.0, 4, false);
+        EncoderPretraining pretraining = new EncoderPretraining(patchify, 0.4);
+        INDArray frames = stripes(new Random(1), 2);
+        assertThat(pretraining.loss(frames, new Random(2))).isFinite().isPositive();
+        assertThat(pretraining.fit(frames, new Random(3))).isFinite();
+    }
+
+    @Test
     void frozenLayersStayPutUntilUnfrozen() {
         TipNet net = TipNet.build(SMALL);
         TipEncoding map = net.encoding(40, 35);

@@ -34,6 +34,9 @@ class TipNetTest {
      */
     private static final TipNetConfig SMALL_FINE = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
             List.of(16, 16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 2, false, 8);
+    /** A stride-4 "patchify" stem (4 x 4) and one stage: a 5 x 4 map of 8 px cells. */
+    private static final TipNetConfig SMALL_PATCHIFY = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
+            List.of(16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 4, false);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */
     private static BufferedImage frame(Random random, boolean tip, double x, double y) {
@@ -175,7 +178,7 @@ class TipNetTest {
     @Test
     void configurationSurvivesItsTextForm() {
         for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP,
-                SMALL_FAST, SMALL_FINE)) {
+                SMALL_FAST, SMALL_FINE, SMALL_PATCHIFY)) {
             assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
         }
         // checkpoints from before the stem's stride, batch norm and the fine level were recorded had a
@@ -184,7 +187,7 @@ class TipNetTest {
         assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm").doesNotContain("fine.channels");
         assertThat(TipNetConfig.fromProperties(older)).isEqualTo(SMALL);
         assertThatThrownBy(() -> new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16), List.of(), 16,
-                List.of(1), 3e-3, 7, 1.0, 1.0, 3, false)).hasMessageContaining("stride 1 or 2");
+                List.of(1), 3e-3, 7, 1.0, 1.0, 3, false)).hasMessageContaining("stride 1, 2 or 4");
         assertThatThrownBy(() -> TipNetConfig.fromProperties("head=HEATMAP\n"))
                 .hasMessage("not a network shape: 'input.height' is missing");
         assertThatThrownBy(() -> TipNetConfig.named("yolo")).hasMessageContaining("heatmap or grid");
@@ -259,6 +262,17 @@ class TipNetTest {
                 SMALL_FINE.gridRows())).containsExactly(5, 4, 10, 8);
         TipNet net = TipNet.build(SMALL_FINE);
         assertThat(net.network().getConfiguration().getVertices()).containsKeys("fine-skip", "fine-up-crop", "fine");
+        findsTheDot(net);
+    }
+
+    @Test
+    void heatmapNetworkWithAPatchifyStemReadsEachPixelOnceAndFindsTheDot() {
+        assertThat(SMALL_PATCHIFY.stride()).isEqualTo(8);
+        assertThat(List.of(SMALL_PATCHIFY.gridCols(), SMALL_PATCHIFY.gridRows())).containsExactly(5, 4);
+        TipNet net = TipNet.build(SMALL_PATCHIFY);
+        var stem = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) net.network().getLayer("stem").conf().getLayer();
+        assertThat(stem.getKernelSize()).containsExactly(4, 4);
+        assertThat(stem.getStride()).containsExactly(4, 4);
         findsTheDot(net);
     }
 
