@@ -99,9 +99,9 @@ public class AugmentService {
                 if (pass.version().isPresent()) {
                     versions.increment();
                     samples.increment(pass.samples());
-                    LOG.infof("dataset %s %s: %d labelled frames -> %d samples in %d shards, %.1f s (%.1f frames/s)",
-                            config.dataset(), pass.version().get(), pass.labelledFrames(), pass.samples(),
-                            pass.shards(), nanos / 1e9, pass.labelledFrames() / (nanos / 1e9));
+                    LOG.infof("dataset %s %s: %d labelled frames -> %d samples in %d shards (%d built, the rest"
+                            + " unchanged since the last version), %.1f s", config.dataset(), pass.version().get(),
+                            pass.labelledFrames(), pass.samples(), pass.shards(), pass.shardsBuilt(), nanos / 1e9);
                 }
             } catch (InterruptedException e) {
                 return;

@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,8 +34,9 @@ import tipstream.v1.TipLabel;
  * beginning up to their current ends, adds from ingest's {@link FrameIndex} what they no longer
  * hold, joins every frame with its latest label (labels may come before or after their frame, and
  * be revised), and when the result differs from the latest dataset version builds the next one
- * with {@link DatasetAssembler}: one ShardReady per shard, the shards and the manifest in one
- * transaction ({@link WriterFence}: one augment per dataset), then the {@code latest} pointer.
+ * with {@link DatasetAssembler} (shards of the captures that changed, stored as built; the others
+ * listed again): one ShardReady per shard and the manifest in one transaction ({@link WriterFence}:
+ * one augment per dataset), then the {@code latest} pointer.
  * Everything it writes has a deterministic name, so a pass repeated after a crash changes nothing.
  * Records that cannot be used go to their topic's dead-letter topic once, with the reason.
  */
@@ -49,6 +51,11 @@ public final class AugmentWorker implements AutoCloseable {
     private final DatasetAssembler assembler;
     private final String dataset;
     private volatile Map<TopicPartition, Long> completedUpTo = Map.of();
+    /**
+     * Frame blobs this worker has seen stored: content-addressed and never deleted, so they are
+     * looked up once, not on every pass (review R7: a pass's requests follow what is new).
+     */
+    private final Set<String> storedFrames = new HashSet<>();
     private boolean claimed;
 
     /**
@@ -68,10 +75,12 @@ public final class AugmentWorker implements AutoCloseable {
     }
 
     /**
-     * What a pass did: labelled frames seen, the new version (if any) with its shard and sample
-     * counts, and records dead-lettered.
+     * What a pass did: labelled frames seen, the new version (if any) with its shard count, how many
+     * of those shards it built (the rest earlier versions built), its sample count, and records
+     * dead-lettered.
      */
-    public record Pass(int labelledFrames, Optional<String> version, int shards, long samples, int deadLettered) {
+    public record Pass(int labelledFrames, Optional<String> version, int shards, int shardsBuilt, long samples,
+            int deadLettered) {
     }
 
     /**
@@ -87,7 +96,7 @@ public final class AugmentWorker implements AutoCloseable {
         Map<TopicPartition, Long> ends = TopicSnapshot.ends(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
                 "augment");
         if (ends.equals(completedUpTo)) {
-            return new Pass(0, Optional.empty(), 0, 0, 0);
+            return new Pass(0, Optional.empty(), 0, 0, 0, 0);
         }
         if (!claimed) {
             fence.claim(); // from here an older augment of this dataset cannot publish a version
@@ -113,7 +122,7 @@ public final class AugmentWorker implements AutoCloseable {
                     reason = !SHA256_HEX.matcher(ref.getSha256()).matches() ? "sha256 is not 64 hex digits"
                             : !ref.getBlobKey().equals("frames/" + ref.getSha256() + ".png")
                                     ? "blob key " + ref.getBlobKey() + " is not frames/<sha256>.png"
-                            : blobs.exists(ref.getBlobKey()) ? null : "blob " + ref.getBlobKey() + " is missing";
+                            : isStored(ref.getBlobKey()) ? null : "blob " + ref.getBlobKey() + " is missing";
                     if (reason == null) {
                         frames.put(ref.getCaptureId() + "/" + ref.getFrameName(), ref);
                         frameRecords.put(ref.getCaptureId() + "/" + ref.getFrameName(), record);
@@ -143,12 +152,15 @@ public final class AugmentWorker implements AutoCloseable {
             }
         });
         if (labelled.isEmpty()) {
-            return new Pass(0, Optional.empty(), 0, 0, dead);
+            return new Pass(0, Optional.empty(), 0, 0, 0, dead);
         }
         Optional<DatasetManifest> previous = latestManifest();
-        Optional<DatasetAssembler.Build> build = assembler.assemble(labelled, blobs::get, previous);
+        // shards are stored as they are built: named by content, they are never overwritten with
+        // other bytes, so an augment fenced off meanwhile only leaves unlisted objects behind
+        Optional<DatasetAssembler.Build> build = assembler.assemble(labelled, blobs::get, previous,
+                (key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
         if (build.isEmpty()) {
-            return new Pass(labelled.size(), Optional.empty(), 0, 0, dead);
+            return new Pass(labelled.size(), Optional.empty(), 0, 0, 0, dead);
         }
         for (DatasetAssembler.Rejected rejected : build.get().rejected()) {
             FrameRef ref = rejected.frame().frame();
@@ -170,17 +182,16 @@ public final class AugmentWorker implements AutoCloseable {
                     .setSha256(shard.getSha256()).setManifestKey(manifestKey).build();
             announcements.add(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray()));
         }
-        // the shards and the manifest are stored inside the transaction that announces them: an
-        // augment another one has fenced stops before it writes anything
-        fence.publish("dataset " + dataset, announcements, () -> {
-            build.get().shards().forEach((key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
-            blobs.put(manifestKey, ManifestCodec.toJson(manifest), "application/json");
-        });
+        // the manifest is stored inside the transaction that announces it: an augment another one
+        // has fenced stops before it writes a version
+        fence.publish("dataset " + dataset, announcements,
+                () -> blobs.put(manifestKey, ManifestCodec.toJson(manifest), "application/json"));
         // last: a pass that fails before this builds and announces the same version again (the
         // trainer ignores versions it already has); moved first, the retry would see nothing to do
         blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
         return new Pass(labelled.size(), Optional.of(manifest.getVersion()), manifest.getShardsCount(),
-                manifest.getShardsList().stream().mapToLong(ShardEntry::getSampleCount).sum(), dead);
+                build.get().shardsBuilt(), manifest.getShardsList().stream().mapToLong(ShardEntry::getSampleCount).sum(),
+                dead);
     }
 
     /**
@@ -191,7 +202,7 @@ public final class AugmentWorker implements AutoCloseable {
     private void fromIndex(Map<String, FrameRef> frames, Map<String, TipLabel> labels) {
         for (String key : index.frameKeys()) {
             if (!frames.containsKey(key)) {
-                index.frame(key).filter(ref -> blobs.exists(ref.getBlobKey())).ifPresent(ref -> frames.put(key, ref));
+                index.frame(key).filter(ref -> isStored(ref.getBlobKey())).ifPresent(ref -> frames.put(key, ref));
             }
         }
         for (String key : index.labelKeys()) {
@@ -199,6 +210,17 @@ public final class AugmentWorker implements AutoCloseable {
                 index.label(key).ifPresent(label -> labels.put(key, label));
             }
         }
+    }
+
+    private boolean isStored(String frameKey) {
+        if (storedFrames.contains(frameKey)) {
+            return true;
+        }
+        boolean stored = blobs.exists(frameKey);
+        if (stored) {
+            storedFrames.add(frameKey);
+        }
+        return stored;
     }
 
     private String latestKey() {

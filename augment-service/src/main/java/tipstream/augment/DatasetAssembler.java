@@ -4,14 +4,16 @@ import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.FrameFormat;
@@ -24,15 +26,21 @@ import tipstream.v1.DatasetManifest;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Point;
+import tipstream.v1.ShardEntry;
 import tipstream.v1.TipLabel;
 
 /**
  * Builds a dataset version from labelled frames: each capture goes to train or eval by the split
  * rule; eval frames become one sample, train frames one plus one per planned augmentation (seeded
  * from the frame's content hash, so a rebuild gives the same bytes); samples are scaled to the
- * input size and packed in sorted order into shards of at most {@code shardSize}. The version
- * follows the previous manifest: 1.0.0 first, MINOR when captures were added, PATCH when only
- * labels changed, and no new version when nothing did.
+ * input size and packed, capture by capture in sorted order, into shards of at most
+ * {@code shardSize} samples of one capture, named by their content ({@link Shard#key}) and stored
+ * as each capture is done, so memory holds one capture's samples whatever the dataset's size
+ * (review R7). A capture whose frames, labels and sample representation are those the previous
+ * version built its shards from (their source fingerprint) is not rebuilt: the new manifest lists
+ * the same shards, so a new capture or a revised label costs work and storage for that capture
+ * only. The version follows the previous manifest: 1.0.0 first, MINOR when captures were added,
+ * PATCH when only labels changed, and no new version when nothing did.
  */
 public final class DatasetAssembler {
     /** A frame and the label it is built with (its latest revision). */
@@ -40,10 +48,11 @@ public final class DatasetAssembler {
     }
 
     /**
-     * A new version: its manifest, the shard bytes to write under the manifest's keys, and the
-     * frames left out because their stored PNG cannot be used (the caller dead-letters them).
+     * A new version: its manifest, how many of its shards were built (the rest are earlier
+     * versions' shards listed again), and the frames left out because their stored PNG cannot be
+     * used (the caller dead-letters them).
      */
-    public record Build(DatasetManifest manifest, Map<String, byte[]> shards, List<Rejected> rejected) {
+    public record Build(DatasetManifest manifest, int shardsBuilt, List<Rejected> rejected) {
     }
 
     /** A frame left out of a version, and why. */
@@ -90,66 +99,93 @@ public final class DatasetAssembler {
      * one bad blob must not stop every version (review R5).
      *
      * @param blobs fetches a frame's PNG by its blob key
+     * @param store stores a new shard (key, bytes) as soon as it is built; it may exist already
+     *     (same key, same bytes)
      */
     public Optional<Build> assemble(List<LabelledFrame> frames, Function<String, byte[]> blobs,
-            Optional<DatasetManifest> previous) {
-        List<LabelledFrame> sorted = new ArrayList<>(frames);
-        sorted.sort(Comparator.comparing((LabelledFrame f) -> f.frame().getCaptureId())
-                .thenComparing(f -> f.frame().getFrameName()));
-        TreeSet<String> captures = new TreeSet<>();
-        sorted.forEach(f -> captures.add(f.frame().getCaptureId()));
-        String fingerprint = fingerprint(sorted);
+            Optional<DatasetManifest> previous, BiConsumer<String, byte[]> store) {
+        TreeMap<String, List<LabelledFrame>> byCapture = new TreeMap<>();
+        frames.forEach(f -> byCapture.computeIfAbsent(f.frame().getCaptureId(), c -> new ArrayList<>()).add(f));
+        byCapture.values().forEach(list -> list.sort(Comparator.comparing(f -> f.frame().getFrameName())));
+        String fingerprint = Sha256.hex(byCapture.values().stream().map(this::source).collect(
+                Collectors.joining("", representation(), "")).getBytes(StandardCharsets.UTF_8));
         DatasetVersion version;
         if (previous.isEmpty()) {
             version = new DatasetVersion(1, 0, 0);
         } else if (previous.get().getContentFingerprint().equals(fingerprint)) {
             return Optional.empty();
         } else {
-            refuseDroppedCaptures(previous.get(), captures);
+            refuseDroppedCaptures(previous.get(), byCapture.keySet());
             DatasetVersion before = DatasetVersion.parse(previous.get().getVersion());
             version = representationChanged(previous.get()) ? before.representationChanged()
-                    : !previous.get().getCapturesList().containsAll(captures) ? before.capturesAdded()
+                    : !previous.get().getCapturesList().containsAll(byCapture.keySet()) ? before.capturesAdded()
                     : before.labelsCorrected();
         }
-        Map<String, List<DatasetSample>> bySplit = new LinkedHashMap<>();
-        bySplit.put(CaptureSplit.TRAIN, new ArrayList<>());
-        bySplit.put(CaptureSplit.VALIDATION, new ArrayList<>());
-        bySplit.put(CaptureSplit.EVAL, new ArrayList<>());
-        // frames are fetched and augmented in parallel (each seeded by its own sha256), then
-        // gathered in their sorted order, so the result does not depend on the threads
+        Map<String, List<ShardEntry>> builtBefore = previous.map(DatasetAssembler::shardsByCapture).orElse(Map.of());
+        DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
+                .setInputWidth(inputWidth).setInputHeight(inputHeight)
+                .setFrameWidth(frame.width()).setFrameHeight(frame.height())
+                .setSplitRule(split.describe()).setAugmentationConfig(augmentationConfig()).setCodeVersion(codeVersion)
+                .addAllCaptures(byCapture.keySet()).setContentFingerprint(fingerprint)
+                .setCreatedAtMs(System.currentTimeMillis());
         List<Rejected> rejected = new ArrayList<>();
-        List<Outcome> outcomes = sorted.parallelStream().map(f -> {
+        int built = 0;
+        for (Map.Entry<String, List<LabelledFrame>> capture : byCapture.entrySet()) {
+            String source = Sha256.hex((representation() + source(capture.getValue())).getBytes(StandardCharsets.UTF_8));
+            List<ShardEntry> same = builtBefore.getOrDefault(capture.getKey(), List.of()).stream()
+                    .filter(e -> e.getSourceFingerprint().equals(source)).toList();
+            if (!same.isEmpty()) {
+                manifest.addAllShards(same);
+                continue;
+            }
+            String which = split.splitOf(capture.getKey());
+            List<DatasetSample> samples = samplesOf(capture.getValue(), which.equals(CaptureSplit.TRAIN), blobs, rejected);
+            for (int start = 0; start < samples.size(); start += shardSize) {
+                List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + shardSize));
+                byte[] bytes = Shard.write(chunk);
+                String key = Shard.key(dataset, bytes);
+                store.accept(key, bytes);
+                built++;
+                manifest.addShards(Shard.entry(key, which, chunk.size(), bytes).toBuilder()
+                        .setCaptureId(capture.getKey()).setSourceFingerprint(source));
+            }
+        }
+        return Optional.of(new Build(manifest.build(), built, List.copyOf(rejected)));
+    }
+
+    /**
+     * One capture's samples in frame order; its frames are fetched and augmented in parallel (each
+     * seeded by its own sha256), so the result does not depend on the threads.
+     */
+    private List<DatasetSample> samplesOf(List<LabelledFrame> frames, boolean train, Function<String, byte[]> blobs,
+            List<Rejected> rejected) {
+        List<Outcome> outcomes = frames.parallelStream().map(f -> {
             try {
-                return new Outcome(samples(f, blobs.apply(f.frame().getBlobKey()),
-                        split.splitOf(f.frame().getCaptureId()).equals(CaptureSplit.TRAIN)), null);
+                return new Outcome(samples(f, blobs.apply(f.frame().getBlobKey()), train), null);
             } catch (InvalidFrameException e) {
                 return new Outcome(List.of(), new Rejected(f, "stored frame " + f.frame().getBlobKey()
                         + " cannot be used: " + e.getMessage()));
             }
         }).toList();
-        for (int i = 0; i < sorted.size(); i++) {
-            bySplit.get(split.splitOf(sorted.get(i).frame().getCaptureId())).addAll(outcomes.get(i).samples());
-            if (outcomes.get(i).rejected() != null) {
-                rejected.add(outcomes.get(i).rejected());
+        List<DatasetSample> samples = new ArrayList<>();
+        for (Outcome outcome : outcomes) {
+            samples.addAll(outcome.samples());
+            if (outcome.rejected() != null) {
+                rejected.add(outcome.rejected());
             }
         }
-        DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
-                .setInputWidth(inputWidth).setInputHeight(inputHeight)
-                .setFrameWidth(frame.width()).setFrameHeight(frame.height())
-                .setSplitRule(split.describe()).setAugmentationConfig(augmentationConfig()).setCodeVersion(codeVersion)
-                .addAllCaptures(captures).setContentFingerprint(fingerprint)
-                .setCreatedAtMs(System.currentTimeMillis());
-        Map<String, byte[]> shards = new LinkedHashMap<>();
-        bySplit.forEach((which, samples) -> {
-            for (int start = 0, n = 0; start < samples.size(); start += shardSize, n++) {
-                List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + shardSize));
-                byte[] bytes = Shard.write(chunk);
-                String key = String.format("datasets/%s/%s/%s/shard-%05d.tshard", dataset, version, which, n);
-                shards.put(key, bytes);
-                manifest.addShards(Shard.entry(key, which, chunk.size(), bytes));
+        return samples;
+    }
+
+    /** The previous version's shards of each capture (none from versions before shards were per capture). */
+    private static Map<String, List<ShardEntry>> shardsByCapture(DatasetManifest previous) {
+        Map<String, List<ShardEntry>> byCapture = new HashMap<>();
+        for (ShardEntry entry : previous.getShardsList()) {
+            if (!entry.getCaptureId().isEmpty()) {
+                byCapture.computeIfAbsent(entry.getCaptureId(), c -> new ArrayList<>()).add(entry);
             }
-        });
-        return Optional.of(new Build(manifest.build(), shards, List.copyOf(rejected)));
+        }
+        return byCapture;
     }
 
     private List<DatasetSample> samples(LabelledFrame f, byte[] png, boolean train) throws InvalidFrameException {
@@ -215,16 +251,21 @@ public final class DatasetAssembler {
                 + " original";
     }
 
-    private String fingerprint(List<LabelledFrame> sorted) {
-        StringBuilder text = new StringBuilder(frame.width() + "x" + frame.height() + "->" + inputWidth + "x"
-                + inputHeight + ";" + augmentationConfig() + ";"
-                + split.describe() + "\n");
-        for (LabelledFrame f : sorted) {
+    /** What every sample's bytes depend on besides its frame and label. */
+    private String representation() {
+        return frame.width() + "x" + frame.height() + "->" + inputWidth + "x" + inputHeight + ";" + augmentationConfig()
+                + ";" + split.describe() + "\n";
+    }
+
+    /** What a capture's samples are built from: its frames' names and contents and their labels, in order. */
+    private String source(List<LabelledFrame> frames) {
+        StringBuilder text = new StringBuilder();
+        for (LabelledFrame f : frames) {
             TipLabel l = f.label();
             text.append(f.frame().getCaptureId()).append('/').append(f.frame().getFrameName()).append('/')
                     .append(f.frame().getSha256()).append('/').append(l.getVisible()).append('/')
                     .append(l.getTip().getX()).append('/').append(l.getTip().getY()).append('\n');
         }
-        return Sha256.hex(text.toString().getBytes(StandardCharsets.UTF_8));
+        return text.toString();
     }
 }

@@ -29,6 +29,8 @@ class DatasetAssemblerTest {
     private static final CaptureSplit SPLIT = new CaptureSplit(50, "test");
     private static final List<Augmentation> PLAN = List.of(Augmentation.FLIP, Augmentation.ROTATE, Augmentation.DARKER);
     private final Map<String, byte[]> blobs = new HashMap<>();
+    /** The shards the assembler stored, by key. */
+    private final Map<String, byte[]> stored = new HashMap<>();
 
     private DatasetAssembler assembler() {
         return new DatasetAssembler("lab", SPLIT, PLAN, FrameFormat.LAB_CAMERA, 264, 203, 7, "test-version");
@@ -70,7 +72,7 @@ class DatasetAssemblerTest {
     @Test
     void firstVersionSplitsByCaptureAugmentsTrainOnlyAndMovesTips() throws Exception {
         List<DatasetAssembler.LabelledFrame> frames = captures(8);
-        DatasetAssembler.Build build = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow();
+        DatasetAssembler.Build build = assembler().assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow();
         DatasetManifest manifest = build.manifest();
         assertThat(manifest.getVersion()).isEqualTo("1.0.0");
         assertThat(manifest.getCapturesList()).hasSize(8);
@@ -82,11 +84,15 @@ class DatasetAssemblerTest {
         List<DatasetSample> train = new ArrayList<>();
         List<DatasetSample> eval = new ArrayList<>();
         for (ShardEntry entry : manifest.getShardsList()) {
-            byte[] bytes = build.shards().get(entry.getKey());
+            byte[] bytes = stored.get(entry.getKey());
             assertThat(Sha256.hex(bytes)).isEqualTo(entry.getSha256());
+            assertThat(entry.getKey()).isEqualTo("datasets/lab/shards/" + entry.getSha256() + ".tshard");
             assertThat(entry.getSampleCount()).isBetween(1, 7);
             List<DatasetSample> samples = Shard.read(bytes);
             assertThat(samples).hasSize(entry.getSampleCount());
+            // a shard holds one capture's samples, in that capture's split
+            assertThat(samples).allSatisfy(sample -> assertThat(sample.getCaptureId()).isEqualTo(entry.getCaptureId()));
+            assertThat(SPLIT.splitOf(entry.getCaptureId())).isEqualTo(entry.getSplit());
             (entry.getSplit().equals("train") ? train : eval).addAll(samples);
         }
         assertThat(train).hasSize((int) trainFrames * (1 + PLAN.size()));
@@ -109,29 +115,31 @@ class DatasetAssemblerTest {
     @Test
     void rebuildIsByteIdenticalAndUnchangedInputMakesNoNewVersion() throws Exception {
         List<DatasetAssembler.LabelledFrame> frames = captures(4);
-        DatasetAssembler.Build a = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow();
-        DatasetAssembler.Build b = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow();
-        assertThat(b.shards().keySet()).isEqualTo(a.shards().keySet());
-        a.shards().forEach((key, bytes) -> assertThat(b.shards().get(key)).isEqualTo(bytes));
-        assertThat(assembler().assemble(frames, blobs::get, Optional.of(a.manifest()))).isEmpty();
+        DatasetAssembler.Build a = assembler().assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow();
+        Map<String, byte[]> again = new HashMap<>();
+        DatasetAssembler.Build b = assembler().assemble(frames, blobs::get, Optional.empty(), again::put).orElseThrow();
+        // keys name the bytes (sha256), so equal entries are byte-identical shards
+        assertThat(b.manifest().getShardsList()).isEqualTo(a.manifest().getShardsList());
+        assertThat(again.keySet()).isEqualTo(stored.keySet());
+        stored.forEach((key, bytes) -> assertThat(again.get(key)).isEqualTo(bytes));
+        assertThat(assembler().assemble(frames, blobs::get, Optional.of(a.manifest()), stored::put)).isEmpty();
     }
 
     @Test
     void correctedLabelIsAPatchAndANewCaptureIsAMinorVersion() throws Exception {
         List<DatasetAssembler.LabelledFrame> frames = captures(3);
-        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow().manifest();
+        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow().manifest();
 
         List<DatasetAssembler.LabelledFrame> corrected = new ArrayList<>(frames);
         DatasetAssembler.LabelledFrame old = corrected.get(0);
         corrected.set(0, new DatasetAssembler.LabelledFrame(old.frame(), old.label().toBuilder().setRevision(2)
                 .setTip(Point.newBuilder().setX(300).setY(200)).build()));
-        DatasetManifest patched = assembler().assemble(corrected, blobs::get, Optional.of(first)).orElseThrow().manifest();
+        DatasetManifest patched = assembler().assemble(corrected, blobs::get, Optional.of(first), stored::put).orElseThrow().manifest();
         assertThat(patched.getVersion()).isEqualTo("1.0.1");
-        assertThat(patched.getShardsList()).allSatisfy(s -> assertThat(s.getKey()).startsWith("datasets/lab/1.0.1/"));
 
         List<DatasetAssembler.LabelledFrame> grown = new ArrayList<>(corrected);
         grown.add(frame("cap-new", 0, true, 10, 10));
-        assertThat(assembler().assemble(grown, blobs::get, Optional.of(patched)).orElseThrow().manifest().getVersion())
+        assertThat(assembler().assemble(grown, blobs::get, Optional.of(patched), stored::put).orElseThrow().manifest().getVersion())
                 .isEqualTo("1.1.0");
     }
 
@@ -144,7 +152,7 @@ class DatasetAssemblerTest {
             frames.add(frame("cap" + c, 0, true, 600, 450, wide));
         }
         frames.add(frame("lab", 0, true, 100, 100));
-        DatasetAssembler.Build build = assembler.assemble(frames, blobs::get, Optional.empty()).orElseThrow();
+        DatasetAssembler.Build build = assembler.assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow();
         assertThat(build.manifest().getFrameWidth()).isEqualTo(640);
         assertThat(build.manifest().getFrameHeight()).isEqualTo(480);
         assertThat(build.manifest().getShardsList().stream().mapToLong(s -> s.getSampleCount()).sum()).isEqualTo(4);
@@ -158,7 +166,7 @@ class DatasetAssemblerTest {
     void anotherInputSizeSplitRuleOrAugmentationIsANewMajorVersion() throws Exception {
         // review R22: samples that mean something else must not pass for a corrected label
         List<DatasetAssembler.LabelledFrame> frames = captures(3);
-        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow().manifest();
+        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow().manifest();
         assertThat(first.getVersion()).isEqualTo("1.0.0");
         List<DatasetAssembler> changed = List.of(
                 new DatasetAssembler("lab", SPLIT, PLAN, FrameFormat.LAB_CAMERA, 132, 102, 7, "test-version"),
@@ -169,22 +177,102 @@ class DatasetAssemblerTest {
                 new DatasetAssembler("lab", SPLIT, List.of(Augmentation.FLIP), FrameFormat.LAB_CAMERA, 264, 203, 7,
                         "test-version"));
         for (DatasetAssembler other : changed) {
-            assertThat(other.assemble(frames, blobs::get, Optional.of(first)).orElseThrow().manifest().getVersion())
+            assertThat(other.assemble(frames, blobs::get, Optional.of(first), stored::put).orElseThrow().manifest().getVersion())
                     .isEqualTo("2.0.0");
         }
         // the same assembler with the same frames: nothing new; a new capture: still a minor version
-        assertThat(assembler().assemble(frames, blobs::get, Optional.of(first))).isEmpty();
+        assertThat(assembler().assemble(frames, blobs::get, Optional.of(first), stored::put)).isEmpty();
     }
 
     @Test
     void aVersionThatWouldLoseACaptureIsRefusedWithTheReason() throws Exception {
         // review R22 (and R1): records gone from a topic must not silently shrink the dataset
         List<DatasetAssembler.LabelledFrame> frames = captures(4);
-        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty()).orElseThrow().manifest();
+        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow().manifest();
         List<DatasetAssembler.LabelledFrame> fewer = frames.stream()
                 .filter(f -> !f.frame().getCaptureId().equals("cap2")).toList();
-        assertThatThrownBy(() -> assembler().assemble(fewer, blobs::get, Optional.of(first)))
+        assertThatThrownBy(() -> assembler().assemble(fewer, blobs::get, Optional.of(first), stored::put))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("without 1 of the 4 captures that lab 1.0.0 holds (cap2)");
+    }
+
+    @Test
+    void aNewCaptureOrARevisedLabelRebuildsOnlyItsCapture() throws Exception {
+        // review R7: the work and storage for a change are proportional to the change
+        List<DatasetAssembler.LabelledFrame> frames = captures(20);
+        DatasetManifest first = assembler().assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow()
+                .manifest();
+        List<DatasetAssembler.LabelledFrame> grown = new ArrayList<>(frames);
+        grown.add(frame("cap-new", 0, true, 10, 10));
+        grown.add(frame("cap-new", 1, false, 0, 0));
+        List<String> fetched = new ArrayList<>();
+        Map<String, byte[]> put = new HashMap<>();
+        DatasetAssembler.Build next = assembler().assemble(grown, key -> {
+            fetched.add(key);
+            return blobs.get(key);
+        }, Optional.of(first), put::put).orElseThrow();
+        assertThat(next.manifest().getVersion()).isEqualTo("1.1.0");
+        List<String> newFrames = grown.subList(frames.size(), grown.size()).stream().map(f -> f.frame().getBlobKey())
+                .toList();
+        assertThat(fetched).containsExactlyInAnyOrderElementsOf(newFrames);
+        List<ShardEntry> added = next.manifest().getShardsList().stream()
+                .filter(e -> e.getCaptureId().equals("cap-new")).toList();
+        assertThat(added).isNotEmpty();
+        assertThat(put.keySet()).containsExactlyInAnyOrderElementsOf(added.stream().map(ShardEntry::getKey).toList());
+        assertThat(next.shardsBuilt()).isEqualTo(added.size());
+        // every earlier shard is listed again, unchanged
+        assertThat(next.manifest().getShardsList()).containsAll(first.getShardsList());
+        assertThat(next.manifest().getShardsCount()).isEqualTo(first.getShardsCount() + added.size());
+
+        // a revised label rebuilds its capture's shards, and only those
+        List<DatasetAssembler.LabelledFrame> corrected = new ArrayList<>(grown);
+        DatasetAssembler.LabelledFrame old = corrected.get(4); // cap1, frame 1
+        corrected.set(4, new DatasetAssembler.LabelledFrame(old.frame(), old.label().toBuilder().setRevision(2)
+                .setTip(Point.newBuilder().setX(300).setY(200)).build()));
+        fetched.clear();
+        put.clear();
+        DatasetAssembler.Build patched = assembler().assemble(corrected, key -> {
+            fetched.add(key);
+            return blobs.get(key);
+        }, Optional.of(next.manifest()), put::put).orElseThrow();
+        assertThat(patched.manifest().getVersion()).isEqualTo("1.1.1");
+        assertThat(fetched).containsExactlyInAnyOrderElementsOf(frames.subList(3, 6).stream()
+                .map(f -> f.frame().getBlobKey()).toList());
+        List<ShardEntry> cap1 = patched.manifest().getShardsList().stream().filter(e -> e.getCaptureId().equals("cap1"))
+                .toList();
+        assertThat(put.keySet()).containsExactlyInAnyOrderElementsOf(cap1.stream().map(ShardEntry::getKey).toList());
+        List<DatasetSample> samples = new ArrayList<>();
+        for (ShardEntry entry : cap1) {
+            samples.addAll(Shard.read(put.get(entry.getKey())));
+        }
+        assertThat(samples).filteredOn(s -> s.getFrameName().equals(old.frame().getFrameName())
+                && s.getAugmentation().isEmpty()).singleElement()
+                .satisfies(s -> assertThat(s.getTip().getX()).isEqualTo(300.0));
+        assertThat(patched.manifest().getShardsList().stream().filter(e -> !e.getCaptureId().equals("cap1")).toList())
+                .isEqualTo(next.manifest().getShardsList().stream().filter(e -> !e.getCaptureId().equals("cap1"))
+                        .toList());
+    }
+
+    @Test
+    void eachCapturesShardsAreStoredBeforeTheNextCapturesFramesAreRead() throws Exception {
+        // review R7: memory holds one capture's samples, never the dataset's
+        List<DatasetAssembler.LabelledFrame> frames = captures(5);
+        List<String> events = new ArrayList<>();
+        DatasetManifest manifest = assembler().assemble(frames, key -> {
+            events.add("read " + frames.stream().filter(f -> f.frame().getBlobKey().equals(key)).findFirst()
+                    .orElseThrow().frame().getCaptureId());
+            return blobs.get(key);
+        }, Optional.empty(), (key, bytes) -> events.add("store " + key)).orElseThrow().manifest();
+        List<String> order = new ArrayList<>();
+        for (String event : events) {
+            for (ShardEntry entry : manifest.getShardsList()) {
+                event = event.replace(entry.getKey(), entry.getCaptureId());
+            }
+            if (order.isEmpty() || !order.get(order.size() - 1).equals(event)) {
+                order.add(event);
+            }
+        }
+        assertThat(order).containsExactly("read cap0", "store cap0", "read cap1", "store cap1", "read cap2",
+                "store cap2", "read cap3", "store cap3", "read cap4", "store cap4");
     }
 }

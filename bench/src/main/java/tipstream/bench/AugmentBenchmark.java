@@ -2,6 +2,7 @@ package tipstream.bench;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -9,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,12 +28,17 @@ import tipstream.dataset.PngFrameCodec;
  * Augment's dataset build in memory (no Kafka, no S3): frames in per second, each train frame
  * becoming the original plus one sample per augmentation, all at the model's input size as PNG.
  * The peer is the floor of the same work without augmenting: decode each frame once, then
- * resize and PNG-encode it as many times as the build makes samples from it.
+ * resize and PNG-encode it as many times as the build makes samples from it. Then the next version
+ * with one more capture, built against the first (review R7: only the new capture's shards are
+ * built), against the full build of the same frames.
  */
 @Command(name = "AugmentBenchmark", mixinStandardHelpOptions = true)
 public final class AugmentBenchmark implements Callable<Integer> {
     @Option(names = "--frames", defaultValue = "120", description = "frames per round")
     int frames;
+
+    @Option(names = "--captures", defaultValue = "3", description = "captures the frames are spread over")
+    int captures;
 
     @Option(names = "--rounds", defaultValue = "3")
     int rounds;
@@ -42,7 +49,9 @@ public final class AugmentBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<SimulatedCapture> session = LabSession.render(7, 3, frames / 3);
+        List<SimulatedCapture> session = LabSession.render(7, captures + 1, frames / captures);
+        List<SimulatedCapture> oneMore = session.subList(captures, captures + 1);
+        session = session.subList(0, captures);
         Map<String, byte[]> blobs = new HashMap<>();
         List<DatasetAssembler.LabelledFrame> labelled = SimulatedFrames.labelled(session, blobs);
         List<Augmentation> all = List.of(Augmentation.values());
@@ -53,10 +62,10 @@ public final class AugmentBenchmark implements Callable<Integer> {
         double[] build = new double[rounds];
         double[] floor = new double[rounds];
         long samples = 0;
-        assembler.assemble(labelled.subList(0, 6), blobs::get, Optional.empty()); // warm-up: OpenCV, JIT
+        assembler.assemble(labelled.subList(0, 6), blobs::get, Optional.empty(), NOWHERE); // warm-up: OpenCV, JIT
         for (int r = 0; r < rounds; r++) {
             long t0 = System.nanoTime();
-            samples = assembler.assemble(labelled, blobs::get, Optional.empty()).orElseThrow().manifest()
+            samples = assembler.assemble(labelled, blobs::get, Optional.empty(), NOWHERE).orElseThrow().manifest()
                     .getShardsList().stream().mapToLong(s -> s.getSampleCount()).sum();
             build[r] = (System.nanoTime() - t0) / 1e9;
             t0 = System.nanoTime();
@@ -77,8 +86,24 @@ public final class AugmentBenchmark implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "floor (decode + resize + PNG encode only): median %.2f s, %.1f frames/s%n",
                 floorMedian, labelled.size() / floorMedian);
         System.out.printf(Locale.ROOT, "build / floor throughput: %.2f%n", floorMedian / buildMedian);
+
+        var first = assembler.assemble(labelled, blobs::get, Optional.empty(), NOWHERE).orElseThrow().manifest();
+        List<DatasetAssembler.LabelledFrame> grown = new ArrayList<>(labelled);
+        grown.addAll(SimulatedFrames.labelled(oneMore, blobs));
+        long t0 = System.nanoTime();
+        var next = assembler.assemble(grown, blobs::get, Optional.of(first), NOWHERE).orElseThrow();
+        double incremental = (System.nanoTime() - t0) / 1e9;
+        t0 = System.nanoTime();
+        var full = assembler.assemble(grown, blobs::get, Optional.empty(), NOWHERE).orElseThrow();
+        double rebuilt = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(Locale.ROOT, "one capture added: %s built %d of %d shards in %.2f s; a full build of the same"
+                + " frames %d shards in %.2f s (%.1fx)%n", next.manifest().getVersion(), next.shardsBuilt(),
+                next.manifest().getShardsCount(), incremental, full.shardsBuilt(), rebuilt, rebuilt / incremental);
         return 0;
     }
+
+    /** The benchmark keeps no shard. */
+    private static final BiConsumer<String, byte[]> NOWHERE = (key, bytes) -> { };
 
     private static double median(double[] values) {
         double[] sorted = values.clone();

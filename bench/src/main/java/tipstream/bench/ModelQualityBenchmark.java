@@ -420,8 +420,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         var labelled = SimulatedFrames.labelled(captures, blobs);
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(evalPercent, "bench"),
                 augmentations, FrameFormat.LAB_CAMERA, 264, 203, 256, "bench");
+        List<byte[]> shards = new ArrayList<>();
+        assembler.assemble(labelled, blobs::get, Optional.empty(), (key, bytes) -> shards.add(bytes));
         List<DatasetSample> samples = new ArrayList<>();
-        for (byte[] shard : assembler.assemble(labelled, blobs::get, Optional.empty()).orElseThrow().shards().values()) {
+        for (byte[] shard : shards) {
             samples.addAll(Shard.read(shard));
         }
         return samples;

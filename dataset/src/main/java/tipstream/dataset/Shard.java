@@ -14,7 +14,8 @@ import tipstream.v1.ShardEntry;
 
 /**
  * The shard format: an 8-byte magic, then length-delimited {@link DatasetSample} messages. A shard
- * is written once under a deterministic key and never edited; its sha256 goes in the manifest.
+ * is written once under a key named by its content ({@link #key}) and never edited; its sha256 goes
+ * in the manifest, and every later version whose samples it still holds lists it again.
  */
 public final class Shard {
     private static final byte[] MAGIC = "TSHARD1\n".getBytes(StandardCharsets.US_ASCII);
@@ -22,6 +23,11 @@ public final class Shard {
     private static final int MAX_SAMPLE_BYTES = 8 << 20;
 
     private Shard() {
+    }
+
+    /** Where a dataset's shard of these bytes lives: named by content, shared by every version that lists it. */
+    public static String key(String dataset, byte[] bytes) {
+        return "datasets/" + dataset + "/shards/" + Sha256.hex(bytes) + ".tshard";
     }
 
     public static byte[] write(List<DatasetSample> samples) {

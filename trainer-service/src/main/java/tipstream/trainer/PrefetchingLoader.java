@@ -26,13 +26,20 @@ import tipstream.v1.DatasetSample;
  * Feeds training from dataset shards so the model never waits for data when the data path is
  * faster than the model (BACKGROUND.md: parallel parsing plus prefetching is what paid off).
  * Each epoch shuffles the shard order; shards are fetched and their PNGs decoded on a pool of
- * threads, a window of shards is shuffled together, and whole batches wait in a bounded queue.
+ * threads, a window of shards (at least {@link #WINDOW_SAMPLES} samples) is shuffled together, and
+ * whole batches wait in a bounded queue.
  * The order is a function of (seed, epoch, shard list), so a run restarted at (epoch, samples
  * into epoch) sees exactly the batches it would have seen. Shards added while training join at
  * the next epoch. The time {@link #next} blocks is measured: it is the data-wait time.
  */
 public final class PrefetchingLoader implements AutoCloseable {
-    private static final int SHARDS_PER_WINDOW = 4;
+    /**
+     * Samples shuffled together: a window takes shards until it holds this many (four of the
+     * 256-sample shards versions once had; a few hundred of one small capture each).
+     */
+    private static final int WINDOW_SAMPLES = 1024;
+    /** Shards fetched and decoded at once. */
+    private static final int SHARDS_PER_FETCH = 4;
 
     private final ShardSource source;
     private volatile List<String> shardKeys;
@@ -128,15 +135,18 @@ public final class PrefetchingLoader implements AutoCloseable {
                 long consumed = 0;
                 long toSkip = epoch == startEpoch ? skip : 0;
                 List<DatasetSample> carry = new ArrayList<>();
-                for (int w = 0; w < order.size() && !closed; w += SHARDS_PER_WINDOW) {
+                for (int w = 0; w < order.size() && !closed; ) {
                     List<DatasetSample> window = new ArrayList<>(carry);
                     carry.clear();
-                    for (List<DatasetSample> shard : fetchAll(order.subList(w, Math.min(order.size(), w + SHARDS_PER_WINDOW)))) {
-                        window.addAll(shard);
+                    for (int fetched = 0; fetched < WINDOW_SAMPLES && w < order.size(); w += SHARDS_PER_FETCH) {
+                        for (List<DatasetSample> shard : fetchAll(order.subList(w, Math.min(order.size(), w + SHARDS_PER_FETCH)))) {
+                            window.addAll(shard);
+                            fetched += shard.size();
+                        }
                     }
                     Collections.shuffle(window, random);
                     int full = window.size() / batchSize * batchSize;
-                    boolean lastWindow = w + SHARDS_PER_WINDOW >= order.size();
+                    boolean lastWindow = w >= order.size();
                     for (int i = 0; i < full; i += batchSize) {
                         List<DatasetSample> samples = window.subList(i, i + batchSize);
                         consumed += batchSize;

@@ -81,6 +81,21 @@ class PrefetchingLoaderTest {
     }
 
     @Test
+    void smallShardsOfOneCaptureEachAreShuffledTogetherInWindowsOfManySamples() throws Exception {
+        // shards of one small capture each (review R7) must not make a batch of a few captures
+        Map<String, byte[]> shards = shards(200, 4, "s");
+        List<List<String>> batches;
+        try (PrefetchingLoader loader = loader(shards::get, new ArrayList<>(shards.keySet()), 0, 0, 1)) {
+            batches = drain(loader);
+        }
+        assertThat(batches).hasSize(80);
+        for (List<String> batch : batches.subList(0, 5)) {
+            // 10 samples drawn from a window of 800: nearly always 10 different shards, never the 3 of a small window
+            assertThat(batch.stream().map(n -> n.substring(0, n.indexOf('-'))).distinct().count()).isGreaterThan(6);
+        }
+    }
+
+    @Test
     void randomAugmentationIsFreshEachEpochTheSameOnARestartAndTheLabelsFollowIt() throws Exception {
         Map<String, byte[]> shards = shards(4, 10, "s");
         List<String> keys = new ArrayList<>(shards.keySet());
@@ -228,9 +243,9 @@ class PrefetchingLoaderTest {
     @Test
     void aShardFailingWhileTheQueueIsFullStillReachesTheTrainer() {
         // review R3: the failure used to be offered to the full queue, dropped, and next() then
-        // waited forever. Prefetch 1, windows of 4 shards: the 5th fetch (window 2) fails after the
-        // producer has filled the queue with window 1's last batch.
-        Map<String, byte[]> shards = shards(10, 10, "s");
+        // waited forever. Prefetch 1, shards of 300 samples, so a window is 4 shards (120 batches): the
+        // 5th fetch (window 2) fails after the producer has filled the queue with window 1's last batch.
+        Map<String, byte[]> shards = shards(10, 300, "s");
         AtomicInteger fetches = new AtomicInteger();
         ShardSource blip = key -> {
             if (fetches.incrementAndGet() == 5) {
@@ -241,7 +256,7 @@ class PrefetchingLoaderTest {
         try (PrefetchingLoader loader = new PrefetchingLoader(blip, new ArrayList<>(shards.keySet()), GRID,
                 Optional.empty(), 16, 20, 10, 7, 1, 2, 0, 0, 1)) {
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
-                for (int i = 0; i < 3; i++) {
+                for (int i = 0; i < 119; i++) {
                     assertThat(loader.next()).isNotNull();
                 }
                 while (fetches.get() < 5) {
