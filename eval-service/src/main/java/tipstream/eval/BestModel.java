@@ -4,6 +4,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.Optional;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
@@ -25,6 +26,15 @@ public class BestModel {
 
     /** The checkpoint with its loaded network. */
     public record Loaded(BestCheckpoint best, TipNet net) {
+    }
+
+    /**
+     * The frames an offer was scored on: a dataset version's split and its size, and how another
+     * network is scored on the same frames (its threshold calibrated as the offer's was), so that
+     * the best is compared on the frames the offer saw.
+     */
+    public record Scoring(String split, String datasetVersion, int samples,
+            Function<TipNet, CheckpointEvaluator.Evaluation> scoreAnother) {
     }
 
     private final BlobStore blobs;
@@ -74,27 +84,59 @@ public class BestModel {
     }
 
     /**
-     * Takes the checkpoint, evaluated on {@code split} (validation when the dataset has one), if it
-     * beats the best so far; returns whether it did. A best chosen on validation is only replaced
-     * by one chosen on validation. Fails while the stored best cannot be read, so that the caller
+     * Takes the checkpoint, evaluated as {@code on} says (on validation when the dataset has one),
+     * if it beats the best so far; returns whether it did. A best chosen on validation is only
+     * replaced by one chosen on validation. A best scored on another version's split (an older,
+     * smaller one) is first scored again on this one and keeps its place with that score if it still
+     * wins (review R10: scores of different frames are not compared); when its network cannot be
+     * read, its stored score stands. Fails while the stored best cannot be read, so that the caller
      * tries again instead of overwriting it.
      */
     public synchronized boolean offer(CheckpointReady checkpoint, TipNet net, CheckpointEvaluator.Evaluation evaluation,
-            String split, int samples) throws Exception {
+            Scoring on) throws Exception {
         if (record == null) {
             loadStored();
         }
+        if (record.isPresent() && record.get().getChosenOn().equals(on.split())
+                && !(record.get().getDatasetVersion().equals(on.datasetVersion())
+                        && record.get().getEvalSamples() == on.samples())) {
+            scoreAgain(on);
+        }
         double overall = evaluation.metrics().overallMean();
-        if (record.isPresent() && !beats(overall, evaluation.loss(), split, record.get())) {
+        if (record.isPresent() && !beats(overall, evaluation.loss(), on.split(), record.get())) {
             return false;
         }
-        BestCheckpoint best = BestCheckpoint.newBuilder().setCheckpoint(checkpoint).setOverallMean(overall)
-                .setLoss(evaluation.loss()).setEvalSamples(samples)
-                .setPresenceThreshold(evaluation.metrics().threshold()).setChosenOn(split).build();
-        blobs.put(KEY, best.toByteArray(), "application/x-protobuf");
-        record = Optional.of(best);
-        current = new Loaded(best, net);
+        keep(new Loaded(scored(BestCheckpoint.newBuilder().setCheckpoint(checkpoint), evaluation, on), net));
         return true;
+    }
+
+    /** Scores the best again on the offer's frames and keeps that score; leaves it as it is when its network cannot be read. */
+    private void scoreAgain(Scoring on) {
+        try {
+            loadStored();
+        } catch (Exception e) {
+            LOG.warnf("the best model's network cannot be read (%s): compared by its score on %s %s", e,
+                    record.get().getDatasetVersion(), record.get().getChosenOn());
+            return;
+        }
+        CheckpointEvaluator.Evaluation again = on.scoreAnother().apply(current.net());
+        LOG.infof("best model %s step %d scored again on %s %s: overall_mean %.3f (was %.3f on %s)",
+                record.get().getCheckpoint().getRunId(), record.get().getCheckpoint().getStep(), on.datasetVersion(),
+                on.split(), again.metrics().overallMean(), record.get().getOverallMean(), record.get().getDatasetVersion());
+        keep(new Loaded(scored(record.get().toBuilder(), again, on), current.net()));
+    }
+
+    private static BestCheckpoint scored(BestCheckpoint.Builder best, CheckpointEvaluator.Evaluation evaluation,
+            Scoring on) {
+        return best.setOverallMean(evaluation.metrics().overallMean()).setLoss(evaluation.loss())
+                .setEvalSamples(on.samples()).setPresenceThreshold(evaluation.metrics().threshold())
+                .setChosenOn(on.split()).setDatasetVersion(on.datasetVersion()).build();
+    }
+
+    private void keep(Loaded best) {
+        blobs.put(KEY, best.best().toByteArray(), "application/x-protobuf");
+        record = Optional.of(best.best());
+        current = best;
     }
 
     static boolean beats(double overall, double loss, String split, BestCheckpoint best) {

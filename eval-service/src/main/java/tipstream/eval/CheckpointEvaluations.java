@@ -256,9 +256,16 @@ public class CheckpointEvaluations {
         publish(CheckpointEvaluator.events(checkpoint.getRunId(), "eval", checkpoint.getStep(), evaluation,
                 System.currentTimeMillis()));
         writeWorstFrames(checkpoint, scored, threshold, frame);
+        List<DatasetSample> evalSamples = samples.get().samples();
         boolean isBest = onValidation.isPresent()
-                ? best.offer(checkpoint, net, onValidation.get(), CaptureSplit.VALIDATION, validationSamples.size())
-                : best.offer(checkpoint, net, evaluation, CaptureSplit.EVAL, samples.get().samples().size());
+                ? best.offer(checkpoint, net, onValidation.get(), new BestModel.Scoring(CaptureSplit.VALIDATION,
+                        checkpoint.getDataset() + " " + version, validationSamples.size(), other -> {
+                            CheckpointEvaluator.Scored again = evaluator.score(other, validationSamples);
+                            return again.evaluate(again.calibratedThreshold());
+                        }))
+                : best.offer(checkpoint, net, evaluation, new BestModel.Scoring(CaptureSplit.EVAL,
+                        checkpoint.getDataset() + " " + version, evalSamples.size(),
+                        other -> evaluator.score(other, evalSamples).evaluate(TipMetrics.PRESENCE_THRESHOLD)));
         var m = evaluation.metrics();
         LOG.infof("%s step %d on %d eval frames of %s (presence threshold %.3f from %d validation frames): dist_mean"
                 + " %.1f px, point_mean %.3f, prob_mean %.3f, overall_mean %.3f, loss %.4f, ROC AUC %.3f (%.1f s)%s",

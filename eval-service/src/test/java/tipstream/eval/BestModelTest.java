@@ -56,8 +56,11 @@ class BestModelTest {
                     .build();
             TipMetrics worse = new TipMetrics(0.5);
             worse.add(true, 100, 100, new TipPrediction(0.9, 300, 300)); // overall_mean 0
-            assertThat(best.offer(c2, net, new CheckpointEvaluator.Evaluation(worse, 9.0, 0.5, 0.5), "validation", 1))
-                    .isFalse();
+            // scored on another version's frames: C1 cannot be scored again, so its stored score stands
+            assertThat(best.offer(c2, net, new CheckpointEvaluator.Evaluation(worse, 9.0, 0.5, 0.5),
+                    new BestModel.Scoring("validation", "lab 1.1.0", 1, other -> {
+                        throw new AssertionError("C1's network cannot be read");
+                    }))).isFalse();
             assertThat(BestCheckpoint.parseFrom(blobs.get(BestModel.KEY)).getCheckpoint().getStep()).isEqualTo(900);
 
             // once C1's network can be read, it is served
@@ -70,5 +73,67 @@ class BestModelTest {
     @Test
     void anUndefinedScoreNeverWins() {
         assertThat(BestModel.beats(Double.NaN, 0.1, "validation", current)).isFalse();
+    }
+
+    /** An evaluation whose overall_mean is {@code right} of 10 frames with a tip. */
+    private static CheckpointEvaluator.Evaluation scoring(int right, double loss) {
+        TipMetrics metrics = new TipMetrics(0.5);
+        for (int i = 0; i < 10; i++) {
+            metrics.add(true, 100, 100, new TipPrediction(0.9, i < right ? 101 : 300, 100));
+        }
+        return new CheckpointEvaluator.Evaluation(metrics, loss, 0.5, 0.5);
+    }
+
+    @Test
+    void aBestScoredOnAnotherVersionsFramesIsScoredAgainOnTheOffersBeforeTheyAreCompared(@TempDir Path dir)
+            throws Exception {
+        // review R10: C1's 0.9 on the 10 validation frames of lab 1.0.0 used to be compared with C2's
+        // 0.8 on the 40 of lab 1.1.0, so a best chosen on an early, small split stayed best forever
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
+            BlobStore blobs = stack.blobStore();
+            TipNet net = TipNet.build(TipNetConfig.standard());
+            CheckpointReady c1 = CheckpointReady.newBuilder().setRunId("r10").setStep(600)
+                    .setCheckpointKey("runs/r10/checkpoints/step-000000000600.zip").build();
+            blobs.put(c1.getCheckpointKey(), net.toBytes(), "application/zip");
+            BestModel best = new BestModel(blobs);
+            best.load(null);
+            assertThat(best.offer(c1, net, scoring(9, 1.0), new BestModel.Scoring("validation", "lab 1.0.0", 10,
+                    other -> {
+                        throw new AssertionError("no best to score again yet");
+                    }))).isTrue();
+
+            // C1 scores 0.7 on lab 1.1.0's frames: C2's 0.8 there wins
+            java.util.concurrent.atomic.AtomicInteger scoredAgain = new java.util.concurrent.atomic.AtomicInteger();
+            CheckpointReady c2 = c1.toBuilder().setStep(1200).setCheckpointKey("runs/r10/checkpoints/step-1200.zip")
+                    .build();
+            blobs.put(c2.getCheckpointKey(), net.toBytes(), "application/zip");
+            assertThat(best.offer(c2, net, scoring(8, 1.0), new BestModel.Scoring("validation", "lab 1.1.0", 40,
+                    other -> {
+                        scoredAgain.incrementAndGet();
+                        return scoring(7, 1.0);
+                    }))).isTrue();
+            assertThat(scoredAgain).hasValue(1);
+            BestCheckpoint stored = BestCheckpoint.parseFrom(blobs.get(BestModel.KEY));
+            assertThat(stored.getCheckpoint().getStep()).isEqualTo(1200);
+            assertThat(stored.getDatasetVersion()).isEqualTo("lab 1.1.0");
+            assertThat(stored.getEvalSamples()).isEqualTo(40);
+
+            // on the same frames nothing is scored again: C3's 0.75 loses to C2's 0.8
+            CheckpointReady c3 = c1.toBuilder().setStep(1800).build();
+            assertThat(best.offer(c3, net, scoring(7, 0.1), new BestModel.Scoring("validation", "lab 1.1.0", 40,
+                    other -> {
+                        throw new AssertionError("C2 was scored on these frames");
+                    }))).isFalse();
+
+            // on lab 1.2.0's frames C2 scores 0.9 again: it stays best, with that score, against C4's 0.85
+            CheckpointReady c4 = c1.toBuilder().setStep(2400).build();
+            assertThat(best.offer(c4, net, scoring(8, 0.1), new BestModel.Scoring("validation", "lab 1.2.0", 60,
+                    other -> scoring(9, 2.0)))).isFalse();
+            stored = BestCheckpoint.parseFrom(blobs.get(BestModel.KEY));
+            assertThat(stored.getCheckpoint().getStep()).isEqualTo(1200);
+            assertThat(stored.getOverallMean()).isEqualTo(0.9);
+            assertThat(stored.getDatasetVersion()).isEqualTo("lab 1.2.0");
+            assertThat(best.current()).map(loaded -> loaded.best().getOverallMean()).contains(0.9);
+        }
     }
 }

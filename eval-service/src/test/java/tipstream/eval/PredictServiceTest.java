@@ -61,7 +61,10 @@ class PredictServiceTest {
                     .setCheckpointKey("runs/predict-test/checkpoints/step-000000000040.zip").build();
             // a threshold calibrated on validation above any confidence: served with the checkpoint
             assertThat(best.offer(checkpoint, TipNet.build(TipNetConfig.standard()),
-                    new CheckpointEvaluator.Evaluation(new TipMetrics(1.01), 3.0, 0.5, 0.5), "validation", 10)).isTrue();
+                    new CheckpointEvaluator.Evaluation(new TipMetrics(1.01), 3.0, 0.5, 0.5),
+                    new BestModel.Scoring("validation", "lab 1.0.0", 10, other -> {
+                        throw new AssertionError("nothing to score again");
+                    }))).isTrue();
             PredictResponse answer = predict.predictTip(good);
             assertThat(answer.getRunId()).isEqualTo("predict-test");
             assertThat(answer.getCheckpointStep()).isEqualTo(40);
