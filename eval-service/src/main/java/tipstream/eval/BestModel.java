@@ -89,14 +89,13 @@ public class BestModel {
      * replaced by one chosen on validation. A best scored on another version's split (an older,
      * smaller one) is first scored again on this one and keeps its place with that score if it still
      * wins (review R10: scores of different frames are not compared); when its network cannot be
-     * read, its stored score stands. Fails while the stored best cannot be read, so that the caller
-     * tries again instead of overwriting it.
+     * read, its stored score stands. The stored best is read again first, so that what another eval
+     * wrote is compared with. Fails while the stored best cannot be read, so that the caller tries
+     * again instead of overwriting it.
      */
     public synchronized boolean offer(CheckpointReady checkpoint, TipNet net, CheckpointEvaluator.Evaluation evaluation,
             Scoring on) throws Exception {
-        if (record == null) {
-            loadStored();
-        }
+        readRecord();
         if (record.isPresent() && record.get().getChosenOn().equals(on.split())
                 && !(record.get().getDatasetVersion().equals(on.datasetVersion())
                         && record.get().getEvalSamples() == on.samples())) {
@@ -108,6 +107,20 @@ public class BestModel {
         }
         keep(new Loaded(scored(BestCheckpoint.newBuilder().setCheckpoint(checkpoint), evaluation, on), net));
         return true;
+    }
+
+    /**
+     * Reads {@value #KEY} again: another eval (a second replica, the pod before a restart) may have
+     * written it since, and an offer compared with an old copy would replace a better best (review
+     * R10). A network loaded for another checkpoint is dropped, to be loaded again when asked.
+     */
+    private void readRecord() throws Exception {
+        Optional<byte[]> stored = blobs.find(KEY);
+        record = stored.isEmpty() ? Optional.empty() : Optional.of(BestCheckpoint.parseFrom(stored.get()));
+        if (current != null && !(record.isPresent()
+                && record.get().getCheckpoint().equals(current.best().getCheckpoint()))) {
+            current = null;
+        }
     }
 
     /** Scores the best again on the offer's frames and keeps that score; leaves it as it is when its network cannot be read. */

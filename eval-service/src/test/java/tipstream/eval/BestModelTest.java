@@ -136,4 +136,36 @@ class BestModelTest {
             assertThat(best.current()).map(loaded -> loaded.best().getOverallMean()).contains(0.9);
         }
     }
+
+    @Test
+    void twoEvalsOfferingOneAfterTheOtherEndAtTheBetterWhateverTheOrder(@TempDir Path dir) throws Exception {
+        // review R10: each eval compared with its own copy of the best, so the last writer won
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
+            BlobStore blobs = stack.blobStore();
+            TipNet net = TipNet.build(TipNetConfig.standard());
+            for (boolean betterFirst : new boolean[] {true, false}) {
+                blobs.delete(BestModel.KEY);
+                BestModel a = new BestModel(blobs);
+                BestModel b = new BestModel(blobs);
+                a.load(null);
+                b.load(null);
+                CheckpointReady better = CheckpointReady.newBuilder().setRunId("r10-a").setStep(900).build();
+                CheckpointReady worse = CheckpointReady.newBuilder().setRunId("r10-b").setStep(900).build();
+                BestModel.Scoring on = new BestModel.Scoring("validation", "lab 1.0.0", 10, other -> {
+                    throw new AssertionError("both are scored on the same frames");
+                });
+                if (betterFirst) {
+                    assertThat(a.offer(better, net, scoring(9, 1.0), on)).isTrue();
+                    assertThat(b.offer(worse, net, scoring(8, 1.0), on)).isFalse();
+                } else {
+                    assertThat(b.offer(worse, net, scoring(8, 1.0), on)).isTrue();
+                    assertThat(a.offer(better, net, scoring(9, 1.0), on)).isTrue();
+                }
+                BestCheckpoint stored = BestCheckpoint.parseFrom(blobs.get(BestModel.KEY));
+                assertThat(stored.getCheckpoint().getRunId()).as("better offered first: %s", betterFirst)
+                        .isEqualTo("r10-a");
+                assertThat(stored.getOverallMean()).isEqualTo(0.9);
+            }
+        }
+    }
 }
