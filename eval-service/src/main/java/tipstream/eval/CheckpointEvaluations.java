@@ -16,11 +16,17 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -61,6 +67,13 @@ public class CheckpointEvaluations {
     private static final long WAITING_RETRY_NANOS = 5_000_000_000L;
 
     private final BlobStore blobs;
+    private final int maxPollIntervalMs;
+    /** Where evaluations run, so that the consumer's thread keeps polling meanwhile (review R13). */
+    private final ExecutorService evaluator = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "checkpoint-evaluator");
+        t.setDaemon(true);
+        return t;
+    });
     private final Producer<String, byte[]> producer;
     private final BestModel best;
     private final int batchSize;
@@ -79,6 +92,7 @@ public class CheckpointEvaluations {
         this.producer = producer;
         this.best = best;
         this.batchSize = config.batchSize();
+        this.maxPollIntervalMs = config.maxPollIntervalMs();
         this.evalSets = new EvalSets(blobs);
         this.bootstrapServers = bootstrapServers;
         this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.CHECKPOINTS);
@@ -89,8 +103,7 @@ public class CheckpointEvaluations {
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.GROUP_ID_CONFIG, "eval-service", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1,
-                // an evaluation of a large eval split may take minutes on a small CPU
-                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 1_800_000,
+                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, maxPollIntervalMs,
                 ConsumerConfig.CLIENT_ID_CONFIG, "eval-checkpoints",
                 // a checkpoint is announced in the transaction that stores it (WriterFence): committed ones only
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
@@ -127,7 +140,7 @@ public class CheckpointEvaluations {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
                     try {
-                        handle(record);
+                        whilePolling(record);
                         waiting.done(record);
                     } catch (WakeupException e) {
                         throw e;
@@ -156,7 +169,41 @@ public class CheckpointEvaluations {
         } catch (RuntimeException e) {
             LOG.error("checkpoint evaluations stopped", e);
         } finally {
+            evaluator.shutdownNow();
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /**
+     * Handles the checkpoint on the evaluator's thread while this one keeps polling with every
+     * partition paused (review R13): the group keeps this member however long an evaluation takes,
+     * where an evaluation longer than {@code max.poll.interval.ms} used to get it dropped, its
+     * commit refused and the same checkpoint evaluated again, forever. Records of partitions
+     * assigned meanwhile are put back to be read after it.
+     */
+    private void whilePolling(ConsumerRecord<String, byte[]> record) throws Exception {
+        Future<?> evaluation = evaluator.submit(() -> {
+            handle(record);
+            return null;
+        });
+        consumer.pause(consumer.assignment());
+        try {
+            while (true) {
+                try {
+                    evaluation.get(200, TimeUnit.MILLISECONDS);
+                    return;
+                } catch (TimeoutException e) {
+                    ConsumerRecords<String, byte[]> polled = consumer.poll(Duration.ZERO);
+                    for (TopicPartition partition : polled.partitions()) {
+                        consumer.seek(partition, polled.records(partition).get(0).offset());
+                    }
+                    consumer.pause(consumer.assignment());
+                }
+            }
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        } finally {
+            consumer.resume(consumer.assignment());
         }
     }
 
@@ -165,7 +212,7 @@ public class CheckpointEvaluations {
         for (ConsumerRecord<String, byte[]> record : waiting.all()) {
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
             try {
-                handle(record);
+                whilePolling(record);
                 waiting.done(record);
                 consumer.commitSync(Map.of(partition, waiting.committable(partition)));
             } catch (NoEvalSplitYet e) {

@@ -36,6 +36,7 @@ import tipstream.v1.CheckpointReady;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.DeadLetter;
+import tipstream.v1.MetricEvent;
 import tipstream.v1.Point;
 
 /** Checkpoints announced on the real Kafka, evaluated on eval splits in the real S3. */
@@ -96,6 +97,52 @@ class CheckpointEvaluationsTest {
         announce(run, List.of(run), checkpointKey);
         assertThat(awaitEvaluated(run)).hasSize(1);
         assertThat(deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run))).isEmpty();
+    }
+
+    @Test
+    void anEvaluationLongerThanThePollIntervalIsPublishedOnceAndTheNextCheckpointIsEvaluated() throws Exception {
+        // review R13: with the evaluation on the polling thread, one longer than max.poll.interval.ms
+        // (2 s in tests) got the consumer dropped from its group, its commit refused, and the same
+        // checkpoint evaluated again and again, never the one behind it
+        String run = "r13-slow-" + UUID.randomUUID().toString().substring(0, 8);
+        String slow = run + "-large";
+        String next = run + "-small";
+        DatasetSample one = sample("a", true, 100, 100);
+        List<DatasetSample> large = new ArrayList<>();
+        for (int i = 0; i < 800; i++) { // about 6 s of scoring here, well over the 2 s
+            large.add(one.toBuilder().setFrameName("f" + i + ".png").build());
+        }
+        storeVersion(slow, large);
+        storeVersion(next, List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        announce(run, List.of(slow, next), checkpointKey);
+        assertThat(awaitEvaluated(next)).hasSize(1);
+        assertThat(metrics.series(slow + "/eval", "accuracy/overall_mean")).hasSize(1);
+        // published once: the topic itself, not the store (which takes a repeated event once)
+        assertThat(publishedEvents(slow + "/eval", "accuracy/overall_mean")).isEqualTo(1);
+    }
+
+    /** How many committed events of this run and tag the metrics topic holds. */
+    private static long publishedEvents(String run, String tag) throws Exception {
+        long count = 0;
+        try (KafkaConsumer<byte[], byte[]> reader = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                servers(), ConsumerConfig.GROUP_ID_CONFIG, "t-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                "read_committed"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            reader.subscribe(List.of(Topics.METRICS));
+            long quietSince = System.currentTimeMillis();
+            while (System.currentTimeMillis() - quietSince < 3000) {
+                for (var record : reader.poll(Duration.ofMillis(300))) {
+                    quietSince = System.currentTimeMillis();
+                    MetricEvent event = MetricEvent.parseFrom(record.value());
+                    if (event.getRun().equals(run) && event.getTag().equals(tag)) {
+                        count++;
+                    }
+                }
+            }
+        }
+        return count;
     }
 
     private void announce(String run, List<String> datasets, String checkpointKey) throws Exception {
