@@ -206,11 +206,12 @@ class DatasetAssemblerTest {
         grown.add(frame("cap-new", 0, true, 10, 10));
         grown.add(frame("cap-new", 1, false, 0, 0));
         List<String> fetched = new ArrayList<>();
-        Map<String, byte[]> put = new HashMap<>();
-        DatasetAssembler.Build next = assembler().assemble(grown, key -> {
+        java.util.function.Function<String, byte[]> recorded = key -> {
             fetched.add(key);
             return blobs.get(key);
-        }, Optional.of(first), put::put).orElseThrow();
+        };
+        Map<String, byte[]> put = new HashMap<>();
+        DatasetAssembler.Build next = assembler().assemble(grown, recorded, Optional.of(first), put::put).orElseThrow();
         assertThat(next.manifest().getVersion()).isEqualTo("1.1.0");
         List<String> newFrames = grown.subList(frames.size(), grown.size()).stream().map(f -> f.frame().getBlobKey())
                 .toList();
@@ -231,10 +232,8 @@ class DatasetAssemblerTest {
                 .setTip(Point.newBuilder().setX(300).setY(200)).build()));
         fetched.clear();
         put.clear();
-        DatasetAssembler.Build patched = assembler().assemble(corrected, key -> {
-            fetched.add(key);
-            return blobs.get(key);
-        }, Optional.of(next.manifest()), put::put).orElseThrow();
+        DatasetAssembler.Build patched = assembler().assemble(corrected, recorded, Optional.of(next.manifest()), put::put)
+                .orElseThrow();
         assertThat(patched.manifest().getVersion()).isEqualTo("1.1.1");
         assertThat(fetched).containsExactlyInAnyOrderElementsOf(frames.subList(3, 6).stream()
                 .map(f -> f.frame().getBlobKey()).toList());

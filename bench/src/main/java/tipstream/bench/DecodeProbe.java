@@ -11,7 +11,6 @@ import java.io.ByteArrayInputStream;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import tipstream.dataset.Shard;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.model.FrameTensor;
 import tipstream.model.TipHeatmap;
@@ -32,8 +31,8 @@ import tipstream.v1.DatasetSample;
 public final class DecodeProbe {
     public static void main(String[] args) throws Exception {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
-        List<DatasetSample> eval = read(Path.of(args[1], "eval"));
-        List<DatasetSample> validation = read(Path.of(args[1], "validation"));
+        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), "eval");
+        List<DatasetSample> validation = StoredDataset.samples(Path.of(args[1]), "validation");
         TipHeatmap map = (TipHeatmap) net.encoding(528, 406);
         List<float[]> evalOut = outputs(net, eval);
         List<float[]> valOut = outputs(net, validation);
@@ -199,15 +198,5 @@ public final class DecodeProbe {
             }
         }
         return out;
-    }
-
-    static List<DatasetSample> read(Path dir) throws Exception {
-        List<DatasetSample> all = new ArrayList<>();
-        try (var files = Files.list(dir)) {
-            for (Path p : files.sorted().toList()) {
-                all.addAll(Shard.read(Files.readAllBytes(p)));
-            }
-        }
-        return all;
     }
 }

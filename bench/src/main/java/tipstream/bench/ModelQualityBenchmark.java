@@ -404,13 +404,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     }
     /** Every sample of one split of the stored dataset version. */
     private List<DatasetSample> stored(String split) throws Exception {
-        List<DatasetSample> samples = new ArrayList<>();
-        try (var shards = Files.list(dataset.resolve(split))) {
-            for (Path shard : shards.sorted().toList()) {
-                samples.addAll(Shard.read(Files.readAllBytes(shard)));
-            }
-        }
-        return samples;
+        return StoredDataset.samples(dataset, split);
     }
 
     /** Augment's own build of these captures, all in one split (train with every augmentation, or eval). */
