@@ -35,7 +35,7 @@ import tipstream.v1.TipLabel;
  * hold, joins every frame with its latest label (labels may come before or after their frame, and
  * be revised), and when the result differs from the latest dataset version builds the next one
  * with {@link DatasetAssembler} (shards of the captures that changed, stored as built; the others
- * listed again): one ShardReady per shard and the manifest in one transaction ({@link WriterFence}:
+ * listed again): a ShardReady per shard the version adds and the manifest in one transaction ({@link WriterFence}:
  * one augment per dataset), then the {@code latest} pointer.
  * Everything it writes has a deterministic name, so a pass repeated after a crash changes nothing.
  * Records that cannot be used go to their topic's dead-letter topic once, with the reason.
@@ -175,8 +175,14 @@ public final class AugmentWorker implements AutoCloseable {
         }
         DatasetManifest manifest = build.get().manifest();
         String manifestKey = ManifestCodec.key(dataset, manifest.getVersion());
+        // the shards this version adds (a trainer reads the rest from the manifest each names); at
+        // least one, so that every version is announced
+        Set<String> listedBefore = new HashSet<>();
+        previous.ifPresent(p -> p.getShardsList().forEach(entry -> listedBefore.add(entry.getKey())));
+        List<ShardEntry> added = manifest.getShardsList().stream().filter(e -> !listedBefore.contains(e.getKey()))
+                .toList();
         List<ProducerRecord<String, byte[]>> announcements = new ArrayList<>();
-        for (ShardEntry shard : manifest.getShardsList()) {
+        for (ShardEntry shard : added.isEmpty() ? manifest.getShardsList().subList(0, 1) : added) {
             ShardReady ready = ShardReady.newBuilder().setDataset(dataset).setVersion(manifest.getVersion())
                     .setSplit(shard.getSplit()).setShardKey(shard.getKey()).setSampleCount(shard.getSampleCount())
                     .setSha256(shard.getSha256()).setManifestKey(manifestKey).build();

@@ -112,7 +112,13 @@ class AugmentWorkerTest {
 
             List<ShardReady> announced = read(stack, Topics.SHARDS, ShardReady.parser());
             assertThat(announced).extracting(ShardReady::getVersion).containsOnly("1.0.0", "1.0.1");
-            assertThat(announced).hasSize(manifest.getShardsCount() + patched.getShardsCount());
+            // each version announces the shards it adds: all of 1.0.0's, then only A's rebuilt one
+            List<String> addedByPatch = patched.getShardsList().stream()
+                    .filter(e -> !manifest.getShardsList().contains(e)).map(e -> e.getKey()).toList();
+            assertThat(addedByPatch).hasSize(1);
+            assertThat(announced).extracting(ShardReady::getShardKey).containsExactlyElementsOf(
+                    java.util.stream.Stream.concat(manifest.getShardsList().stream().map(e -> e.getKey()),
+                            addedByPatch.stream()).toList());
             List<DeadLetter> dead = read(stack, Topics.deadLetter(Topics.FRAMES), DeadLetter.parser());
             assertThat(dead).extracting(DeadLetter::getReason).anySatisfy(r -> assertThat(r).contains("undecodable"))
                     .anySatisfy(r -> assertThat(r).contains("is missing"));
