@@ -7,10 +7,8 @@ import io.quarkus.grpc.GrpcService;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import tipstream.dataset.FrameFormat;
-import tipstream.dataset.FrameResize;
 import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.PngFrameCodec;
-import tipstream.model.FrameTensor;
 import tipstream.model.TipPrediction;
 import tipstream.model.TipNet;
 import tipstream.v1.Point;
@@ -51,11 +49,9 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
             return;
         }
         TipNet net = loaded.get().net();
-        int h = net.config().inputHeight();
-        int w = net.config().inputWidth();
         TipPrediction prediction;
         synchronized (net) { // a DL4J network is not safe for concurrent use
-            prediction = net.predict(FrameTensor.batch(List.of(FrameResize.to(frame, w, h)), h, w), net.encoding(frameWidth, frameHeight)).get(0);
+            prediction = net.locate(List.of(frame), net.encoding(frameWidth, frameHeight)).get(0);
         }
         double threshold = loaded.get().best().getPresenceThreshold();
         PredictResponse.Builder response = PredictResponse.newBuilder()

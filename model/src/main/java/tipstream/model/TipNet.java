@@ -1,5 +1,6 @@
 package tipstream.model;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -43,11 +44,14 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * ReLU, optionally deeper stages added back for context, context convolutions at the output
  * stride, and a 1x1 convolution to the head's channels per output cell, scored by the head's loss
  * ({@link TipLoss} for the seed's grid, {@link HeatmapLoss} for the heatmap). Adam optimiser.
- * A saved network carries its configuration, so it is always restored with the shape it has.
+ * A saved network carries its configuration, so it is always restored with the shape it has; when
+ * the shape refines, a second TipNet on full-resolution crops comes with it ({@link TipRefiner}).
  */
 public final class TipNet {
     /** The zip entry of a saved network that holds its {@link TipNetConfig}. */
     static final String CONFIG_ENTRY = "tipnet.properties";
+    /** The zip entry of a saved network that holds its refining stage, itself a saved network ({@link TipRefiner}). */
+    static final String REFINER_ENTRY = "refiner.zip";
     /** The zip entry of a checkpoint that holds the running average of the weights ({@link #averaged()}). */
     static final String AVERAGE_ENTRY = "tipnet-average.bin";
     /**
@@ -62,13 +66,20 @@ public final class TipNet {
     private final TipNetConfig config;
     private final ComputationGraph network;
     private final List<String> frozen = new ArrayList<>();
+    /** The second stage on a full-resolution crop around the tip ({@link TipRefiner}); null when the shape has none. */
+    private final TipNet refiner;
     /** The running average of the weights over the steps so far; null before the first step. */
     private INDArray average;
     private long averagedSteps;
 
-    private TipNet(TipNetConfig config, ComputationGraph network) {
+    private TipNet(TipNetConfig config, ComputationGraph network, TipNet refiner) {
+        if (config.refines() != (refiner != null)) {
+            throw new IllegalArgumentException(config.refines() ? "the shape refines on crops but no refining network"
+                    + " came with it" : "a refining network came with a shape that does not refine");
+        }
         this.config = config;
         this.network = network;
+        this.refiner = refiner;
     }
 
     public static TipNet build(TipNetConfig config) {
@@ -104,7 +115,7 @@ public final class TipNet {
         graph.setOutputs("loss");
         ComputationGraph network = new ComputationGraph(graph.build());
         network.init();
-        return new TipNet(config, network);
+        return new TipNet(config, network, config.refines() ? build(TipRefiner.shape(config)) : null);
     }
 
     /** A graph with the configuration's input, He initialisation, "same" padding and Adam. */
@@ -256,8 +267,14 @@ public final class TipNet {
         return network;
     }
 
+    /** Both stages' parameters. */
     public long parameterCount() {
-        return network.numParams();
+        return network.numParams() + (refiner == null ? 0 : refiner.parameterCount());
+    }
+
+    /** The refining stage, when the shape has one. */
+    public Optional<TipNet> refiner() {
+        return Optional.ofNullable(refiner);
     }
 
     /** One optimiser step on a batch: input [N, 1, H, W], labels [N, channels, rows, cols]; returns the loss. */
@@ -287,7 +304,7 @@ public final class TipNet {
         if (average != null) {
             copy.params().assign(average);
         }
-        return new TipNet(config, copy);
+        return new TipNet(config, copy, refiner == null ? null : refiner.averaged());
     }
 
     /** The network a checkpoint holds, with its averaged weights: for evaluation and prediction. */
@@ -300,6 +317,9 @@ public final class TipNet {
      * layers keep a rate of 0.
      */
     public void setLearningRate(double rate) {
+        if (refiner != null) {
+            refiner.setLearningRate(rate);
+        }
         network.setLearningRate(rate);
         for (String layer : frozen) {
             network.setLearningRate(layer, 0.0);
@@ -359,9 +379,23 @@ public final class TipNet {
         return predictions;
     }
 
-    /** Model, configuration, optimiser state and the running average of the weights, for checkpoints. */
+    /**
+     * Each frame's tip in original-frame pixels ({@code encoding}'s): placed by this network on the
+     * frame scaled to its input, then, when the shape refines, again on the full-resolution crop
+     * around it ({@link TipRefiner}).
+     */
+    public List<TipPrediction> locate(List<BufferedImage> frames, TipEncoding encoding) {
+        List<TipPrediction> coarse = predict(FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()), encoding);
+        if (refiner == null) {
+            return coarse;
+        }
+        return TipRefiner.refine(refiner, frames, coarse, (int) Math.round(encoding.frameWidth()),
+                (int) Math.round(encoding.frameHeight()));
+    }
+
+    /** Model, configuration, optimiser state and the running average of the weights (and the refiner's), for checkpoints. */
     public byte[] toBytes() {
-        return save(network, config, average == null ? null : averageBytes());
+        return save(network, config, average == null ? null : averageBytes(), refiner == null ? null : refiner.toBytes());
     }
 
     /** The average's step count, length and floats, big-endian. */
@@ -391,10 +425,10 @@ public final class TipNet {
 
     /** A graph with its optimiser state and the configuration it was built from, as one zip. */
     static byte[] save(ComputationGraph network, TipNetConfig config) {
-        return save(network, config, null);
+        return save(network, config, null, null);
     }
 
-    private static byte[] save(ComputationGraph network, TipNetConfig config, byte[] average) {
+    private static byte[] save(ComputationGraph network, TipNetConfig config, byte[] average, byte[] refiner) {
         ByteArrayOutputStream saved = new ByteArrayOutputStream();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
@@ -412,6 +446,11 @@ public final class TipNet {
                 if (average != null) {
                     zip.putNextEntry(new ZipEntry(AVERAGE_ENTRY));
                     zip.write(average);
+                    zip.closeEntry();
+                }
+                if (refiner != null) {
+                    zip.putNextEntry(new ZipEntry(REFINER_ENTRY));
+                    zip.write(refiner);
                     zip.closeEntry();
                 }
             }
@@ -438,7 +477,17 @@ public final class TipNet {
                     + " the %d x %d x %d of its configuration", config.inputHeight(), config.inputWidth(),
                     Arrays.toString(output), expected[0], expected[1], expected[2]));
         }
-        TipNet net = new TipNet(config, network);
+        TipNet refiner = null;
+        if (config.refines()) {
+            byte[] saved = entry(bytes, REFINER_ENTRY).orElseThrow(() -> new IllegalArgumentException(
+                    "the network's shape refines on crops, but the saved network holds no " + REFINER_ENTRY));
+            refiner = fromBytes(saved);
+            if (!refiner.config().equals(TipRefiner.shape(config))) {
+                throw new IllegalArgumentException("the saved refining network is " + refiner.config() + ", not the "
+                        + TipRefiner.shape(config) + " its shape asks for");
+            }
+        }
+        TipNet net = new TipNet(config, network, refiner);
         entry(bytes, AVERAGE_ENTRY).ifPresent(net::restoreAverage);
         return net;
     }

@@ -19,13 +19,15 @@ import java.util.stream.Collectors;
  * output stride (3 x 3, dilated as listed), optionally a fine level (the context's features
  * brought up one level and added to the encoder's features there, as a feature pyramid's last step
  * does, then one 3 x 3 convolution: the output map is twice as fine, every cell still seeing the
- * context), whether each convolution is followed by batch norm, and the loss weights. Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
+ * context), whether each convolution is followed by batch norm, the loss weights, and the crop a
+ * second stage refines the tip on ({@link TipRefiner}; 0 for none). Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
  * always read with the shape it was trained with; one saved before stem stride and batch norm were
  * part of the shape had a stride-1 stem and batch norm, which is what reading it assumes.
  */
 public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
         List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate, long seed,
-        double presenceWeight, double positionWeight, int stemStride, boolean batchNorm, int fineChannels) {
+        double presenceWeight, double positionWeight, int stemStride, boolean batchNorm, int fineChannels,
+        int refineCrop) {
 
     /** What the output map means and how it is scored. */
     public enum Head {
@@ -51,10 +53,20 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         contextDilations = List.copyOf(contextDilations);
         if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
                 || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2 && stemStride != 4)
-                || fineChannels < 0) {
+                || fineChannels < 0 || refineCrop < 0 || (refineCrop > 0 && (head != Head.HEATMAP || refineCrop % 4 != 0))) {
             throw new IllegalArgumentException("a network needs a positive input size, a stem of stride 1, 2 or 4, at"
-                    + " least one stage, with context convolutions their width, and no negative fine width");
+                    + " least one stage, with context convolutions their width, no negative fine width, and a"
+                    + " refining crop only on a heatmap, a multiple of 4 pixels");
         }
+    }
+
+    /** A shape without a refining stage. */
+    public TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
+            List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate,
+            long seed, double presenceWeight, double positionWeight, int stemStride, boolean batchNorm,
+            int fineChannels) {
+        this(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
+                learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm, fineChannels, 0);
     }
 
     /** A shape without a fine level. */
@@ -62,7 +74,19 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
             List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate,
             long seed, double presenceWeight, double positionWeight, int stemStride, boolean batchNorm) {
         this(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
-                learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm, 0);
+                learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm, 0, 0);
+    }
+
+    /** Whether a second stage places the tip again on a full-resolution crop ({@link TipRefiner}). */
+    public boolean refines() {
+        return refineCrop > 0;
+    }
+
+    /** The same shape with a refining stage on crops of {@code crop} x {@code crop} frame pixels (0: none). */
+    public TipNetConfig withRefineCrop(int crop) {
+        return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels,
+                contextDilations, learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm,
+                fineChannels, crop);
     }
 
     /** Whether the output map is one level finer than the encoder's. */
@@ -83,11 +107,14 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
      * statistics with slow legacy reductions and the full-resolution stem's maps are the largest,
      * so a stride-2 stem without batch norm trains 4x faster (100 vs 25 images/s) and learns at
      * least as well in the same minutes. Not dilated: DL4J M2.1 runs dilated convolutions 2-4x
-     * slower; no deeper stages: with them it learned slower in the same time.
+     * slower; no deeper stages: with them it learned slower in the same time. A second stage places
+     * the tip again on the 64 x 64 frame pixels around where this map puts it ({@link TipRefiner}):
+     * at half resolution the map's median miss was 3.3 px, with the crop's 1.0 px (BENCHMARKS.md,
+     * "Model quality").
      */
     public static TipNetConfig heatmap() {
         return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 64), List.of(), 64,
-                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0, 2, false);
+                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0, 2, false, 0, TipRefiner.DEFAULT_CROP);
     }
 
     /** The model the services train unless configured otherwise. */
@@ -172,6 +199,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         p.setProperty("loss.presence.weight", Double.toString(presenceWeight));
         p.setProperty("loss.position.weight", Double.toString(positionWeight));
         p.setProperty("fine.channels", Integer.toString(fineChannels));
+        p.setProperty("refine.crop", Integer.toString(refineCrop));
         StringWriter out = new StringWriter();
         try {
             p.store(out, "tipstream network shape");
@@ -195,7 +223,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
                     Double.parseDouble(required(p, "loss.position.weight")),
                     Integer.parseInt(p.getProperty("stem.stride", "1").trim()),
                     Boolean.parseBoolean(p.getProperty("batch.norm", "true").trim()),
-                    Integer.parseInt(p.getProperty("fine.channels", "0").trim()));
+                    Integer.parseInt(p.getProperty("fine.channels", "0").trim()),
+                    Integer.parseInt(p.getProperty("refine.crop", "0").trim()));
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a network shape: " + e.getMessage(), e);
         }
@@ -220,8 +249,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s deep %s context %d%s fine %d -> %d x %d", head,
+        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s deep %s context %d%s fine %d -> %d x %d%s", head,
                 inputWidth, inputHeight, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
-                fineChannels, gridCols(), gridRows());
+                fineChannels, gridCols(), gridRows(), refines() ? ", refined on " + refineCrop + " px crops" : "");
     }
 }

@@ -34,6 +34,8 @@ class TipNetTest {
      */
     private static final TipNetConfig SMALL_FINE = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
             List.of(16, 16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 2, false, 8);
+    /** The fast shape with a second stage on 16 x 16 px crops. */
+    private static final TipNetConfig SMALL_REFINED = SMALL_FAST.withRefineCrop(16);
     /** A stride-4 "patchify" stem (4 x 4) and one stage: a 5 x 4 map of 8 px cells. */
     private static final TipNetConfig SMALL_PATCHIFY = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
             List.of(16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 4, false);
@@ -178,19 +180,82 @@ class TipNetTest {
     @Test
     void configurationSurvivesItsTextForm() {
         for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP,
-                SMALL_FAST, SMALL_FINE, SMALL_PATCHIFY)) {
+                SMALL_FAST, SMALL_FINE, SMALL_PATCHIFY, SMALL_REFINED)) {
             assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
         }
         // checkpoints from before the stem's stride, batch norm and the fine level were recorded had a
         // stride-1 stem, batch norm and no fine level
-        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm|fine\\.channels)=.*$", "");
-        assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm").doesNotContain("fine.channels");
+        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm|fine\\.channels|refine\\.crop)=.*$",
+                "");
+        assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm").doesNotContain("fine.channels")
+                .doesNotContain("refine.crop");
         assertThat(TipNetConfig.fromProperties(older)).isEqualTo(SMALL);
         assertThatThrownBy(() -> new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16), List.of(), 16,
                 List.of(1), 3e-3, 7, 1.0, 1.0, 3, false)).hasMessageContaining("stride 1, 2 or 4");
+        assertThatThrownBy(() -> TipNetConfig.grid().withRefineCrop(64)).hasMessageContaining("only on a heatmap");
+        assertThatThrownBy(() -> SMALL_FAST.withRefineCrop(30)).hasMessageContaining("a multiple of 4");
         assertThatThrownBy(() -> TipNetConfig.fromProperties("head=HEATMAP\n"))
                 .hasMessage("not a network shape: 'input.height' is missing");
         assertThatThrownBy(() -> TipNetConfig.named("yolo")).hasMessageContaining("heatmap or grid");
+    }
+
+    @Test
+    void aNetworkThatRefinesCarriesItsRefinerInItsCheckpointAndLocatesWithIt() throws Exception {
+        TipNet net = TipNet.build(SMALL_REFINED);
+        TipNet refiner = net.refiner().orElseThrow();
+        assertThat(refiner.config()).isEqualTo(TipRefiner.shape(SMALL_REFINED));
+        assertThat(net.parameterCount()).isEqualTo(net.network().numParams() + refiner.network().numParams());
+        assertThat(TipNet.build(SMALL_FAST).refiner()).isEmpty();
+        TipEncoding map = net.encoding(40, 32);
+        TipEncoding cropMap = refiner.encoding(16, 16);
+        Random random = new Random(8);
+        for (int step = 0; step < 3; step++) { // a few steps, so that the averages differ from the weights
+            Batch b = batch(random, 8, map);
+            net.fit(b.input(), b.labels());
+            List<BufferedImage> crops = new ArrayList<>();
+            List<float[]> cropLabels = new ArrayList<>();
+            for (int n = 0; n < 8; n++) {
+                crops.add(TipRefiner.cut(frame(random, true, 8 + n, 8), n, 0, 16));
+                cropLabels.add(cropMap.encode(true, 8, 8));
+            }
+            refiner.fit(FrameTensor.batch(crops, 16, 16), FrameTensor.labels(cropLabels, cropMap));
+        }
+        List<BufferedImage> frames = new ArrayList<>();
+        for (int n = 0; n < 6; n++) {
+            frames.add(frame(random, true, 5 + 5 * n, 10 + 2 * n));
+        }
+        List<TipPrediction> coarse = net.predict(FrameTensor.batch(frames, 32, 40), map);
+        List<TipPrediction> located = net.locate(frames, map);
+        for (int n = 0; n < frames.size(); n++) {
+            assertThat(located.get(n).presence()).isEqualTo(coarse.get(n).presence());
+            // placed again inside the 16 px crop around the first stage's guess
+            assertThat(Math.abs(located.get(n).x() - Math.round(coarse.get(n).x()))).isLessThanOrEqualTo(8.0);
+            assertThat(Math.abs(located.get(n).y() - Math.round(coarse.get(n).y()))).isLessThanOrEqualTo(8.0);
+        }
+        byte[] saved = net.toBytes();
+        assertThat(TipNet.fromBytes(saved).locate(frames, map)).isEqualTo(located);
+        assertThat(TipNet.forInference(saved).locate(frames, map)).isEqualTo(net.averaged().locate(frames, map))
+                .isNotEqualTo(located);
+        byte[] withoutRefiner = withoutEntry(saved, TipNet.REFINER_ENTRY);
+        assertThatThrownBy(() -> TipNet.fromBytes(withoutRefiner)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("holds no refiner.zip");
+        // a shape without a second stage (every checkpoint saved before there was one) reads as it was
+        assertThat(TipNet.fromBytes(TipNet.build(SMALL_FAST).toBytes()).refiner()).isEmpty();
+    }
+
+    private static byte[] withoutEntry(byte[] zip, String name) throws Exception {
+        var out = new java.io.ByteArrayOutputStream();
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip));
+                var rewritten = new java.util.zip.ZipOutputStream(out)) {
+            for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
+                if (!entry.getName().equals(name)) {
+                    rewritten.putNextEntry(new java.util.zip.ZipEntry(entry.getName()));
+                    in.transferTo(rewritten);
+                    rewritten.closeEntry();
+                }
+            }
+        }
+        return out.toByteArray();
     }
 
     /** The zip with entry {@code name} holding {@code text}: replaced where it is, added where it is not. */

@@ -16,10 +16,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.imageio.ImageIO;
+import tipstream.dataset.FrameResize;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.model.FrameTensor;
 import tipstream.model.TipEncoding;
+import tipstream.model.TipRefiner;
 import tipstream.v1.DatasetSample;
 
 /**
@@ -44,6 +46,8 @@ public final class PrefetchingLoader implements AutoCloseable {
     private final ShardSource source;
     private volatile List<String> shardKeys;
     private final TipEncoding encoding;
+    /** The refining stage's crops' encoding, when the network refines ({@link TipRefiner}). */
+    private final Optional<TipEncoding> refinerEncoding;
     private final Optional<RandomAugmentation> augmentation;
     private final int inputHeight;
     private final int inputWidth;
@@ -63,9 +67,22 @@ public final class PrefetchingLoader implements AutoCloseable {
             Optional<RandomAugmentation> augmentation, int inputHeight, int inputWidth,
             int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch, long startSamplesIntoEpoch,
             int epochs) {
+        this(source, shardKeys, encoding, Optional.empty(), augmentation, inputHeight, inputWidth, batchSize, seed,
+                prefetchBatches, decodeThreads, startEpoch, startSamplesIntoEpoch, epochs);
+    }
+
+    /**
+     * A loader whose batches also carry, for each sample, a crop of the frame at full resolution
+     * near its tip for the refining stage ({@link TipRefiner#draw}), encoded by {@code refinerEncoding}.
+     */
+    public PrefetchingLoader(ShardSource source, List<String> shardKeys, TipEncoding encoding,
+            Optional<TipEncoding> refinerEncoding, Optional<RandomAugmentation> augmentation, int inputHeight,
+            int inputWidth, int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch,
+            long startSamplesIntoEpoch, int epochs) {
         this.source = source;
         this.shardKeys = List.copyOf(shardKeys);
         this.encoding = encoding;
+        this.refinerEncoding = refinerEncoding;
         this.augmentation = augmentation;
         this.inputHeight = inputHeight;
         this.inputWidth = inputWidth;
@@ -191,38 +208,60 @@ public final class PrefetchingLoader implements AutoCloseable {
     }
 
     private TrainingBatch toBatch(List<DatasetSample> samples, int epoch, long consumed) throws Exception {
-        List<Future<RandomAugmentation.Result>> drawn = new ArrayList<>();
+        List<Future<Drawn>> drawn = new ArrayList<>();
         for (DatasetSample sample : samples) {
             drawn.add(decoders.submit(() -> draw(sample, epoch)));
         }
         List<BufferedImage> frames = new ArrayList<>();
         List<float[]> labels = new ArrayList<>();
         List<TrainingBatch.Truth> truths = new ArrayList<>();
-        for (Future<RandomAugmentation.Result> d : drawn) {
-            RandomAugmentation.Result r = d.get();
+        List<BufferedImage> crops = new ArrayList<>();
+        List<float[]> cropLabels = new ArrayList<>();
+        for (Future<Drawn> d : drawn) {
+            RandomAugmentation.Result r = d.get().frame();
             frames.add(r.image());
             labels.add(encoding.encode(r.visible(), r.tipX(), r.tipY()));
             truths.add(new TrainingBatch.Truth(r.visible(), r.tipX(), r.tipY()));
+            TipRefiner.Drawn crop = d.get().crop();
+            if (crop != null) {
+                crops.add(crop.image());
+                cropLabels.add(refinerEncoding.get().encode(crop.visible(), crop.x(), crop.y()));
+            }
         }
+        TrainingBatch.Crops refinerBatch = refinerEncoding.map(e -> new TrainingBatch.Crops(
+                FrameTensor.batch(crops, crops.get(0).getHeight(), crops.get(0).getWidth()),
+                FrameTensor.labels(cropLabels, e))).orElse(null);
         return new TrainingBatch(FrameTensor.batch(frames, inputHeight, inputWidth), FrameTensor.labels(labels, encoding),
-                List.copyOf(samples), List.copyOf(truths), epoch, consumed);
+                List.copyOf(samples), List.copyOf(truths), epoch, consumed, refinerBatch);
+    }
+
+    /** One sample as drawn: the frame at the network's input, and the refining stage's crop (null when none). */
+    private record Drawn(RandomAugmentation.Result frame, TipRefiner.Drawn crop) {
     }
 
     /**
-     * The sample as the network sees it this epoch: decoded, and randomly augmented when
-     * configured, with a random seeded by (run seed, epoch, sample), so a resumed run draws the same.
+     * The sample as the network sees it this epoch: decoded, scaled to the input size (before the
+     * augmentation, which then costs what it costs at that size) and randomly augmented when
+     * configured, with a random seeded by (run seed, epoch, sample), so a resumed run draws the same;
+     * with a refining stage, also its crop of the decoded sample, from a random of its own seed.
      */
-    private RandomAugmentation.Result draw(DatasetSample sample, int epoch) throws IOException {
-        BufferedImage image = decode(sample);
+    private Drawn draw(DatasetSample sample, int epoch) throws IOException {
+        BufferedImage decoded = decode(sample);
+        BufferedImage image = FrameResize.to(decoded, inputWidth, inputHeight);
         boolean visible = sample.getVisible();
         double x = visible ? sample.getTip().getX() : -1;
         double y = visible ? sample.getTip().getY() : -1;
-        if (augmentation.isEmpty()) {
-            return new RandomAugmentation.Result(image, visible, x, y);
-        }
         String id = sample.getCaptureId() + "/" + sample.getFrameName() + "/" + sample.getAugmentation();
-        Random random = new Random(seed * 0x9E3779B97F4A7C15L ^ (epoch + 1L) * 0xC2B2AE3D27D4EB4FL ^ id.hashCode());
-        return augmentation.get().apply(image, visible, x, y, encoding.frameWidth(), encoding.frameHeight(), random);
+        long drawSeed = seed * 0x9E3779B97F4A7C15L ^ (epoch + 1L) * 0xC2B2AE3D27D4EB4FL ^ id.hashCode();
+        TipRefiner.Drawn crop = refinerEncoding.map(e -> TipRefiner.draw(decoded, visible, x, y,
+                (int) Math.round(encoding.frameWidth()), (int) Math.round(encoding.frameHeight()),
+                (int) Math.round(e.frameWidth()), augmentation, new Random(drawSeed ^ 0x5DEECE66DL))).orElse(null);
+        if (augmentation.isEmpty()) {
+            return new Drawn(new RandomAugmentation.Result(image, visible, x, y), crop);
+        }
+        Random random = new Random(drawSeed);
+        return new Drawn(augmentation.get().apply(image, visible, x, y, encoding.frameWidth(), encoding.frameHeight(),
+                random), crop);
     }
 
     private static BufferedImage decode(DatasetSample sample) throws IOException {

@@ -88,8 +88,9 @@ public final class TrainingRun implements AutoCloseable {
             net.freezeUpTo(transfer.freezeUpTo());
         }
         this.shardSource = new VerifiedShards(blobs::get, shards);
-        this.loader = new PrefetchingLoader(shardSource, keys(shards), encoding, settings.augmentation(),
-                net.config().inputHeight(),
+        this.loader = new PrefetchingLoader(shardSource, keys(shards), encoding,
+                net.refiner().map(refiner -> refiner.encoding(refiner.config().inputWidth(), refiner.config().inputHeight())),
+                settings.augmentation(), net.config().inputHeight(),
                 net.config().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
                 settings.decodeThreads(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
     }
@@ -197,6 +198,8 @@ public final class TrainingRun implements AutoCloseable {
             double learningRate = settings.learningRate().at(step + 1);
             net.setLearningRate(learningRate);
             double loss = net.fit(batch.input(), batch.labels());
+            double refinerLoss = net.refiner().map(refiner -> refiner.fit(batch.crops().input(), batch.crops().labels()))
+                    .orElse(Double.NaN);
             double stepSeconds = (System.nanoTime() - t0) / 1e9;
             lastLoss = loss;
             lastLearningRate = learningRate;
@@ -206,6 +209,9 @@ public final class TrainingRun implements AutoCloseable {
             String run = settings.runId() + "/train";
             long now = System.currentTimeMillis();
             pending.add(metric(run, "metrics/loss", loss, now));
+            if (!Double.isNaN(refinerLoss)) {
+                pending.add(metric(run, "metrics/refiner_loss", refinerLoss, now));
+            }
             pending.add(metric(run, "optim/learning_rate", learningRate, now));
             pending.add(metric(run, "perf/step_seconds", stepSeconds, now));
             pending.add(metric(run, "perf/data_wait_seconds", (loader.waitNanos() - waitBefore) / 1e9, now));

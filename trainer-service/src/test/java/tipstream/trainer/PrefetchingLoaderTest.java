@@ -25,6 +25,7 @@ import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipGrid;
+import tipstream.model.TipHeatmap;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
 
@@ -93,6 +94,75 @@ class PrefetchingLoaderTest {
             // 10 samples drawn from a window of 800: nearly always 10 different shards, never the 3 of a small window
             assertThat(batch.stream().map(n -> n.substring(0, n.indexOf('-'))).distinct().count()).isGreaterThan(6);
         }
+    }
+
+    @Test
+    void withARefinerEachBatchAlsoCarriesOneFullResolutionCropPerSampleAndTheFramesAreDrawnAsWithout() throws Exception {
+        // samples stored at the frame's size, 40 x 32, a bright pixel at the tip; the network's input is half that
+        Map<String, byte[]> shards = new ConcurrentHashMap<>();
+        for (int i = 0; i < 4; i++) {
+            List<DatasetSample> samples = new ArrayList<>();
+            for (int j = 0; j < 10; j++) {
+                int px = 2 + (7 * i + 3 * j) % 36; // off the edges, which a crop beyond the frame repeats
+                int py = 2 + (5 * i + 3 * j) % 28;
+                BufferedImage image = new BufferedImage(40, 32, BufferedImage.TYPE_BYTE_GRAY);
+                image.getRaster().setSample(px, py, 0, 255);
+                samples.add(DatasetSample.newBuilder().setCaptureId("c").setFrameName("s" + i + "-" + j)
+                        .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).setVisible(true)
+                        .setTip(Point.newBuilder().setX(px + 0.5).setY(py + 0.5)).build());
+            }
+            shards.put("shard-" + i, Shard.write(samples));
+        }
+        List<String> keys = new ArrayList<>(shards.keySet());
+        TipHeatmap frameMap = new TipHeatmap(40, 32, 5, 4, 8, 8);
+        TipHeatmap cropMap = new TipHeatmap(16, 16, 4, 4, 4, 4);
+        List<TrainingBatch> plain = new ArrayList<>();
+        List<TrainingBatch> refined = new ArrayList<>();
+        try (PrefetchingLoader without = new PrefetchingLoader(shards::get, keys, frameMap, Optional.empty(), 16, 20,
+                10, 7, 3, 2, 0, 0, 1);
+                PrefetchingLoader with = new PrefetchingLoader(shards::get, keys, frameMap, Optional.of(cropMap),
+                        Optional.empty(), 16, 20, 10, 7, 3, 2, 0, 0, 1)) {
+            for (TrainingBatch b = without.next(); b != null; b = without.next()) {
+                plain.add(b);
+                assertThat(b.crops()).isNull();
+            }
+            for (TrainingBatch b = with.next(); b != null; b = with.next()) {
+                refined.add(b);
+            }
+        }
+        assertThat(refined).hasSize(4);
+        int withTip = 0;
+        for (int k = 0; k < 4; k++) {
+            TrainingBatch b = refined.get(k);
+            assertThat(b.input()).isEqualTo(plain.get(k).input());
+            assertThat(b.labels()).isEqualTo(plain.get(k).labels());
+            assertThat(b.crops().input().shape()).containsExactly(10, 1, 16, 16);
+            assertThat(b.crops().labels().shape()).containsExactly(10, 4, 4, 4);
+            for (int i = 0; i < 10; i++) {
+                float[] crop = b.crops().input().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data()
+                        .asFloat();
+                float[] target = b.crops().labels().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data()
+                        .asFloat();
+                // the crop's bright pixel sits in the cell its target weighs most: the tip is where its pixels are
+                int bright = 0;
+                for (int p = 1; p < crop.length; p++) {
+                    bright = crop[p] > crop[bright] ? p : bright;
+                }
+                int peak = 0;
+                for (int c = 1; c < 16; c++) {
+                    peak = target[c] > target[peak] ? c : peak;
+                }
+                if (target[peak] == 0) { // centred up to 20 px from the tip, a 16 px crop may miss it: "no tip"
+                    assertThat(crop[bright]).isLessThan(1f);
+                    continue;
+                }
+                withTip++;
+                assertThat(crop[bright]).isEqualTo(1f);
+                assertThat((bright / 16 / 4) * 4 + (bright % 16) / 4).as("sample %s", b.samples().get(i).getFrameName())
+                        .isEqualTo(peak);
+            }
+        }
+        assertThat(withTip).isGreaterThan(5);
     }
 
     @Test

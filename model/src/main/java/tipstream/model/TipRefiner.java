@@ -1,0 +1,130 @@
+package tipstream.model;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import tipstream.dataset.FrameResize;
+import tipstream.dataset.RandomAugmentation;
+
+/**
+ * The second stage (coarse to fine, as the winner of the 2019 satellite pose challenge): a small
+ * heatmap network that sees the {@code crop x crop} frame pixels, at the frame's full resolution,
+ * around where the first stage placed the tip, and places it again. The first stage sees the frame
+ * at half size on 16 px cells; measured on the main job's eval frames, its median miss of 3.3 px
+ * became 1.0 px on the crop (BENCHMARKS.md, "Model quality"). The frame's presence stays the first
+ * stage's decision.
+ * <p>
+ * It trains on crops centred up to {@link #JITTER_PX} from the true tip (as far as the first stage
+ * misses a tip it finds), each with its own random augmentation; a frame without a tip gives a
+ * crop anywhere, which teaches its presence output "no tip".
+ */
+public final class TipRefiner {
+    /** The crop the heatmap preset refines on: 64 x 64 frame pixels, four of the first stage's cells. */
+    public static final int DEFAULT_CROP = 64;
+    /** How far from the tip a training crop is centred, each way: the first stage's misses, mostly. */
+    public static final double JITTER_PX = 20;
+
+    private TipRefiner() {
+    }
+
+    /**
+     * The refining network's shape: a stride-1 stem and two stride-2 stages on the crop (a 16 x 16
+     * map of 4 px cells for a 64 px crop), two context convolutions, the heatmap head; the first
+     * stage's learning rate and loss weights.
+     */
+    public static TipNetConfig shape(TipNetConfig coarse) {
+        int crop = coarse.refineCrop();
+        return new TipNetConfig(TipNetConfig.Head.HEATMAP, crop, crop, 16, List.of(32, 64), List.of(), 64, List.of(1, 1),
+                coarse.learningRate(), coarse.seed() + 1, coarse.presenceWeight(), coarse.positionWeight(), 1, false);
+    }
+
+    /** A training crop: the image the refiner sees, and the tip in its pixels (if it is in view). */
+    public record Drawn(BufferedImage image, boolean visible, double x, double y) {
+    }
+
+    /**
+     * A training crop of {@code frame} (any size; scaled to the frame's {@code frameWidth x
+     * frameHeight} pixels, which the tip's coordinates are in): centred within {@link #JITTER_PX} of
+     * the tip, or anywhere when there is none, and augmented when asked (a larger window is
+     * augmented, then its centre cut, so rotation leaves no empty corners).
+     */
+    public static Drawn draw(BufferedImage frame, boolean visible, double tipX, double tipY, int frameWidth,
+            int frameHeight, int crop, Optional<RandomAugmentation> augmentation, Random random) {
+        BufferedImage full = FrameResize.to(frame, frameWidth, frameHeight);
+        double cx = visible ? tipX + (2 * random.nextDouble() - 1) * JITTER_PX : random.nextDouble() * frameWidth;
+        double cy = visible ? tipY + (2 * random.nextDouble() - 1) * JITTER_PX : random.nextDouble() * frameHeight;
+        int window = augmentation.isPresent() ? crop * 3 / 2 : crop;
+        int ox = (int) Math.round(cx) - window / 2;
+        int oy = (int) Math.round(cy) - window / 2;
+        BufferedImage image = cut(full, ox, oy, window);
+        boolean inView = visible;
+        double x = tipX - ox;
+        double y = tipY - oy;
+        if (augmentation.isPresent()) {
+            var drawn = augmentation.get().apply(image, visible, x, y, window, window, random);
+            int inner = (window - crop) / 2;
+            image = cut(drawn.image(), inner, inner, crop);
+            inView = drawn.visible();
+            x = drawn.tipX() - inner;
+            y = drawn.tipY() - inner;
+        }
+        inView = inView && x >= 0 && y >= 0 && x <= crop && y <= crop;
+        return new Drawn(image, inView, inView ? x : -1, inView ? y : -1);
+    }
+
+    /**
+     * Each frame's tip placed again by {@code refiner} on the crop around its first-stage
+     * prediction; presence is the first stage's. Frames are scaled to the frame size the
+     * predictions' coordinates are in.
+     */
+    public static List<TipPrediction> refine(TipNet refiner, List<BufferedImage> frames, List<TipPrediction> coarse,
+            int frameWidth, int frameHeight) {
+        int crop = refiner.config().inputWidth();
+        float[] pixels = new float[frames.size() * crop * crop];
+        int[][] origins = new int[frames.size()][];
+        for (int i = 0; i < frames.size(); i++) {
+            TipPrediction p = coarse.get(i);
+            origins[i] = new int[] {(int) Math.round(p.x()) - crop / 2, (int) Math.round(p.y()) - crop / 2};
+            BufferedImage full = FrameResize.to(frames.get(i), frameWidth, frameHeight);
+            System.arraycopy(FrameTensor.pixels(cut(full, origins[i][0], origins[i][1], crop), crop, crop), 0, pixels,
+                    i * crop * crop, crop * crop);
+        }
+        INDArray input = Nd4j.create(pixels, new long[] {frames.size(), 1, crop, crop}, DataType.FLOAT);
+        List<TipPrediction> placed = refiner.predict(input, refiner.encoding(crop, crop));
+        List<TipPrediction> refined = new ArrayList<>(frames.size());
+        for (int i = 0; i < frames.size(); i++) {
+            double x = Math.max(0, Math.min(frameWidth, origins[i][0] + placed.get(i).x()));
+            double y = Math.max(0, Math.min(frameHeight, origins[i][1] + placed.get(i).y()));
+            refined.add(new TipPrediction(coarse.get(i).presence(), x, y));
+        }
+        return refined;
+    }
+
+    /**
+     * The {@code size x size} window of an 8-bit grayscale image whose top-left corner is (ox, oy);
+     * beyond the image's edge, the nearest edge pixel (as the augmentation's border).
+     */
+    public static BufferedImage cut(BufferedImage image, int ox, int oy, int size) {
+        if (image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
+            throw new IllegalArgumentException("crops are cut from 8-bit grayscale frames");
+        }
+        int w = image.getWidth();
+        int h = image.getHeight();
+        byte[] src = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
+        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
+        byte[] dst = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
+        for (int y = 0; y < size; y++) {
+            int sy = Math.max(0, Math.min(h - 1, oy + y));
+            for (int x = 0; x < size; x++) {
+                dst[y * size + x] = src[sy * w + Math.max(0, Math.min(w - 1, ox + x))];
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,184 @@
+package tipstream.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import tipstream.dataset.FrameResize;
+import tipstream.dataset.RandomAugmentation;
+
+class TipRefinerTest {
+    /** Only the view moves (shift, scale, rotation, keystone): the dot stays a dot to find. */
+    private static final RandomAugmentation VIEW_ONLY = new RandomAugmentation(
+            new RandomAugmentation.Settings(0.15, 1.25, 25, 0, 0.12, 0, 1.5, 0, 7, 1.0, 1.0, 0, 0, 8));
+
+    @Test
+    void cutsTheWindowAndRepeatsTheEdgeBeyondTheFrame() {
+        BufferedImage image = new BufferedImage(10, 8, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 8; y++) {
+            for (int x = 0; x < 10; x++) {
+                image.getRaster().setSample(x, y, 0, x + 10 * y);
+            }
+        }
+        BufferedImage inside = TipRefiner.cut(image, 3, 2, 4);
+        assertThat(inside.getRaster().getSample(0, 0, 0)).isEqualTo(23);
+        assertThat(inside.getRaster().getSample(3, 3, 0)).isEqualTo(56);
+        BufferedImage corner = TipRefiner.cut(image, -2, 5, 4);
+        assertThat(corner.getRaster().getSample(0, 0, 0)).as("left of the frame: its left edge").isEqualTo(50);
+        assertThat(corner.getRaster().getSample(2, 0, 0)).isEqualTo(50);
+        assertThat(corner.getRaster().getSample(3, 1, 0)).isEqualTo(61);
+        assertThat(corner.getRaster().getSample(3, 3, 0)).as("below the frame: its bottom edge").isEqualTo(71);
+    }
+
+    @Test
+    void aTrainingCropHoldsTheTipWhereItsPixelsAreWithinTheJitterOfItsCentre() {
+        BufferedImage frame = frame(528, 406, 200.5, 150.5, new Random(1));
+        Random random = new Random(2);
+        for (int i = 0; i < 50; i++) {
+            TipRefiner.Drawn crop = TipRefiner.draw(frame, true, 200.5, 150.5, 528, 406, 64, Optional.empty(), random);
+            assertThat(crop.visible()).isTrue();
+            assertThat(crop.image().getWidth()).isEqualTo(64);
+            assertThat(Math.abs(crop.x() - 32)).isLessThanOrEqualTo(TipRefiner.JITTER_PX + 0.5);
+            assertThat(Math.abs(crop.y() - 32)).isLessThanOrEqualTo(TipRefiner.JITTER_PX + 0.5);
+            double[] dot = brightCentre(crop.image());
+            assertThat(dot[0]).isCloseTo(crop.x(), within(0.01));
+            assertThat(dot[1]).isCloseTo(crop.y(), within(0.01));
+        }
+    }
+
+    @Test
+    void anAugmentedCropMovesTheTipWithItsPixels() {
+        BufferedImage frame = frame(528, 406, 300.5, 100.5, new Random(1));
+        Random random = new Random(3);
+        int seen = 0;
+        for (int i = 0; i < 60; i++) {
+            TipRefiner.Drawn crop = TipRefiner.draw(frame, true, 300.5, 100.5, 528, 406, 64, Optional.of(VIEW_ONLY),
+                    random);
+            assertThat(crop.image().getWidth()).isEqualTo(64);
+            if (crop.visible() && crop.x() > 3 && crop.y() > 3 && crop.x() < 61 && crop.y() < 61) {
+                seen++;
+                double[] dot = brightCentre(crop.image());
+                assertThat(Math.hypot(dot[0] - crop.x(), dot[1] - crop.y())).as("draw %d", i).isLessThan(1.0);
+            }
+        }
+        assertThat(seen).isGreaterThan(40);
+    }
+
+    @Test
+    void aSampleStoredSmallerThanTheFrameIsCroppedAtTheFramesScale() {
+        BufferedImage half = FrameResize.to(frame(528, 406, 240.5, 180.5, new Random(1)), 264, 203);
+        TipRefiner.Drawn crop = TipRefiner.draw(half, true, 240.5, 180.5, 528, 406, 64, Optional.empty(), new Random(4));
+        double[] dot = brightCentre(crop.image());
+        assertThat(Math.hypot(dot[0] - crop.x(), dot[1] - crop.y())).isLessThan(1.0);
+    }
+
+    @Test
+    void aFrameWithoutATipGivesCropsFromAnywhereWithoutOne() {
+        // grey level = 200 * x / width: a crop's mean tells where across the frame it was cut
+        BufferedImage frame = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        for (int j = 0; j < 406; j++) {
+            for (int i = 0; i < 528; i++) {
+                frame.getRaster().setSample(i, j, 0, 200 * i / 528);
+            }
+        }
+        Random random = new Random(5);
+        double least = 255;
+        double most = 0;
+        for (int i = 0; i < 40; i++) {
+            TipRefiner.Drawn crop = TipRefiner.draw(frame, false, -1, -1, 528, 406, 64, Optional.empty(), random);
+            assertThat(crop.visible()).isFalse();
+            assertThat(crop.x()).isEqualTo(-1);
+            double mean = 0;
+            for (int j = 0; j < 64; j++) {
+                for (int k = 0; k < 64; k++) {
+                    mean += crop.image().getRaster().getSample(k, j, 0) / (64.0 * 64);
+                }
+            }
+            least = Math.min(least, mean);
+            most = Math.max(most, mean);
+        }
+        assertThat(least).isLessThan(50);
+        assertThat(most).isGreaterThan(150);
+    }
+
+    @Test
+    void theRefinerPlacesTheTipAgainOnTheCropAroundTheFirstStagesGuessAndKeepsItsPresence() {
+        TipNetConfig coarse = new TipNetConfig(TipNetConfig.Head.HEATMAP, 40, 48, 8, List.of(16), List.of(), 16,
+                List.of(1), 3e-3, 7, 1.0, 1.0, 2, false, 0, 32);
+        TipNet refiner = TipNet.build(TipRefiner.shape(coarse));
+        assertThat(refiner.config().inputWidth()).isEqualTo(32);
+        assertThat(refiner.config().refines()).isFalse();
+        TipEncoding cropMap = refiner.encoding(32, 32);
+        Random random = new Random(6);
+        for (int step = 0; step < 300; step++) {
+            List<BufferedImage> crops = new ArrayList<>();
+            List<float[]> labels = new ArrayList<>();
+            for (int n = 0; n < 16; n++) {
+                double x = 12 + 72 * random.nextDouble();
+                double y = 12 + 56 * random.nextDouble();
+                TipRefiner.Drawn crop = TipRefiner.draw(frame(96, 80, x, y, random), true, x, y, 96, 80, 32,
+                        Optional.empty(), random);
+                crops.add(crop.image());
+                labels.add(cropMap.encode(crop.visible(), crop.x(), crop.y()));
+            }
+            refiner.fit(FrameTensor.batch(crops, 32, 32), FrameTensor.labels(labels, cropMap));
+        }
+        List<BufferedImage> frames = new ArrayList<>();
+        List<TipPrediction> guesses = new ArrayList<>();
+        List<double[]> truth = new ArrayList<>();
+        for (int n = 0; n < 40; n++) {
+            double x = 12 + 72 * random.nextDouble();
+            double y = 12 + 56 * random.nextDouble();
+            frames.add(frame(96, 80, x, y, random));
+            truth.add(new double[] {x, y});
+            // a first stage that misses by up to 10 px, each frame with its own confidence
+            guesses.add(new TipPrediction(n / 40.0, x + 20 * random.nextDouble() - 10, y + 20 * random.nextDouble() - 10));
+        }
+        List<TipPrediction> refined = TipRefiner.refine(refiner.averaged(), frames, guesses, 96, 80);
+        double before = 0;
+        double after = 0;
+        for (int n = 0; n < 40; n++) {
+            assertThat(refined.get(n).presence()).isEqualTo(guesses.get(n).presence());
+            before += Math.hypot(guesses.get(n).x() - truth.get(n)[0], guesses.get(n).y() - truth.get(n)[1]) / 40;
+            after += Math.hypot(refined.get(n).x() - truth.get(n)[0], refined.get(n).y() - truth.get(n)[1]) / 40;
+        }
+        assertThat(before).isGreaterThan(5);
+        assertThat(after).as("mean miss before %.2f px, after %.2f px", before, after).isLessThan(1.5);
+    }
+
+    /** Noise around 40 with a bright 3 x 3 dot centred at (x, y) (pixel i covers [i, i + 1)). */
+    static BufferedImage frame(int width, int height, double x, double y, Random random) {
+        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
+        for (int j = 0; j < height; j++) {
+            for (int i = 0; i < width; i++) {
+                int v = 40 + (int) (6 * random.nextGaussian());
+                if (Math.abs(i + 0.5 - x) <= 1.5 && Math.abs(j + 0.5 - y) <= 1.5) {
+                    v = 230;
+                }
+                image.getRaster().setSample(i, j, 0, Math.max(0, Math.min(255, v)));
+            }
+        }
+        return image;
+    }
+
+    /** The centre of the pixels brighter than the noise, weighted by how much brighter. */
+    private static double[] brightCentre(BufferedImage image) {
+        double sum = 0;
+        double sx = 0;
+        double sy = 0;
+        for (int j = 0; j < image.getHeight(); j++) {
+            for (int i = 0; i < image.getWidth(); i++) {
+                double w = Math.max(0, image.getRaster().getSample(i, j, 0) - 100);
+                sum += w;
+                sx += w * (i + 0.5);
+                sy += w * (j + 0.5);
+            }
+        }
+        return new double[] {sx / sum, sy / sum};
+    }
+}
