@@ -83,7 +83,7 @@ public final class CheckpointEvaluator {
             }
             INDArray input = FrameTensor.batch(frames, h, w);
             lossSum += net.loss(input, FrameTensor.labels(labels, encoding)) * chunk.size();
-            predictions.addAll(net.locate(frames, encoding));
+            predictions.addAll(net.locate(frames, input, encoding));
         }
         return new Scored(List.copyOf(samples), predictions, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
     }

@@ -385,7 +385,12 @@ public final class TipNet {
      * around it ({@link TipRefiner}).
      */
     public List<TipPrediction> locate(List<BufferedImage> frames, TipEncoding encoding) {
-        List<TipPrediction> coarse = predict(FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()), encoding);
+        return locate(frames, FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()), encoding);
+    }
+
+    /** {@link #locate(List, TipEncoding)} with the frames' input to this network already made ({@link FrameTensor#batch}). */
+    public List<TipPrediction> locate(List<BufferedImage> frames, INDArray input, TipEncoding encoding) {
+        List<TipPrediction> coarse = predict(input, encoding);
         if (refiner == null) {
             return coarse;
         }
