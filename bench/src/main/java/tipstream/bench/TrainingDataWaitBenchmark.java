@@ -59,7 +59,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
             List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
             String runId = "bench-" + System.currentTimeMillis();
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "bench",
-                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, LearningRateSchedule.constant(1e-3),
+                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, 512L << 20, LearningRateSchedule.constant(1e-3),
                     Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs,
                     WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.trainerOf(runId)), shards, "1.0.0")) {

@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,7 +31,9 @@ import tipstream.v1.DatasetSample;
  * faster than the model (BACKGROUND.md: parallel parsing plus prefetching is what paid off).
  * Each epoch shuffles the shard order; shards are fetched and their PNGs decoded on a pool of
  * threads, a window of shards (at least {@link #WINDOW_SAMPLES} samples) is shuffled together, and
- * whole batches wait in a bounded queue.
+ * whole batches wait in a bounded queue. Decoded shards are kept in memory up to a budget of bytes
+ * (shards are immutable), so later epochs neither fetch nor decode them again: decoding a
+ * full-size PNG costs more than drawing the sample's augmentation.
  * The order is a function of (seed, epoch, shard list), so a run restarted at (epoch, samples
  * into epoch) sees exactly the batches it would have seen. Shards added while training join at
  * the next epoch. The time {@link #next} blocks is measured: it is the data-wait time.
@@ -55,6 +59,10 @@ public final class PrefetchingLoader implements AutoCloseable {
     private final long seed;
     private final BlockingQueue<Object> queue;
     private final ExecutorService decoders;
+    /** Decoded shards by key, while their frames fit in {@code cacheBytes}. */
+    private final Map<String, List<Decoded>> cache = new ConcurrentHashMap<>();
+    private final long cacheBytes;
+    private final AtomicLong cachedBytes = new AtomicLong();
     private final Thread producer;
     private final AtomicLong waitNanos = new AtomicLong();
     private volatile boolean closed;
@@ -68,17 +76,18 @@ public final class PrefetchingLoader implements AutoCloseable {
             int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch, long startSamplesIntoEpoch,
             int epochs) {
         this(source, shardKeys, encoding, Optional.empty(), augmentation, inputHeight, inputWidth, batchSize, seed,
-                prefetchBatches, decodeThreads, startEpoch, startSamplesIntoEpoch, epochs);
+                prefetchBatches, decodeThreads, 0, startEpoch, startSamplesIntoEpoch, epochs);
     }
 
     /**
      * A loader whose batches also carry, for each sample, a crop of the frame at full resolution
-     * near its tip for the refining stage ({@link TipRefiner#draw}), encoded by {@code refinerEncoding}.
+     * near its tip for the refining stage ({@link TipRefiner#draw}), encoded by {@code refinerEncoding};
+     * up to {@code cacheBytes} of decoded frames are kept for later epochs (0: none).
      */
     public PrefetchingLoader(ShardSource source, List<String> shardKeys, TipEncoding encoding,
             Optional<TipEncoding> refinerEncoding, Optional<RandomAugmentation> augmentation, int inputHeight,
-            int inputWidth, int batchSize, long seed, int prefetchBatches, int decodeThreads, int startEpoch,
-            long startSamplesIntoEpoch, int epochs) {
+            int inputWidth, int batchSize, long seed, int prefetchBatches, int decodeThreads, long cacheBytes,
+            int startEpoch, long startSamplesIntoEpoch, int epochs) {
         this.source = source;
         this.shardKeys = List.copyOf(shardKeys);
         this.encoding = encoding;
@@ -88,6 +97,7 @@ public final class PrefetchingLoader implements AutoCloseable {
         this.inputWidth = inputWidth;
         this.batchSize = batchSize;
         this.seed = seed;
+        this.cacheBytes = cacheBytes;
         this.queue = new ArrayBlockingQueue<>(prefetchBatches);
         this.decoders = Executors.newFixedThreadPool(decodeThreads, r -> {
             Thread t = new Thread(r, "shard-decoder");
@@ -151,12 +161,12 @@ public final class PrefetchingLoader implements AutoCloseable {
                 Collections.shuffle(order, random);
                 long consumed = 0;
                 long toSkip = epoch == startEpoch ? skip : 0;
-                List<DatasetSample> carry = new ArrayList<>();
+                List<Decoded> carry = new ArrayList<>();
                 for (int w = 0; w < order.size() && !closed; ) {
-                    List<DatasetSample> window = new ArrayList<>(carry);
+                    List<Decoded> window = new ArrayList<>(carry);
                     carry.clear();
                     for (int fetched = 0; fetched < WINDOW_SAMPLES && w < order.size(); w += SHARDS_PER_FETCH) {
-                        for (List<DatasetSample> shard : fetchAll(order.subList(w, Math.min(order.size(), w + SHARDS_PER_FETCH)))) {
+                        for (List<Decoded> shard : fetchAll(order.subList(w, Math.min(order.size(), w + SHARDS_PER_FETCH)))) {
                             window.addAll(shard);
                             fetched += shard.size();
                         }
@@ -165,7 +175,7 @@ public final class PrefetchingLoader implements AutoCloseable {
                     int full = window.size() / batchSize * batchSize;
                     boolean lastWindow = w >= order.size();
                     for (int i = 0; i < full; i += batchSize) {
-                        List<DatasetSample> samples = window.subList(i, i + batchSize);
+                        List<Decoded> samples = window.subList(i, i + batchSize);
                         consumed += batchSize;
                         if (consumed <= toSkip) {
                             continue; // already trained on before the restart
@@ -188,29 +198,54 @@ public final class PrefetchingLoader implements AutoCloseable {
         }
     }
 
-    /** Fetches and decodes shards in parallel, keeping their order. */
-    private List<List<DatasetSample>> fetchAll(List<String> keys) throws Exception {
-        List<Future<List<DatasetSample>>> futures = new ArrayList<>();
+    /** Fetches and decodes shards in parallel (or takes them from the cache), keeping their order. */
+    private List<List<Decoded>> fetchAll(List<String> keys) throws Exception {
+        List<Future<List<Decoded>>> futures = new ArrayList<>();
         for (String key : keys) {
             futures.add(decoders.submit(() -> {
-                try {
-                    return Shard.read(source.fetch(key));
-                } catch (Exception e) {
-                    throw new IOException("shard " + key + ": " + e.getMessage(), e);
-                }
+                List<Decoded> cached = cache.get(key);
+                return cached != null ? cached : fetchAndDecode(key);
             }));
         }
-        List<List<DatasetSample>> shards = new ArrayList<>();
-        for (Future<List<DatasetSample>> f : futures) {
+        List<List<Decoded>> shards = new ArrayList<>();
+        for (Future<List<Decoded>> f : futures) {
             shards.add(f.get());
         }
         return shards;
     }
 
-    private TrainingBatch toBatch(List<DatasetSample> samples, int epoch, long consumed) throws Exception {
+    private List<Decoded> fetchAndDecode(String key) throws IOException {
+        try {
+            List<Decoded> shard = new ArrayList<>();
+            long bytes = 0;
+            for (DatasetSample sample : Shard.read(source.fetch(key))) {
+                BufferedImage frame = decode(sample);
+                bytes += (long) frame.getWidth() * frame.getHeight();
+                shard.add(new Decoded(sample.toBuilder().clearPng().build(), frame));
+            }
+            long total = cachedBytes.addAndGet(bytes);
+            if (total <= cacheBytes) {
+                cache.put(key, List.copyOf(shard));
+            } else {
+                cachedBytes.addAndGet(-bytes);
+            }
+            return shard;
+        } catch (Exception e) {
+            throw new IOException("shard " + key + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Bytes of decoded frames kept for later epochs. */
+    long cachedBytes() {
+        return cachedBytes.get();
+    }
+
+    private TrainingBatch toBatch(List<Decoded> decoded, int epoch, long consumed) throws Exception {
         List<Future<Drawn>> drawn = new ArrayList<>();
-        for (DatasetSample sample : samples) {
+        List<DatasetSample> samples = new ArrayList<>();
+        for (Decoded sample : decoded) {
             drawn.add(decoders.submit(() -> draw(sample, epoch)));
+            samples.add(sample.sample());
         }
         List<BufferedImage> frames = new ArrayList<>();
         List<float[]> labels = new ArrayList<>();
@@ -235,18 +270,23 @@ public final class PrefetchingLoader implements AutoCloseable {
                 List.copyOf(samples), List.copyOf(truths), epoch, consumed, refinerBatch);
     }
 
+    /** A sample (without its PNG) and its frame, decoded. */
+    private record Decoded(DatasetSample sample, BufferedImage frame) {
+    }
+
     /** One sample as drawn: the frame at the network's input, and the refining stage's crop (null when none). */
     private record Drawn(RandomAugmentation.Result frame, TipRefiner.Drawn crop) {
     }
 
     /**
-     * The sample as the network sees it this epoch: decoded, scaled to the input size (before the
+     * The sample as the network sees it this epoch: scaled to the input size (before the
      * augmentation, which then costs what it costs at that size) and randomly augmented when
      * configured, with a random seeded by (run seed, epoch, sample), so a resumed run draws the same;
      * with a refining stage, also its crop of the decoded sample, from a random of its own seed.
      */
-    private Drawn draw(DatasetSample sample, int epoch) throws IOException {
-        BufferedImage decoded = decode(sample);
+    private Drawn draw(Decoded drawn, int epoch) {
+        DatasetSample sample = drawn.sample();
+        BufferedImage decoded = drawn.frame();
         BufferedImage image = FrameResize.to(decoded, inputWidth, inputHeight);
         boolean visible = sample.getVisible();
         double x = visible ? sample.getTip().getX() : -1;

@@ -50,5 +50,8 @@ public interface TrainerConfig {
 
     int decodeThreads();
 
+    /** Decoded training frames kept in memory across epochs, in MiB (full-size frames: ~210 KiB each). */
+    long frameCacheMb();
+
     long seed();
 }

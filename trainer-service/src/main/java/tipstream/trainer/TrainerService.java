@@ -194,7 +194,7 @@ public class TrainerService {
         TipNetConfig net = TipNetConfig.named(config.model());
         return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation(), dataset.getFrameWidth(),
                 dataset.getFrameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
-                config.prefetchBatches(), config.decodeThreads(), schedule, config.accuracyEvery(),
+                config.prefetchBatches(), config.decodeThreads(), config.frameCacheMb() << 20, schedule, config.accuracyEvery(),
                 new TrainingRun.Transfer(encoder, config.freezeUpTo().orElse(""), config.unfreezeAtStep()));
     }
 

@@ -44,7 +44,7 @@ public final class TrainingRun implements AutoCloseable {
     /** What a run needs to know; the same settings resume the same run. */
     public record Settings(String runId, String dataset, TipNetConfig net,
             Optional<RandomAugmentation> augmentation, double frameWidth, double frameHeight, int batchSize,
-            int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads,
+            int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads, long frameCacheBytes,
             LearningRateSchedule learningRate, int accuracyEvery, Transfer transfer) {
     }
 
@@ -92,7 +92,7 @@ public final class TrainingRun implements AutoCloseable {
                 net.refiner().map(refiner -> refiner.encoding(refiner.config().inputWidth(), refiner.config().inputHeight())),
                 settings.augmentation(), net.config().inputHeight(),
                 net.config().inputWidth(), settings.batchSize(), settings.seed(), settings.prefetchBatches(),
-                settings.decodeThreads(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
+                settings.decodeThreads(), settings.frameCacheBytes(), epoch, samplesIntoEpoch, settings.epochs() - epoch);
     }
 
     /**

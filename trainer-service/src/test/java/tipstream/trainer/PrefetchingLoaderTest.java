@@ -82,6 +82,39 @@ class PrefetchingLoaderTest {
     }
 
     @Test
+    void decodedShardsThatFitTheCacheAreFetchedOnceAndServeTheSameBatchesAsFetchingEachEpoch() throws Exception {
+        Map<String, byte[]> shards = shards(7, 10, "s");
+        List<String> keys = new ArrayList<>(shards.keySet());
+        Map<String, AtomicInteger> fetches = new ConcurrentHashMap<>();
+        ShardSource counted = key -> {
+            fetches.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+            return shards.get(key);
+        };
+        List<List<String>> uncached;
+        try (PrefetchingLoader loader = loader(shards::get, keys, 0, 0, 3)) {
+            uncached = drain(loader);
+        }
+        long shardBytes = 10 * 20 * 16; // ten decoded 20 x 16 frames
+        List<List<String>> cached;
+        try (PrefetchingLoader loader = new PrefetchingLoader(counted, keys, GRID, Optional.empty(),
+                Optional.empty(), 16, 20, 10, 7, 3, 2, 7 * shardBytes, 0, 0, 3)) {
+            cached = drain(loader);
+            assertThat(loader.cachedBytes()).isEqualTo(7 * shardBytes);
+        }
+        assertThat(cached).isEqualTo(uncached);
+        assertThat(fetches).hasSize(7).allSatisfy((key, count) -> assertThat(count.get()).isEqualTo(1));
+
+        // a budget for three shards keeps three; the other four are fetched again every epoch
+        fetches.clear();
+        try (PrefetchingLoader loader = new PrefetchingLoader(counted, keys, GRID, Optional.empty(),
+                Optional.empty(), 16, 20, 10, 7, 3, 2, 3 * shardBytes + 5, 0, 0, 3)) {
+            assertThat(drain(loader)).isEqualTo(uncached);
+            assertThat(loader.cachedBytes()).isEqualTo(3 * shardBytes);
+        }
+        assertThat(fetches.values().stream().mapToInt(AtomicInteger::get).sum()).isEqualTo(3 + 4 * 3);
+    }
+
+    @Test
     void smallShardsOfOneCaptureEachAreShuffledTogetherInWindowsOfManySamples() throws Exception {
         // shards of one small capture each (review R7) must not make a batch of a few captures
         Map<String, byte[]> shards = shards(200, 4, "s");
@@ -121,7 +154,7 @@ class PrefetchingLoaderTest {
         try (PrefetchingLoader without = new PrefetchingLoader(shards::get, keys, frameMap, Optional.empty(), 16, 20,
                 10, 7, 3, 2, 0, 0, 1);
                 PrefetchingLoader with = new PrefetchingLoader(shards::get, keys, frameMap, Optional.of(cropMap),
-                        Optional.empty(), 16, 20, 10, 7, 3, 2, 0, 0, 1)) {
+                        Optional.empty(), 16, 20, 10, 7, 3, 2, 0, 0, 0, 1)) {
             for (TrainingBatch b = without.next(); b != null; b = without.next()) {
                 plain.add(b);
                 assertThat(b.crops()).isNull();

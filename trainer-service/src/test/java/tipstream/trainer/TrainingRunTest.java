@@ -71,7 +71,7 @@ class TrainingRunTest {
             List<ShardEntry> shards = writeShards(blobs, 5); // 40 samples: 10 batches of 4 per epoch
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY,
-                    Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 20, 16, 4, 10, 11, 5, 3, 2,
+                    Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 20, 16, 4, 10, 11, 5, 3, 2, 1 << 20,
                     SCHEDULE, 5, TrainingRun.Transfer.NONE);
 
             List<List<String>> firstLife = new ArrayList<>();
@@ -189,7 +189,7 @@ class TrainingRunTest {
 
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId,
-                    "lab", shape, Optional.empty(), 20, 16, 4, 100, 11, 50, 3, 2, SCHEDULE, 100,
+                    "lab", shape, Optional.empty(), 20, 16, 4, 100, 11, 50, 3, 2, 0, SCHEDULE, 100,
                     new TrainingRun.Transfer(Optional.of(key), "stem", 6));
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 var net = run.net().network();
@@ -206,7 +206,7 @@ class TrainingRunTest {
             }
             // a key that holds no encoder is refused with the reason
             TrainingRun.Settings wrong = new TrainingRun.Settings("run-x", "lab", shape, Optional.empty(), 20, 16, 4,
-                    100, 11, 50, 3, 2, SCHEDULE, 100, new TrainingRun.Transfer(Optional.of(shards.get(0).getKey()), "", 0));
+                    100, 11, 50, 3, 2, 0, SCHEDULE, 100, new TrainingRun.Transfer(Optional.of(shards.get(0).getKey()), "", 0));
             org.assertj.core.api.Assertions.assertThatThrownBy(
                     () -> TrainingRun.startOrResume(wrong, blobs, fence(stack, "run-x"), shards, "1.0.0"))
                     .hasMessageContaining("not a saved network");
@@ -215,7 +215,7 @@ class TrainingRunTest {
 
     /** A run of TINY without random augmentation: batches of 4, a checkpoint every 10 steps. */
     private static TrainingRun.Settings plainRun(String runId) {
-        return new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4, 10, 11, 5, 3, 2, SCHEDULE, 5,
+        return new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4, 10, 11, 5, 3, 2, 0, SCHEDULE, 5,
                 TrainingRun.Transfer.NONE);
     }
 
