@@ -31,9 +31,10 @@ import tipstream.v1.DatasetSample;
  * faster than the model (BACKGROUND.md: parallel parsing plus prefetching is what paid off).
  * Each epoch shuffles the shard order; shards are fetched and their PNGs decoded on a pool of
  * threads, a window of shards (at least {@link #WINDOW_SAMPLES} samples) is shuffled together, and
- * whole batches wait in a bounded queue. Decoded shards are kept in memory up to a budget of bytes
- * (shards are immutable), so later epochs neither fetch nor decode them again: decoding a
- * full-size PNG costs more than drawing the sample's augmentation.
+ * whole batches wait in a bounded queue. A sample's PNG is decoded when its batch is drawn; shards
+ * are kept in memory, decoded, while their frames fit a budget of bytes (shards are immutable), so
+ * later epochs neither fetch nor decode them again: decoding a full-size PNG costs more than
+ * drawing the sample's augmentation.
  * The order is a function of (seed, epoch, shard list), so a run restarted at (epoch, samples
  * into epoch) sees exactly the batches it would have seen. Shards added while training join at
  * the next epoch. The time {@link #next} blocks is measured: it is the data-wait time.
@@ -59,7 +60,7 @@ public final class PrefetchingLoader implements AutoCloseable {
     private final long seed;
     private final BlockingQueue<Object> queue;
     private final ExecutorService decoders;
-    /** Decoded shards by key, while their frames fit in {@code cacheBytes}. */
+    /** Shards by key, while their frames (at the frame size) fit in {@code cacheBytes}. */
     private final Map<String, List<Decoded>> cache = new ConcurrentHashMap<>();
     private final long cacheBytes;
     private final AtomicLong cachedBytes = new AtomicLong();
@@ -204,7 +205,7 @@ public final class PrefetchingLoader implements AutoCloseable {
         for (String key : keys) {
             futures.add(decoders.submit(() -> {
                 List<Decoded> cached = cache.get(key);
-                return cached != null ? cached : fetchAndDecode(key);
+                return cached != null ? cached : fetch(key);
             }));
         }
         List<List<Decoded>> shards = new ArrayList<>();
@@ -214,18 +215,14 @@ public final class PrefetchingLoader implements AutoCloseable {
         return shards;
     }
 
-    private List<Decoded> fetchAndDecode(String key) throws IOException {
+    /** A shard's samples, kept when their frames, once decoded, fit the cache (at most a frame-sized byte each). */
+    private List<Decoded> fetch(String key) throws IOException {
         try {
-            List<Decoded> shard = new ArrayList<>();
-            long bytes = 0;
-            for (DatasetSample sample : Shard.read(source.fetch(key))) {
-                BufferedImage frame = decode(sample);
-                bytes += (long) frame.getWidth() * frame.getHeight();
-                shard.add(new Decoded(sample.toBuilder().clearPng().build(), frame));
-            }
+            List<Decoded> shard = Shard.read(source.fetch(key)).stream().map(Decoded::new).toList();
+            long bytes = (long) shard.size() * Math.round(encoding.frameWidth()) * Math.round(encoding.frameHeight());
             long total = cachedBytes.addAndGet(bytes);
             if (total <= cacheBytes) {
-                cache.put(key, List.copyOf(shard));
+                cache.put(key, shard);
             } else {
                 cachedBytes.addAndGet(-bytes);
             }
@@ -235,17 +232,15 @@ public final class PrefetchingLoader implements AutoCloseable {
         }
     }
 
-    /** Bytes of decoded frames kept for later epochs. */
+    /** Bytes set aside for the decoded frames of shards kept for later epochs. */
     long cachedBytes() {
         return cachedBytes.get();
     }
 
     private TrainingBatch toBatch(List<Decoded> decoded, int epoch, long consumed) throws Exception {
         List<Future<Drawn>> drawn = new ArrayList<>();
-        List<DatasetSample> samples = new ArrayList<>();
         for (Decoded sample : decoded) {
             drawn.add(decoders.submit(() -> draw(sample, epoch)));
-            samples.add(sample.sample());
         }
         List<BufferedImage> frames = new ArrayList<>();
         List<float[]> labels = new ArrayList<>();
@@ -263,6 +258,7 @@ public final class PrefetchingLoader implements AutoCloseable {
                 cropLabels.add(refinerEncoding.get().encode(crop.visible(), crop.x(), crop.y()));
             }
         }
+        List<DatasetSample> samples = decoded.stream().map(Decoded::sample).toList();
         TrainingBatch.Crops refinerBatch = refinerEncoding.map(e -> new TrainingBatch.Crops(
                 FrameTensor.batch(crops, crops.get(0).getHeight(), crops.get(0).getWidth()),
                 FrameTensor.labels(cropLabels, e))).orElse(null);
@@ -270,8 +266,26 @@ public final class PrefetchingLoader implements AutoCloseable {
                 List.copyOf(samples), List.copyOf(truths), epoch, consumed, refinerBatch);
     }
 
-    /** A sample (without its PNG) and its frame, decoded. */
-    private record Decoded(DatasetSample sample, BufferedImage frame) {
+    /** A sample whose frame is decoded the first time it is drawn; the PNG is let go then. */
+    private static final class Decoded {
+        private DatasetSample sample;
+        private BufferedImage frame;
+
+        Decoded(DatasetSample sample) {
+            this.sample = sample;
+        }
+
+        synchronized DatasetSample sample() {
+            return sample;
+        }
+
+        synchronized BufferedImage frame() throws IOException {
+            if (frame == null) {
+                frame = decode(sample);
+                sample = sample.toBuilder().clearPng().build();
+            }
+            return frame;
+        }
     }
 
     /** One sample as drawn: the frame at the network's input, and the refining stage's crop (null when none). */
@@ -279,12 +293,12 @@ public final class PrefetchingLoader implements AutoCloseable {
     }
 
     /**
-     * The sample as the network sees it this epoch: scaled to the input size (before the
+     * The sample as the network sees it this epoch: decoded (once, if its shard is kept), scaled to the input size (before the
      * augmentation, which then costs what it costs at that size) and randomly augmented when
      * configured, with a random seeded by (run seed, epoch, sample), so a resumed run draws the same;
      * with a refining stage, also its crop of the decoded sample, from a random of its own seed.
      */
-    private Drawn draw(Decoded drawn, int epoch) {
+    private Drawn draw(Decoded drawn, int epoch) throws IOException {
         DatasetSample sample = drawn.sample();
         BufferedImage decoded = drawn.frame();
         BufferedImage image = FrameResize.to(decoded, inputWidth, inputHeight);
