@@ -24,6 +24,19 @@ public interface TipEncoding {
     /** The prediction from one frame's raw network output. */
     TipPrediction decode(float[] logits);
 
+    /**
+     * Up to {@code count} places the output puts the tip, most likely first, each decoded as {@link
+     * #decode} decodes the most likely, with its share of the network's belief; by default the most
+     * likely alone.
+     */
+    default java.util.List<Candidate> candidates(float[] logits, int count) {
+        return java.util.List.of(new Candidate(decode(logits), 1));
+    }
+
+    /** A place the tip may be (its presence: is the tip there), and the share of belief (0..1) the output gives it. */
+    record Candidate(TipPrediction tip, double share) {
+    }
+
     default int index(int channel, int row, int col) {
         return (channel * rows() + row) * cols() + col;
     }

@@ -29,6 +29,8 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
     public static final int OFFSET_Y = 3;
     /** Spread of the target distribution, in cells: neighbours of a tip near a border share it. */
     public static final double SIGMA_CELLS = 0.5;
+    /** How many cells apart, each way, two {@link #candidates} are at least. */
+    public static final int CANDIDATES_APART = 2;
 
     public TipHeatmap {
         if (frameWidth <= 0 || frameHeight <= 0 || cols <= 0 || rows <= 0 || cellWidth <= 0 || cellHeight <= 0) {
@@ -89,6 +91,58 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
                 best = i;
             }
         }
+        return decodeAt(logits, best);
+    }
+
+    /**
+     * The strongest cells of the heat that are also the strongest within {@link #CANDIDATES_APART}
+     * cells each way; the share is the heat's softmax in the cell.
+     */
+    @Override
+    public java.util.List<Candidate> candidates(float[] logits, int count) {
+        int cells = rows * cols;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < cells; i++) {
+            max = Math.max(max, logits[HEAT * cells + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < cells; i++) {
+            sum += Math.exp(logits[HEAT * cells + i] - max);
+        }
+        java.util.List<Integer> peaks = new java.util.ArrayList<>();
+        for (int i = 0; i < cells; i++) {
+            if (strongestAround(logits, i)) {
+                peaks.add(i);
+            }
+        }
+        peaks.sort((a, b) -> Float.compare(logits[HEAT * cells + b], logits[HEAT * cells + a]));
+        java.util.List<Candidate> found = new java.util.ArrayList<>();
+        for (int i : peaks.subList(0, Math.min(count, peaks.size()))) {
+            found.add(new Candidate(decodeAt(logits, i), Math.exp(logits[HEAT * cells + i] - max) / sum));
+        }
+        return found;
+    }
+
+    /** Whether the heat in {@code cell} is the strongest within {@link #CANDIDATES_APART} cells (the first of equals). */
+    private boolean strongestAround(float[] logits, int cell) {
+        int offset = HEAT * rows * cols;
+        int row = cell / cols;
+        int col = cell % cols;
+        for (int r = Math.max(0, row - CANDIDATES_APART); r <= Math.min(rows - 1, row + CANDIDATES_APART); r++) {
+            for (int c = Math.max(0, col - CANDIDATES_APART); c <= Math.min(cols - 1, col + CANDIDATES_APART); c++) {
+                int other = r * cols + c;
+                float heat = logits[offset + other];
+                if (heat > logits[offset + cell] || (heat == logits[offset + cell] && other < cell)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The tip decoded around one cell: its position from the 3 x 3 cells' offsets, its presence from theirs. */
+    private TipPrediction decodeAt(float[] logits, int best) {
+        int cells = rows * cols;
         int row = best / cols;
         int col = best % cols;
         // Each of the 3 x 3 cells around the peak learnt to point at the tip (its offsets); their

@@ -390,11 +390,16 @@ public final class TipNet {
 
     /** {@link #locate(List, TipEncoding)} with the frames' input to this network already made ({@link FrameTensor#batch}). */
     public List<TipPrediction> locate(List<BufferedImage> frames, INDArray input, TipEncoding encoding) {
-        List<TipPrediction> coarse = predict(input, encoding);
         if (refiner == null) {
-            return coarse;
+            return predict(input, encoding);
         }
-        return TipRefiner.refine(refiner, frames, coarse, (int) Math.round(encoding.frameWidth()),
+        INDArray output = network.outputSingle(false, input);
+        List<List<TipEncoding.Candidate>> candidates = new ArrayList<>(frames.size());
+        for (int i = 0; i < frames.size(); i++) {
+            candidates.add(encoding.candidates(output.get(NDArrayIndex.point(i)).dup().data().asFloat(),
+                    TipRefiner.CANDIDATES));
+        }
+        return TipRefiner.choose(refiner, frames, candidates, (int) Math.round(encoding.frameWidth()),
                 (int) Math.round(encoding.frameHeight()));
     }
 

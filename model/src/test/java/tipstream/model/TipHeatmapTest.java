@@ -41,6 +41,31 @@ class TipHeatmapTest {
     }
 
     @Test
+    void candidatesAreTheStrongestPeaksAtLeastTwoCellsApartWithTheirShareOfTheHeat() {
+        int cells = 33 * 26;
+        float[] logits = new float[TipHeatmap.CHANNELS * cells]; // heat 0 everywhere, offsets 0
+        logits[map.index(TipHeatmap.HEAT, 10, 10)] = 5; // the strongest place
+        logits[map.index(TipHeatmap.HEAT, 11, 12)] = 4; // two cells from it: part of the same peak
+        logits[map.index(TipHeatmap.HEAT, 20, 30)] = 3; // the second place
+        logits[map.index(TipHeatmap.HEAT, 2, 3)] = 2; // the third
+        logits[map.index(TipHeatmap.PRESENCE, 20, 30)] = 2;
+        var candidates = map.candidates(logits, 3);
+        assertThat(candidates).hasSize(3);
+        double sum = Math.exp(5) + Math.exp(4) + Math.exp(3) + Math.exp(2) + (cells - 4);
+        // each decoded as decode decodes its cell: offsets 0 point at the cells' corners, weighted by the heat
+        assertThat(candidates.get(0).tip()).isEqualTo(map.decode(logits));
+        assertThat(candidates.get(0).share()).isCloseTo(Math.exp(5) / sum, within(1e-6));
+        assertThat(candidates.get(1).share()).isCloseTo(Math.exp(3) / sum, within(1e-6));
+        assertThat(candidates.get(1).tip().x()).isCloseTo(30 * 16, within(0.5));
+        assertThat(candidates.get(1).tip().y()).isCloseTo(20 * 16, within(0.5));
+        assertThat(candidates.get(1).tip().presence()).isCloseTo(1 / (1 + Math.exp(-2)), within(1e-6));
+        assertThat(candidates.get(2).share()).isCloseTo(Math.exp(2) / sum, within(1e-6));
+        assertThat(candidates.get(2).tip().y()).isCloseTo(2 * 16, within(0.5));
+        // a flat heat has no peak but its first cell
+        assertThat(map.candidates(new float[TipHeatmap.CHANNELS * cells], 3)).hasSize(1);
+    }
+
+    @Test
     void noTipIsAllZeros() {
         float[] target = map.encode(false, -1, -1);
         for (float v : target) {

@@ -1,0 +1,122 @@
+package tipstream.bench;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import tipstream.model.FrameTensor;
+import tipstream.model.TipHeatmap;
+import tipstream.model.TipNet;
+import tipstream.model.TipPrediction;
+import tipstream.model.TipRefiner;
+import tipstream.v1.DatasetSample;
+
+/**
+ * Where the first stage's misses are: for each eval frame with a tip, the first stage's strongest
+ * heat peaks, each placed again by the refiner with the refiner's own presence, and how far each is
+ * from the truth; then the mean miss of a few ways of choosing among them.
+ * <pre>
+ * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.CandidateProbe CHECKPOINT DATASET_VERSION
+ * </pre>
+ */
+public final class CandidateProbe {
+    static final int K = 4;
+
+    public static void main(String[] args) throws Exception {
+        TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
+        TipNet refiner = net.refiner().orElseThrow();
+        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), args.length > 2 ? args[2] : "eval");
+        TipHeatmap map = (TipHeatmap) net.encoding(528, 406);
+        int crop = refiner.config().inputWidth();
+        double[] sums = new double[6];
+        int frames = 0;
+        int[] rank = new int[K + 1];
+        int far = 0;
+        for (int start = 0; start < eval.size(); start += 32) {
+            List<DatasetSample> batch = eval.subList(start, Math.min(eval.size(), start + 32));
+            List<BufferedImage> images = new ArrayList<>();
+            for (DatasetSample s : batch) {
+                images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+            }
+            INDArray output = net.network().outputSingle(false,
+                    FrameTensor.batch(images, net.config().inputHeight(), net.config().inputWidth()));
+            for (int i = 0; i < batch.size(); i++) {
+                DatasetSample s = batch.get(i);
+                if (!s.getVisible()) {
+                    continue;
+                }
+                float[] logits = output.get(NDArrayIndex.point(i)).dup().data().asFloat();
+                List<TipPrediction> candidates = map.candidates(logits, K).stream()
+                        .map(c -> new TipPrediction(c.share(), c.tip().x(), c.tip().y())).toList();
+                List<BufferedImage> same = new ArrayList<>();
+                for (int c = 0; c < candidates.size(); c++) {
+                    same.add(images.get(i));
+                }
+                List<TipPrediction> refined = TipRefiner.refine(refiner, same, candidates, 528, 406);
+                // the refiner's own presence on each candidate's crop
+                List<Double> refinerPresence = new ArrayList<>();
+                for (TipPrediction c : candidates) {
+                    BufferedImage cut = TipRefiner.cut(images.get(i), (int) Math.round(c.x()) - crop / 2,
+                            (int) Math.round(c.y()) - crop / 2, crop);
+                    refinerPresence.add(refiner.predict(FrameTensor.batch(List.of(cut), crop, crop),
+                            refiner.encoding(crop, crop)).get(0).presence());
+                }
+                double[] miss = new double[candidates.size()];
+                int hit = K;
+                for (int c = 0; c < candidates.size(); c++) {
+                    miss[c] = Math.hypot(refined.get(c).x() - s.getTip().getX(), refined.get(c).y() - s.getTip().getY());
+                    if (miss[c] < 10 && hit == K) {
+                        hit = c;
+                    }
+                }
+                rank[hit]++;
+                frames++;
+                int byRefiner = 0;
+                int byProduct = 0;
+                int bySum = 0;
+                for (int c = 1; c < candidates.size(); c++) {
+                    if (refinerPresence.get(c) > refinerPresence.get(byRefiner)) {
+                        byRefiner = c;
+                    }
+                    if (refinerPresence.get(c) * candidates.get(c).presence() > refinerPresence.get(byProduct)
+                            * candidates.get(byProduct).presence()) {
+                        byProduct = c;
+                    }
+                    if (Math.sqrt(refinerPresence.get(c)) * candidates.get(c).presence() > Math.sqrt(
+                            refinerPresence.get(bySum)) * candidates.get(bySum).presence()) {
+                        bySum = c;
+                    }
+                }
+                double oracle = miss[0];
+                for (double m : miss) {
+                    oracle = Math.min(oracle, m);
+                }
+                sums[0] += miss[0];
+                sums[1] += miss[byRefiner];
+                sums[2] += miss[byProduct];
+                sums[3] += miss[bySum];
+                sums[4] += oracle;
+                if (miss[0] > 20) {
+                    far++;
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-40s", s.getFrameName()));
+                    for (int c = 0; c < candidates.size(); c++) {
+                        line.append(String.format(Locale.ROOT, "  [%5.1f px heat %.3f refiner %.3f]", miss[c],
+                                candidates.get(c).presence(), refinerPresence.get(c)));
+                    }
+                    System.out.println(line);
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "%d frames with a tip, %d first-stage picks > 20 px off; first candidate within 10 px at rank:"
+                + " 1: %d, 2: %d, 3: %d, 4: %d, none: %d%n", frames, far, rank[0], rank[1], rank[2], rank[3], rank[4]);
+        System.out.printf(Locale.ROOT, "mean miss: strongest heat %.2f px, by refiner presence %.2f, by heat x refiner %.2f,"
+                + " by heat x sqrt(refiner) %.2f, oracle %.2f%n", sums[0] / frames, sums[1] / frames, sums[2] / frames,
+                sums[3] / frames, sums[4] / frames);
+    }
+}
