@@ -113,10 +113,69 @@ public final class CandidateProbe {
                 }
             }
         }
+        presence(net, refiner, map, Path.of(args[1]));
         System.out.printf(Locale.ROOT, "%d frames with a tip, %d first-stage picks > 20 px off; first candidate within 10 px at rank:"
                 + " 1: %d, 2: %d, 3: %d, 4: %d, none: %d%n", frames, far, rank[0], rank[1], rank[2], rank[3], rank[4]);
         System.out.printf(Locale.ROOT, "mean miss: strongest heat %.2f px, by refiner presence %.2f, by heat x refiner %.2f,"
                 + " by heat x sqrt(refiner) %.2f, oracle %.2f%n", sums[0] / frames, sums[1] / frames, sums[2] / frames,
                 sums[3] / frames, sums[4] / frames);
+    }
+
+    /** The place chosen as TipNet.locate chooses it, with the first stage's presence there and the refiner's. */
+    record Choice(double first, double refiner, double x, double y) {
+    }
+
+    static List<Choice> choices(TipNet net, TipNet refiner, TipHeatmap map, List<DatasetSample> samples) throws Exception {
+        int crop = refiner.config().inputWidth();
+        List<Choice> choices = new ArrayList<>();
+        for (int start = 0; start < samples.size(); start += 32) {
+            List<DatasetSample> batch = samples.subList(start, Math.min(samples.size(), start + 32));
+            List<BufferedImage> images = new ArrayList<>();
+            for (DatasetSample s : batch) {
+                images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+            }
+            INDArray output = net.network().outputSingle(false,
+                    FrameTensor.batch(images, net.config().inputHeight(), net.config().inputWidth()));
+            for (int i = 0; i < batch.size(); i++) {
+                var candidates = map.candidates(output.get(NDArrayIndex.point(i)).dup().data().asFloat(),
+                        TipRefiner.CANDIDATES);
+                List<BufferedImage> cuts = new ArrayList<>();
+                for (var c : candidates) {
+                    cuts.add(TipRefiner.cut(images.get(i), (int) Math.round(c.tip().x()) - crop / 2,
+                            (int) Math.round(c.tip().y()) - crop / 2, crop));
+                }
+                List<TipPrediction> placed = refiner.predict(FrameTensor.batch(cuts, crop, crop), refiner.encoding(crop, crop));
+                int best = 0;
+                for (int c = 1; c < candidates.size(); c++) {
+                    if (candidates.get(c).share() * placed.get(c).presence()
+                            > candidates.get(best).share() * placed.get(best).presence()) {
+                        best = c;
+                    }
+                }
+                var c = candidates.get(best);
+                choices.add(new Choice(c.tip().presence(), placed.get(best).presence(),
+                        Math.round(c.tip().x()) - crop / 2 + placed.get(best).x(),
+                        Math.round(c.tip().y()) - crop / 2 + placed.get(best).y()));
+            }
+        }
+        return choices;
+    }
+
+    /** The seed metrics with the frame's presence taken three ways, each threshold calibrated on validation. */
+    static void presence(TipNet net, TipNet refiner, TipHeatmap map, Path dataset) throws Exception {
+        List<DatasetSample> eval = StoredDataset.samples(dataset, "eval");
+        List<DatasetSample> validation = StoredDataset.samples(dataset, "validation");
+        List<Choice> e = choices(net, refiner, map, eval);
+        List<Choice> v = choices(net, refiner, map, validation);
+        java.util.Map<String, java.util.function.ToDoubleFunction<Choice>> ways = new java.util.LinkedHashMap<>();
+        ways.put("first stage's", Choice::first);
+        ways.put("sqrt(first x refiner)", c -> Math.sqrt(c.first() * c.refiner()));
+        ways.put("first x refiner", c -> c.first() * c.refiner());
+        ways.put("refiner's", Choice::refiner);
+        for (var way : ways.entrySet()) {
+            RefinementProbe.report(way.getKey(), eval, e.stream().map(c -> new TipPrediction(
+                    way.getValue().applyAsDouble(c), c.x(), c.y())).toList(), validation, v.stream().map(c ->
+                    new TipPrediction(way.getValue().applyAsDouble(c), c.x(), c.y())).toList());
+        }
     }
 }

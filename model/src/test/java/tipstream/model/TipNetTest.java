@@ -231,9 +231,10 @@ class TipNetTest {
             TipPrediction at = located.get(n);
             List<TipEncoding.Candidate> places = map.candidates(
                     output.get(NDArrayIndex.point(n)).dup().data().asFloat(), TipRefiner.CANDIDATES);
-            // placed again inside the 16 px crop around one of the first stage's places, with its presence
+            // placed again inside the 16 px crop around one of the first stage's places; its presence is
+            // the geometric mean of the first stage's there and the refiner's (at most 1)
             assertThat(places).anySatisfy(place -> {
-                assertThat(at.presence()).isEqualTo(place.tip().presence());
+                assertThat(at.presence()).isGreaterThan(0).isLessThanOrEqualTo(Math.sqrt(place.tip().presence()));
                 assertThat(Math.abs(at.x() - Math.round(place.tip().x()))).isLessThanOrEqualTo(8.0);
                 assertThat(Math.abs(at.y() - Math.round(place.tip().y()))).isLessThanOrEqualTo(8.0);
             });

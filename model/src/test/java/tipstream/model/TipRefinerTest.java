@@ -148,7 +148,7 @@ class TipRefinerTest {
             frames.add(frame(96, 80, x, y, random));
             truth.add(new double[] {x, y});
             // a first stage that misses by up to 10 px, each frame with its own confidence
-            guesses.add(new TipPrediction(n / 40.0, x + 20 * random.nextDouble() - 10, y + 20 * random.nextDouble() - 10));
+            guesses.add(new TipPrediction((n + 1) / 41.0, x + 20 * random.nextDouble() - 10, y + 20 * random.nextDouble() - 10));
         }
         List<TipPrediction> refined = TipRefiner.refine(refiner.averaged(), frames, guesses, 96, 80);
         double before = 0;
@@ -175,7 +175,8 @@ class TipRefinerTest {
             double miss = Math.hypot(chosen.get(n).x() - truth.get(n)[0], chosen.get(n).y() - truth.get(n)[1]);
             if (miss < 3) {
                 right++;
-                assertThat(chosen.get(n).presence()).as("the chosen place's presence").isEqualTo(guesses.get(n).presence());
+                // both stages' presence: the first stage's at the place, the refiner's on its crop
+                assertThat(chosen.get(n).presence()).isGreaterThan(0).isLessThanOrEqualTo(Math.sqrt(guesses.get(n).presence()));
             }
         }
         assertThat(right).isGreaterThanOrEqualTo(36);
