@@ -40,13 +40,13 @@ public class AugmentService {
 
     public AugmentService(AugmentConfig config, BlobStore blobs, Producer<String, byte[]> producer,
             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-            @ConfigProperty(name = "quarkus.application.version") String codeVersion,
+            @ConfigProperty(name = "quarkus.application.version") String applicationVersion,
             @ConfigProperty(name = "tipstream.frame.width") int frameWidth,
             @ConfigProperty(name = "tipstream.frame.height") int frameHeight, MeterRegistry registry) {
         this.config = config;
         DatasetAssembler assembler = new DatasetAssembler(config.dataset(),
                 new CaptureSplit(config.evalPercent(), config.validationPercent(), config.splitSalt()), config.augmentations().orElse(List.of()),
-                new FrameFormat(frameWidth, frameHeight), config.inputWidth(), config.inputHeight(), config.shardSize(), "augment-service " + codeVersion);
+                new FrameFormat(frameWidth, frameHeight), config.inputWidth(), config.inputHeight(), config.shardSize(), CodeVersion.of(applicationVersion));
         this.worker = new AugmentWorker(blobs, bootstrapServers, producer,
                 WriterFence.open(bootstrapServers, WriterFence.augmentOf(config.dataset())), assembler, config.dataset());
         this.versions = registry.counter("tipstream.augment.versions");
