@@ -20,10 +20,15 @@ public final class LabSession {
     public static List<SimulatedCapture> render(long seed, int captures, int frames) {
         List<SimulatedCapture> session = new ArrayList<>(captures);
         for (int c = 0; c < captures; c++) {
-            ArmTrajectory.Kind kind = ArmTrajectory.Kind.values()[(int) Math.floorMod(seed + c, 5L)];
-            session.add(capture(seed * 1000 + c, kind, captureId(seed, c), frames));
+            session.add(capture(seed, c, frames));
         }
         return session;
+    }
+
+    /** Capture {@code index} of the session {@link #render} makes, alone: a session of any size can be streamed. */
+    public static SimulatedCapture capture(long seed, int index, int frames) {
+        ArmTrajectory.Kind kind = ArmTrajectory.Kind.values()[(int) Math.floorMod(seed + index, 5L)];
+        return capture(seed * 1000 + index, kind, captureId(seed, index), frames);
     }
 
     /** A capture id in the lab's style, e.g. 20261123-OG1_02_07. */
