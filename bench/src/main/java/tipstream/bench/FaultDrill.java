@@ -67,6 +67,7 @@ public final class FaultDrill implements Callable<Integer> {
     private final List<String> faults = new ArrayList<>();
     private DevStack stack;
     private int lives;
+    private long stepsRedone;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new FaultDrill()).execute(args));
@@ -119,8 +120,8 @@ public final class FaultDrill implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "frames sent %d, in version %s: %d, lost %d, duplicated %d, unknown %d%n",
                     sentFrames, manifest.getVersion(), inVersion.values().stream().mapToLong(Long::longValue).sum(),
                     lost, duplicated, extra);
-            System.out.printf(Locale.ROOT, "training steps with metrics %d of %d, published twice %d%n", stepsPublished,
-                    steps, stepsTwice);
+            System.out.printf(Locale.ROOT, "training steps with metrics %d of %d, published twice %d, redone after the"
+                    + " kill %d%n", stepsPublished, steps, stepsTwice, stepsRedone);
             System.out.printf(Locale.ROOT, "checkpoints evaluated (step:times) %s; not exactly once: %d%n", evaluations,
                     checkpointsNotOnce);
             System.out.printf(Locale.ROOT, "done in %.0f s%n", (System.nanoTime() - t0) / 1e9);
@@ -205,7 +206,9 @@ public final class FaultDrill implements Callable<Integer> {
         PipelineServices.Service trainer = LocalPlatform.trainer(runId, steps, checkpointEvery, 16);
         start(trainer);
         awaitStep(steps / 3 + checkpointEvery / 2);
-        kill("trainer-service", "mid-step " + LocalPlatform.trainerStep(-1));
+        long step = LocalPlatform.trainerStep(-1);
+        stepsRedone = step - step / checkpointEvery * checkpointEvery; // it resumes from its last checkpoint
+        kill("trainer-service", "mid-step " + step);
         long checkpoint = 2 * steps / 3 / checkpointEvery * checkpointEvery;
         awaitStep(checkpoint + 1);
         Thread.sleep(1500); // the checkpoint just announced is being evaluated

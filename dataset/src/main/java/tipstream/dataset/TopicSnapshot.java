@@ -23,6 +23,13 @@ public final class TopicSnapshot {
         }
     }
 
+    /** Whether any partition of the topics has lost its first records (retention, or records deleted). */
+    public static boolean trimmed(String bootstrapServers, List<String> topics, String clientId) {
+        try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
+            return consumer.beginningOffsets(partitions(consumer, topics)).values().stream().anyMatch(offset -> offset > 0);
+        }
+    }
+
     public static List<ConsumerRecord<String, byte[]>> read(String bootstrapServers, List<String> topics,
             String clientId) {
         List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
