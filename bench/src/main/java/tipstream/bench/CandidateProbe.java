@@ -40,12 +40,8 @@ public final class CandidateProbe {
         int far = 0;
         for (int start = 0; start < eval.size(); start += 32) {
             List<DatasetSample> batch = eval.subList(start, Math.min(eval.size(), start + 32));
-            List<BufferedImage> images = new ArrayList<>();
-            for (DatasetSample s : batch) {
-                images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
-            }
-            INDArray output = net.network().outputSingle(false,
-                    FrameTensor.batch(images, net.config().inputHeight(), net.config().inputWidth()));
+            List<BufferedImage> images = images(batch);
+            INDArray output = firstStage(net, images);
             for (int i = 0; i < batch.size(); i++) {
                 DatasetSample s = batch.get(i);
                 if (!s.getVisible()) {
@@ -121,6 +117,20 @@ public final class CandidateProbe {
                 sums[3] / frames, sums[4] / frames);
     }
 
+    static List<BufferedImage> images(List<DatasetSample> samples) throws java.io.IOException {
+        List<BufferedImage> images = new ArrayList<>();
+        for (DatasetSample s : samples) {
+            images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+        }
+        return images;
+    }
+
+    /** The first stage's raw output on the frames. */
+    static INDArray firstStage(TipNet net, List<BufferedImage> images) {
+        return net.network().outputSingle(false, FrameTensor.batch(images, net.config().inputHeight(),
+                net.config().inputWidth()));
+    }
+
     /** The place chosen as TipNet.locate chooses it, with the first stage's presence there and the refiner's. */
     record Choice(double first, double refiner, double x, double y) {
     }
@@ -130,12 +140,8 @@ public final class CandidateProbe {
         List<Choice> choices = new ArrayList<>();
         for (int start = 0; start < samples.size(); start += 32) {
             List<DatasetSample> batch = samples.subList(start, Math.min(samples.size(), start + 32));
-            List<BufferedImage> images = new ArrayList<>();
-            for (DatasetSample s : batch) {
-                images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
-            }
-            INDArray output = net.network().outputSingle(false,
-                    FrameTensor.batch(images, net.config().inputHeight(), net.config().inputWidth()));
+            List<BufferedImage> images = images(batch);
+            INDArray output = firstStage(net, images);
             for (int i = 0; i < batch.size(); i++) {
                 var candidates = map.candidates(output.get(NDArrayIndex.point(i)).dup().data().asFloat(),
                         TipRefiner.CANDIDATES);

@@ -75,12 +75,7 @@ public final class FaultDrill implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(dataDir)) {
-            try (var paths = Files.walk(dataDir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-        Files.createDirectories(dataDir);
+        DataFolder.fresh(dataDir);
         long t0 = System.nanoTime();
         DevStack.Settings stackSettings = DevStack.Settings.standard(dataDir);
         stack = DevStack.start(stackSettings);

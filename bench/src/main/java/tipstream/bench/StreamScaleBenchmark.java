@@ -66,12 +66,7 @@ public final class StreamScaleBenchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (Files.exists(dataDir)) {
-            try (var paths = Files.walk(dataDir)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
-        Files.createDirectories(dataDir);
+        DataFolder.fresh(dataDir);
         try (DevStack stack = DevStack.start(DevStack.Settings.standard(dataDir));
                 PipelineServices services = PipelineServices.start(stack, Path.of(""), dataDir.resolve("logs"),
                         LocalPlatform.services().stream().filter(s -> !s.name().equals("eval-service")).toList(),
