@@ -43,6 +43,12 @@ public final class AugmentBenchmark implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3")
     int rounds;
 
+    @Option(names = "--input-width", defaultValue = "528", description = "the size samples are stored at (augment's default)")
+    int inputWidth;
+
+    @Option(names = "--input-height", defaultValue = "406")
+    int inputHeight;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new AugmentBenchmark()).execute(args));
     }
@@ -57,7 +63,7 @@ public final class AugmentBenchmark implements Callable<Integer> {
         List<Augmentation> all = List.of(Augmentation.values());
         // every capture in train: every frame gets all augmentations
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, FrameFormat.LAB_CAMERA,
-                264, 203, 256, "bench");
+                inputWidth, inputHeight, 256, "bench");
         int samplesPerFrame = 1 + all.size();
         double[] build = new double[rounds];
         double[] floor = new double[rounds];
@@ -72,7 +78,7 @@ public final class AugmentBenchmark implements Callable<Integer> {
             for (byte[] png : blobs.values()) {
                 BufferedImage frame = ImageIO.read(new ByteArrayInputStream(png));
                 for (int i = 0; i < samplesPerFrame; i++) {
-                    PngFrameCodec.encode(FrameResize.to(frame, 264, 203));
+                    PngFrameCodec.encode(FrameResize.to(frame, inputWidth, inputHeight));
                 }
             }
             floor[r] = (System.nanoTime() - t0) / 1e9;
