@@ -1,5 +1,7 @@
 package tipstream.model;
 
+import java.util.List;
+
 /**
  * How a network's output map stands for a tip, both ways: the training target of a labelled frame
  * and the prediction decoded from the network's raw output (logits). Both are laid out
@@ -29,8 +31,8 @@ public interface TipEncoding {
      * #decode} decodes the most likely, with its share of the network's belief; by default the most
      * likely alone.
      */
-    default java.util.List<Candidate> candidates(float[] logits, int count) {
-        return java.util.List.of(new Candidate(decode(logits), 1));
+    default List<Candidate> candidates(float[] logits, int count) {
+        return List.of(new Candidate(decode(logits), 1));
     }
 
     /** A place the tip may be (its presence: is the tip there), and the share of belief (0..1) the output gives it. */

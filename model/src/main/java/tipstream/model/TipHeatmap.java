@@ -1,5 +1,8 @@
 package tipstream.model;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The heatmap encoding (CenterNet-like, Zhou et al. 2019) on a fine output grid: each cell of
  * {@code cellWidth x cellHeight} original-frame pixels (the network's output stride times the
@@ -99,7 +102,7 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
      * cells each way; the share is the heat's softmax in the cell.
      */
     @Override
-    public java.util.List<Candidate> candidates(float[] logits, int count) {
+    public List<Candidate> candidates(float[] logits, int count) {
         int cells = rows * cols;
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < cells; i++) {
@@ -109,14 +112,14 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
         for (int i = 0; i < cells; i++) {
             sum += Math.exp(logits[HEAT * cells + i] - max);
         }
-        java.util.List<Integer> peaks = new java.util.ArrayList<>();
+        List<Integer> peaks = new ArrayList<>();
         for (int i = 0; i < cells; i++) {
             if (strongestAround(logits, i)) {
                 peaks.add(i);
             }
         }
         peaks.sort((a, b) -> Float.compare(logits[HEAT * cells + b], logits[HEAT * cells + a]));
-        java.util.List<Candidate> found = new java.util.ArrayList<>();
+        List<Candidate> found = new ArrayList<>();
         for (int i : peaks.subList(0, Math.min(count, peaks.size()))) {
             found.add(new Candidate(decodeAt(logits, i), Math.exp(logits[HEAT * cells + i] - max) / sum));
         }
