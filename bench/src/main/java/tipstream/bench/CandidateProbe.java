@@ -10,7 +10,10 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import tipstream.dataset.RandomAugmentation;
 import tipstream.model.FrameTensor;
+import tipstream.model.TipEncoding;
+import tipstream.model.TipNetConfig;
 import tipstream.model.TipHeatmap;
 import tipstream.model.TipNet;
 import tipstream.model.TipPrediction;
@@ -30,8 +33,11 @@ public final class CandidateProbe {
 
     public static void main(String[] args) throws Exception {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
-        TipNet refiner = net.refiner().orElseThrow();
-        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), args.length > 2 ? args[2] : "eval");
+        TipNet refiner = args.length > 3 && args[2].equals("--train-refiner")
+                ? trainRefiner(net.config(), Path.of(args[1]), Integer.parseInt(args[3]),
+                        args.length > 4 ? Integer.parseInt(args[4]) : TipRefiner.DEFAULT_CROP)
+                : net.refiner().orElseThrow();
+        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), "eval");
         TipHeatmap map = (TipHeatmap) net.encoding(528, 406);
         int crop = refiner.config().inputWidth();
         double[] sums = new double[6];
@@ -115,6 +121,47 @@ public final class CandidateProbe {
         System.out.printf(Locale.ROOT, "mean miss: strongest heat %.2f px, by refiner presence %.2f, by heat x refiner %.2f,"
                 + " by heat x sqrt(refiner) %.2f, oracle %.2f%n", sums[0] / frames, sums[1] / frames, sums[2] / frames,
                 sums[3] / frames, sums[4] / frames);
+    }
+
+    /**
+     * A refiner trained alone, as the trainer trains it (its crops drawn with the standard random
+     * augmentation, batch 16, the trainer's default schedule), on the dataset's training frames:
+     * to compare ways of training it against the same first stage.
+     */
+    static TipNet trainRefiner(TipNetConfig coarse, Path dataset, int steps, int cropSize) throws Exception {
+        List<DatasetSample> train = StoredDataset.samples(dataset, "train");
+        List<BufferedImage> images = images(train);
+        TipNetConfig c = TipRefiner.shape(coarse.withRefineCrop(cropSize));
+        TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
+                c.stageChannels(), c.deepChannels(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
+                c.presenceWeight(), c.positionWeight(), Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(),
+                c.fineChannels()));
+        TipEncoding encoding = refiner.encoding(cropSize, cropSize);
+        var schedule = new tipstream.trainer.LearningRateSchedule(0.002, 0.00002, 30, steps);
+        var augmentation = java.util.Optional.of(new RandomAugmentation(RandomAugmentation.standard()));
+        java.util.Random random = new java.util.Random(7);
+        long t0 = System.nanoTime();
+        double loss = Double.NaN;
+        for (int step = 1; step <= steps; step++) {
+            List<BufferedImage> crops = new ArrayList<>();
+            List<float[]> labels = new ArrayList<>();
+            for (int n = 0; n < 16; n++) {
+                int i = random.nextInt(train.size());
+                DatasetSample s = train.get(i);
+                TipRefiner.Drawn d = TipRefiner.draw(images.get(i), s.getVisible(), s.getTip().getX(), s.getTip().getY(),
+                        528, 406, cropSize, augmentation, random);
+                crops.add(d.image());
+                labels.add(encoding.encode(d.visible(), d.x(), d.y()));
+            }
+            refiner.setLearningRate(schedule.at(step));
+            loss = refiner.fit(FrameTensor.batch(crops, cropSize, cropSize), FrameTensor.labels(labels, encoding));
+            if (step % 500 == 0) {
+                System.out.printf(Locale.ROOT, "refiner step %d, loss %.3f, %.0f s%n", step, loss, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        System.out.printf(Locale.ROOT, "refiner (crop %d) trained alone: %d steps of 16, loss %.3f, %.0f s%n", cropSize,
+                steps, loss, (System.nanoTime() - t0) / 1e9);
+        return refiner.averaged();
     }
 
     static List<BufferedImage> images(List<DatasetSample> samples) throws java.io.IOException {

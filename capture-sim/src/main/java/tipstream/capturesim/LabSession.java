@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * A simulated lab session: several captures, each along its own kind of arm trajectory (sweeps,
@@ -16,13 +17,12 @@ public final class LabSession {
     private LabSession() {
     }
 
-    /** Renders {@code captures} captures of {@code frames} frames each. */
+    /**
+     * Renders {@code captures} captures of {@code frames} frames each, on all cores: each capture
+     * draws from its own seed, so the pixels do not depend on the order they are rendered in.
+     */
     public static List<SimulatedCapture> render(long seed, int captures, int frames) {
-        List<SimulatedCapture> session = new ArrayList<>(captures);
-        for (int c = 0; c < captures; c++) {
-            session.add(capture(seed, c, frames));
-        }
-        return session;
+        return IntStream.range(0, captures).parallel().mapToObj(c -> capture(seed, c, frames)).toList();
     }
 
     /** Capture {@code index} of the session {@link #render} makes, alone: a session of any size can be streamed. */

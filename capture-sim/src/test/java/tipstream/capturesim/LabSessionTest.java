@@ -19,6 +19,20 @@ class LabSessionTest {
     }
 
     @Test
+    void aSessionRenderedOnAllCoresHoldsTheCapturesRenderedOneByOneInOrder() {
+        List<SimulatedCapture> session = LabSession.render(5, 6, 2);
+        assertThat(session).hasSize(6);
+        for (int c = 0; c < 6; c++) {
+            SimulatedCapture alone = LabSession.capture(5, c, 2);
+            assertThat(session.get(c).captureId()).isEqualTo(alone.captureId());
+            for (int i = 0; i < 2; i++) {
+                assertThat(session.get(c).labelledRigFrames().get(i).png())
+                        .isEqualTo(alone.labelledRigFrames().get(i).png());
+            }
+        }
+    }
+
+    @Test
     void framesAreLabCameraSizedAndNamedLikeTheRigs() {
         SimulatedCapture capture = LabSession.render(3, 1, 2).get(0);
         assertThat(capture.captureId()).matches("\\d{8}-OG\\d_\\d{2}_\\d{2}");

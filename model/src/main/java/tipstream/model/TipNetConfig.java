@@ -108,7 +108,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
      * so a stride-2 stem without batch norm trains 4x faster (100 vs 25 images/s) and learns at
      * least as well in the same minutes. Not dilated: DL4J M2.1 runs dilated convolutions 2-4x
      * slower; no deeper stages: with them it learned slower in the same time. A second stage places
-     * the tip again on the 64 x 64 frame pixels around where this map puts it ({@link TipRefiner}):
+     * the tip again on the 80 x 80 frame pixels around where this map puts it ({@link TipRefiner}):
      * at half resolution the map's median miss was 3.3 px, with the crop's 1.0 px (BENCHMARKS.md,
      * "Model quality").
      */
