@@ -145,7 +145,7 @@ public final class CandidateProbe {
         for (int step = 1; step <= steps; step++) {
             List<BufferedImage> crops = new ArrayList<>();
             List<float[]> labels = new ArrayList<>();
-            for (int n = 0; n < 16; n++) {
+            for (int n = 0; n < Integer.getInteger("refiner.batch", 16); n++) {
                 int i = random.nextInt(train.size());
                 DatasetSample s = train.get(i);
                 TipRefiner.Drawn d = TipRefiner.draw(images.get(i), s.getVisible(), s.getTip().getX(), s.getTip().getY(),

@@ -8,6 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -45,6 +49,8 @@ public final class PipelineRun implements Callable<Integer> {
     private static final int AUGMENT_PORT = LocalPlatform.AUGMENT_PORT;
     private static final int TRAINER_PORT = LocalPlatform.TRAINER_PORT;
     private static final int EVAL_PORT = LocalPlatform.EVAL_PORT;
+    /** Captures uploaded at once (ingest stores up to 8 frames of a stream at once; captures here have 4). */
+    private static final int CAPTURES_IN_FLIGHT = 4;
     private static final String DATASET = LocalPlatform.DATASET;
     private static final String[] SEED_METRICS = {"metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
         "accuracy/overall_mean"};
@@ -71,7 +77,7 @@ public final class PipelineRun implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "2400", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
 
-    @Option(names = "--checkpoint-every", defaultValue = "600",
+    @Option(names = "--checkpoint-every", defaultValue = "800",
             description = "steps between checkpoints, each one evaluated (default ${DEFAULT-VALUE})")
     int checkpointEvery;
 
@@ -141,33 +147,34 @@ public final class PipelineRun implements Callable<Integer> {
         int rejected = 0;
         int labels = 0;
         int total = session.stream().mapToInt(c -> c.frames().size()).sum();
+        // Captures go up a few at a time: ingest stores only a capture's few frames at once, so one
+        // short capture after another leaves it waiting on S3 and Kafka round trips.
+        ExecutorService uploads = Executors.newFixedThreadPool(CAPTURES_IN_FLIGHT);
         try (RigClient rig = new RigClient("127.0.0.1", INGEST_PORT, "capture-sim", null);
                 ProgressBar bar = bar("upload " + captures + " captures", total)) {
-            int sent = 0;
+            List<Future<Sent>> sent = new ArrayList<>();
             for (SimulatedCapture capture : session) {
-                boolean viaCvat = capture == annotated;
-                List<RigFrame> frames = viaCvat ? capture.unlabelledRigFrames() : capture.labelledRigFrames();
-                int before = sent;
-                UploadSummary summary = rig.upload(frames, 5, n -> bar.stepTo(before + n));
-                sent += frames.size();
-                accepted += summary.getAccepted();
-                duplicates += summary.getDuplicates();
-                rejected += summary.getRejected();
-                labels += summary.getLabelsPublished();
-                if (summary.getRejected() > 0) {
+                sent.add(uploads.submit(() -> send(rig, capture, capture == annotated, bar)));
+            }
+            for (Future<Sent> future : sent) {
+                Sent s = awaitUpload(future);
+                accepted += s.upload().getAccepted();
+                duplicates += s.upload().getDuplicates();
+                rejected += s.upload().getRejected();
+                labels += s.upload().getLabelsPublished();
+                if (s.upload().getRejected() > 0) {
                     // one line per capture only where something went wrong: a session has hundreds
-                    say("%s: %d new, %d already stored, %d REJECTED (see logs/ingest-service.log)", capture.captureId(),
-                            summary.getAccepted(), summary.getDuplicates(), summary.getRejected());
+                    say("%s: %d new, %d already stored, %d REJECTED (see logs/ingest-service.log)", s.captureId(),
+                            s.upload().getAccepted(), s.upload().getDuplicates(), s.upload().getRejected());
                 }
-                if (viaCvat) {
-                    Path export = dataDir.resolve("exports").resolve(capture.captureId());
-                    Path xml = capture.writeTo(export);
-                    ImportSummary imported = rig.importCvat(xml);
-                    labels += imported.getLabelsPublished() + imported.getNoTipLabels();
+                if (s.cvat() != null) {
+                    labels += s.cvat().getLabelsPublished() + s.cvat().getNoTipLabels();
                     say("CVAT export %s: %d tip labels, %d no-tip labels (frames listed without a box), %d rejected",
-                            xml, imported.getLabelsPublished(), imported.getNoTipLabels(), imported.getRejected());
+                            s.export(), s.cvat().getLabelsPublished(), s.cvat().getNoTipLabels(), s.cvat().getRejected());
                 }
             }
+        } finally {
+            uploads.shutdownNow();
         }
 
         step("what arrived");
@@ -312,6 +319,30 @@ public final class PipelineRun implements Callable<Integer> {
         }
         throw new IllegalStateException("augment did not take up the session within 10 minutes; see "
                 + "logs/augment-service.log");
+    }
+
+    /** What one capture's upload gave, and its CVAT import where its labels came that way. */
+    private record Sent(String captureId, UploadSummary upload, Path export, ImportSummary cvat) {
+    }
+
+    /** Uploads one capture: its frames with their labels, or unlabelled and then its CVAT export. */
+    private Sent send(RigClient rig, SimulatedCapture capture, boolean viaCvat, ProgressBar bar) throws Exception {
+        List<RigFrame> frames = viaCvat ? capture.unlabelledRigFrames() : capture.labelledRigFrames();
+        UploadSummary summary = rig.upload(frames, 5, n -> { });
+        bar.stepBy(frames.size());
+        if (!viaCvat) {
+            return new Sent(capture.captureId(), summary, null, null);
+        }
+        Path xml = capture.writeTo(dataDir.resolve("exports").resolve(capture.captureId()));
+        return new Sent(capture.captureId(), summary, xml, rig.importCvat(xml));
+    }
+
+    private static Sent awaitUpload(Future<Sent> upload) throws Exception {
+        try {
+            return upload.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
     }
 
     private static ProgressBar bar(String task, int total) {

@@ -239,8 +239,10 @@ public final class PrefetchingLoader implements AutoCloseable {
 
     private TrainingBatch toBatch(List<Decoded> decoded, int epoch, long consumed) throws Exception {
         List<Future<Drawn>> drawn = new ArrayList<>();
-        for (Decoded sample : decoded) {
-            drawn.add(decoders.submit(() -> draw(sample, epoch)));
+        for (int i = 0; i < decoded.size(); i++) {
+            Decoded sample = decoded.get(i);
+            boolean cropped = i % TipRefiner.FRAMES_PER_CROP == 0;
+            drawn.add(decoders.submit(() -> draw(sample, epoch, cropped)));
         }
         List<BufferedImage> frames = new ArrayList<>();
         List<float[]> labels = new ArrayList<>();
@@ -296,9 +298,9 @@ public final class PrefetchingLoader implements AutoCloseable {
      * The sample as the network sees it this epoch: decoded (once, if its shard is kept), scaled to the input size (before the
      * augmentation, which then costs what it costs at that size) and randomly augmented when
      * configured, with a random seeded by (run seed, epoch, sample), so a resumed run draws the same;
-     * with a refining stage, also its crop of the decoded sample, from a random of its own seed.
+     * with a refining stage and when {@code cropped}, also its crop of the decoded sample, from a random of its own seed.
      */
-    private Drawn draw(Decoded drawn, int epoch) throws IOException {
+    private Drawn draw(Decoded drawn, int epoch, boolean cropped) throws IOException {
         DatasetSample sample = drawn.sample();
         BufferedImage decoded = drawn.frame();
         BufferedImage image = FrameResize.to(decoded, inputWidth, inputHeight);
@@ -307,7 +309,7 @@ public final class PrefetchingLoader implements AutoCloseable {
         double y = visible ? sample.getTip().getY() : -1;
         String id = sample.getCaptureId() + "/" + sample.getFrameName() + "/" + sample.getAugmentation();
         long drawSeed = seed * 0x9E3779B97F4A7C15L ^ (epoch + 1L) * 0xC2B2AE3D27D4EB4FL ^ id.hashCode();
-        TipRefiner.Drawn crop = refinerEncoding.map(e -> TipRefiner.draw(decoded, visible, x, y,
+        TipRefiner.Drawn crop = refinerEncoding.filter(e -> cropped).map(e -> TipRefiner.draw(decoded, visible, x, y,
                 (int) Math.round(encoding.frameWidth()), (int) Math.round(encoding.frameHeight()),
                 (int) Math.round(e.frameWidth()), augmentation, new Random(drawSeed ^ 0x5DEECE66DL))).orElse(null);
         if (augmentation.isEmpty()) {
