@@ -116,7 +116,7 @@ class PipelineEndToEndTest {
                 // about 1 frame in 7), so a median under 100 px over the 24 eval frames (every one shows
                 // the tip; 12 such frames by chance: ~1e-4) needs real localisation. (67.5 px since the
                 // augmentation stopped mirroring, 2026-12-02; 84 px once a second stage, barely trained in
-                // 120 steps, places the tip again within its 64 px crop, 2026-12-03.)
+                // 120 steps, places the tip again within its 80 px crop, 2026-12-03.)
                 System.out.printf("e2e: eval loss %.3f untrained -> %.3f at step %d; localisation median %.1f px;"
                         + " prob_mean %.2f%n", untrainedLoss, trainedLoss, STEPS, trainedDistance, trainedPresence);
                 assertThat(trainedLoss).isLessThan(untrainedLoss * 0.75);
