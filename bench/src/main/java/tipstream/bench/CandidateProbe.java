@@ -25,7 +25,8 @@ import tipstream.v1.DatasetSample;
  * heat peaks, each placed again by the refiner with the refiner's own presence, and how far each is
  * from the truth; then the mean miss of a few ways of choosing among them.
  * <pre>
- * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.CandidateProbe CHECKPOINT DATASET_VERSION
+ * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.CandidateProbe CHECKPOINT DATASET_VERSION \
+ *   [--train-refiner STEPS CROP]
  * </pre>
  */
 public final class CandidateProbe {
@@ -126,7 +127,8 @@ public final class CandidateProbe {
     /**
      * A refiner trained alone, as the trainer trains it (its crops drawn with the standard random
      * augmentation, batch 16, the trainer's default schedule), on the dataset's training frames:
-     * to compare ways of training it against the same first stage.
+     * to compare ways of training it against the same first stage. {@code -Drefiner.batch=N} draws N
+     * crops a step, {@code -Drefiner.stem=2} gives it a stride-2 stem (BENCHMARKS.md, "The main job").
      */
     static TipNet trainRefiner(TipNetConfig coarse, Path dataset, int steps, int cropSize) throws Exception {
         List<DatasetSample> train = StoredDataset.samples(dataset, "train");
