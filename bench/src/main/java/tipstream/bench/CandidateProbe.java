@@ -28,6 +28,7 @@ import tipstream.v1.DatasetSample;
  * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.CandidateProbe CHECKPOINT DATASET_VERSION \
  *   [--train-refiner STEPS CROP]
  * </pre>
+ * {@code -Dprobe.misses=DIR} draws each frame whose chosen place is over 20 px off into DIR.
  */
 public final class CandidateProbe {
     static final int K = 4;
@@ -39,6 +40,10 @@ public final class CandidateProbe {
                         args.length > 4 ? Integer.parseInt(args[4]) : TipRefiner.DEFAULT_CROP)
                 : net.refiner().orElseThrow();
         List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), "eval");
+        Path sheets = System.getProperty("probe.misses") == null ? null : Path.of(System.getProperty("probe.misses"));
+        if (sheets != null) {
+            Files.createDirectories(sheets);
+        }
         TipHeatmap map = (TipHeatmap) net.encoding(528, 406);
         int crop = refiner.config().inputWidth();
         double[] sums = new double[6];
@@ -105,6 +110,9 @@ public final class CandidateProbe {
                 sums[2] += miss[byProduct];
                 sums[3] += miss[bySum];
                 sums[4] += oracle;
+                if (sheets != null && miss[byProduct] > 20) {
+                    drawMiss(sheets, s, images.get(i), candidates, refined, crop);
+                }
                 if (miss[0] > 20) {
                     far++;
                     StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-40s", s.getFrameName()));
@@ -166,6 +174,32 @@ public final class CandidateProbe {
         return refiner.averaged();
     }
 
+    /**
+     * A frame whose chosen place is over 20 px off, drawn for a look ({@code -Dprobe.misses=DIR}): the
+     * true tip in green, each candidate's crop in red (its rank beside it) with the refiner's place.
+     */
+    static void drawMiss(Path dir, DatasetSample s, BufferedImage frame, List<TipPrediction> candidates,
+            List<TipPrediction> refined, int crop) throws java.io.IOException {
+        BufferedImage out = new BufferedImage(frame.getWidth(), frame.getHeight(), BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = out.createGraphics();
+        g.drawImage(frame, 0, 0, null);
+        for (int c = 0; c < candidates.size(); c++) {
+            g.setColor(c == 0 ? java.awt.Color.RED : java.awt.Color.ORANGE);
+            int x = (int) Math.round(candidates.get(c).x());
+            int y = (int) Math.round(candidates.get(c).y());
+            g.drawRect(x - crop / 2, y - crop / 2, crop, crop);
+            g.drawString(Integer.toString(c + 1), x - crop / 2 + 2, y - crop / 2 + 12);
+            g.fillOval((int) Math.round(refined.get(c).x()) - 3, (int) Math.round(refined.get(c).y()) - 3, 6, 6);
+        }
+        g.setColor(java.awt.Color.GREEN);
+        int tx = (int) Math.round(s.getTip().getX());
+        int ty = (int) Math.round(s.getTip().getY());
+        g.drawLine(tx - 8, ty, tx + 8, ty);
+        g.drawLine(tx, ty - 8, tx, ty + 8);
+        g.dispose();
+        ImageIO.write(out, "png", dir.resolve(s.getFrameName()).toFile());
+    }
+
     static List<BufferedImage> images(List<DatasetSample> samples) throws java.io.IOException {
         List<BufferedImage> images = new ArrayList<>();
         for (DatasetSample s : samples) {
@@ -208,9 +242,9 @@ public final class CandidateProbe {
                     }
                 }
                 var c = candidates.get(best);
-                choices.add(new Choice(c.tip().presence(), placed.get(best).presence(),
-                        Math.round(c.tip().x()) - crop / 2 + placed.get(best).x(),
-                        Math.round(c.tip().y()) - crop / 2 + placed.get(best).y()));
+                double x = Math.round(c.tip().x()) - crop / 2 + placed.get(best).x();
+                double y = Math.round(c.tip().y()) - crop / 2 + placed.get(best).y();
+                choices.add(new Choice(c.tip().presence(), placed.get(best).presence(), x, y));
             }
         }
         return choices;
