@@ -192,12 +192,23 @@ def learn(args, props):
     (int32 count, then count x 1 x H x W floats, for eval, validation and training sample); then the
     peer asks for each batch with b"B" and reads int32 n, n x 1 x H x W inputs and n x C x R x K labels;
     at each reporting time it writes b"R", int32 step, float64 training seconds, and its raw output
-    for the three sets in order; b"Q" when done."""
+    for the three sets in order; b"Q" when done.
+    With a refiner (--refiner-config, the second stage's shape): each batch also carries int32 m,
+    m x 1 x S x S crops and their labels, on which the refiner takes a step of its own; after each
+    report the peer places the tip on the crops the benchmark sends (int32 n, n crops; it answers
+    with the refiner's n raw maps) until n is 0."""
     torch.manual_seed(args.seed)
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     height, width = int(props["input.height"]), int(props["input.width"])
     net = TipNet(props)
     shape = output_shape(net, height, width)
+    refiner, refiner_shape, crop, refiner_optimiser = None, None, 0, None
+    if args.refiner_config:
+        refiner_props = read_properties(args.refiner_config)
+        refiner = TipNet(refiner_props)
+        crop = int(refiner_props["input.width"])
+        refiner_shape = output_shape(refiner, crop, crop)
+        refiner_optimiser = torch.optim.Adam(refiner.parameters(), lr=args.lr)
     sets = []
     for _ in range(3):
         (count,) = struct.unpack("<i", read_exactly(inp, 4))
@@ -213,6 +224,10 @@ def learn(args, props):
         (n,) = struct.unpack("<i", read_exactly(inp, 4))
         x = read_floats(inp, (n, 1, height, width))
         labels = read_floats(inp, (n,) + shape)
+        if refiner is not None:
+            (m,) = struct.unpack("<i", read_exactly(inp, 4))
+            crops = read_floats(inp, (m, 1, crop, crop))
+            crop_labels = read_floats(inp, (m,) + refiner_shape)
         step += 1
         t0 = time.perf_counter()
         progress = min(1000, int(1000 * seconds / budget))
@@ -224,6 +239,13 @@ def learn(args, props):
         loss = net.loss(net(x), labels)
         loss.backward()
         optimiser.step()
+        if refiner is not None:
+            for group in refiner_optimiser.param_groups:
+                group["lr"] = min(1.0, step / args.warmup) * rate
+            refiner.train()
+            refiner_optimiser.zero_grad()
+            refiner.loss(refiner(crops), crop_labels).backward()
+            refiner_optimiser.step()
         seconds += time.perf_counter() - t0
         if seconds >= minutes[next_report] * 60:
             net.eval()
@@ -233,6 +255,16 @@ def learn(args, props):
                     for start in range(0, frames.shape[0], 25):
                         out.write(net(frames[start:start + 25]).contiguous().numpy().astype("<f4").tobytes())
             out.flush()
+            if refiner is not None:
+                refiner.eval()
+                with torch.no_grad():
+                    while True:
+                        (count,) = struct.unpack("<i", read_exactly(inp, 4))
+                        if count == 0:
+                            break
+                        crops = read_floats(inp, (count, 1, crop, crop))
+                        out.write(refiner(crops).contiguous().numpy().astype("<f4").tobytes())
+                        out.flush()
             next_report += 1
     out.write(b"Q")
     out.flush()
@@ -249,6 +281,7 @@ def main():
     parser.add_argument("--lr", type=float, default=0.002)
     parser.add_argument("--minutes", default="5,10,20,30")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--refiner-config", help="learn: the refining stage's TipNetConfig properties (TipRefiner.shape)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     props = read_properties(args.config)

@@ -44,7 +44,10 @@ import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 import tipstream.model.TipPrediction;
+import tipstream.model.TipRefiner;
 import tipstream.trainer.LearningRateSchedule;
+import tipstream.trainer.PrefetchingLoader;
+import tipstream.trainer.TrainingBatch;
 import tipstream.v1.DatasetSample;
 
 /**
@@ -181,11 +184,11 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                     net.frozenLayers(), 100 * unfreezeAt);
         }
         report(0, 0, "eval ", evaluator.evaluate(net, eval), TipMetrics.PRESENCE_THRESHOLD);
-        Batches batches = new Batches(train, encoding);
+        try (PrefetchingLoader loader = loader(train, config)) {
         double seconds = 0;
         int next = 0;
         for (int step = 1; next < minutes.size(); step++) {
-            Batches.Drawn drawn = batches.next();
+            TrainingBatch drawn = loader.next();
             if (!net.frozenLayers().isEmpty() && seconds >= unfreezeAt * budget) {
                 net.unfreeze();
                 System.out.printf(Locale.ROOT, "%5.1f min step %5d: the encoder trains too from here%n", seconds / 60, step);
@@ -193,7 +196,9 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             long t0 = System.nanoTime();
             double warm = Math.min(1.0, step / (double) warmup);
             net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
-            net.fit(drawn.input(config), drawn.labels());
+            // one step as the trainer takes it (TrainingRun): the first stage, then the refiner on its crops
+            net.fit(drawn.input(), drawn.labels());
+            net.refiner().ifPresent(refiner -> refiner.fit(drawn.crops().input(), drawn.crops().labels()));
             seconds += (System.nanoTime() - t0) / 1e9;
             if (seconds >= minutes.get(next) * 60) {
                 // scored as eval-service scores a checkpoint: with the running average of the weights
@@ -204,6 +209,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 report(step, seconds, "last ", evaluator.score(net, eval).evaluate(lastThreshold), lastThreshold);
                 next++;
             }
+        }
         }
     }
 
@@ -218,21 +224,22 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             pool.addAll(samples(LabSession.render(seed + 3000, unlabelledCaptures, frames), 0, List.of()));
         }
         EncoderPretraining pretraining = new EncoderPretraining(config, 0.4);
-        Batches batches = new Batches(pool, config.encoding(528, 406));
         Random random = new Random(seed + 3);
         double budget = pretrainMinutes * 60;
         LearningRateSchedule schedule = new LearningRateSchedule(learningRate, learningRate / 100, 0, 1000);
         double seconds = 0;
         double loss = Double.NaN;
         int step = 0;
+        try (PrefetchingLoader loader = loader(pool, config.withRefineCrop(0))) {
         while (seconds < budget) {
-            INDArray input = batches.next().input(config);
+            INDArray input = loader.next().input();
             step++;
             long t0 = System.nanoTime();
             pretraining.setLearningRate(Math.min(1.0, step / (double) warmup)
                     * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
             loss = pretraining.fit(input, random);
             seconds += (System.nanoTime() - t0) / 1e9;
+        }
         }
         System.out.printf(Locale.ROOT, "%npretrained the encoder on %d frames: %d steps in %.1f min, reconstruction"
                 + " loss %.5f%n", pool.size(), step, seconds / 60, loss);
@@ -266,95 +273,95 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         return flipChance == null ? standard : standard.withFlipChance(flipChance);
     }
 
-    /** Training batches as the trainer draws them: shuffled each epoch, each sample freshly augmented. */
-    private final class Batches {
-        private final List<DatasetSample> train;
-        private final TipEncoding encoding;
-        private final List<Integer> order = new ArrayList<>();
-        private final Random random = new Random(seed);
-        private final RandomAugmentation augmentation = new RandomAugmentation(augmentationSettings());
-
-        /** One batch: the frames as drawn, and their encoded targets [N, channels, rows, cols]. */
-        record Drawn(List<BufferedImage> images, INDArray labels) {
-            INDArray input(TipNetConfig config) {
-                return FrameTensor.batch(images, config.inputHeight(), config.inputWidth());
-            }
+    /**
+     * The trainer's own loader over these samples, held in memory as shards of 256: batches drawn as
+     * the trainer draws them (shuffled each epoch, each sample freshly augmented, the refiner's crops
+     * when the shape refines), endless; decoded frames kept.
+     */
+    private PrefetchingLoader loader(List<DatasetSample> pool, TipNetConfig config) {
+        Map<String, byte[]> shards = new HashMap<>();
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < pool.size(); i += 256) {
+            String key = "bench/" + i;
+            shards.put(key, Shard.write(pool.subList(i, Math.min(pool.size(), i + 256))));
+            keys.add(key);
         }
-
-        Batches(List<DatasetSample> train, TipEncoding encoding) {
-            this.train = train;
-            this.encoding = encoding;
-        }
-
-        Drawn next() throws IOException {
-            if (order.size() < batch) {
-                List<Integer> epoch = new ArrayList<>();
-                for (int i = 0; i < train.size(); i++) {
-                    epoch.add(i);
-                }
-                Collections.shuffle(epoch, random);
-                order.addAll(epoch);
-            }
-            List<BufferedImage> images = new ArrayList<>();
-            List<float[]> labels = new ArrayList<>();
-            for (int i = 0; i < batch; i++) {
-                DatasetSample s = train.get(order.remove(0));
-                BufferedImage image = ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray()));
-                var drawn = new RandomAugmentation.Result(image, s.getVisible(), s.getTip().getX(), s.getTip().getY());
-                if (randomAugmentation) {
-                    drawn = augmentation.apply(image, s.getVisible(), s.getTip().getX(), s.getTip().getY(), 528, 406,
-                            random);
-                }
-                images.add(drawn.image());
-                labels.add(encoding.encode(drawn.visible(), drawn.tipX(), drawn.tipY()));
-            }
-            return new Drawn(images, FrameTensor.labels(labels, encoding));
-        }
+        Optional<TipEncoding> crops = config.refines()
+                ? Optional.of(TipRefiner.shape(config).encoding(config.refineCrop(), config.refineCrop()))
+                : Optional.empty();
+        Optional<RandomAugmentation> augmentation = randomAugmentation
+                ? Optional.of(new RandomAugmentation(augmentationSettings())) : Optional.empty();
+        return new PrefetchingLoader(shards::get, keys, config.encoding(528, 406), crops, augmentation,
+                config.inputHeight(), config.inputWidth(), batch, seed, 8, 2, 1L << 30, 0, 0, 1_000_000);
     }
 
     /**
      * The same training in PyTorch ({@code bench/peer/tipnet_torch.py learn}): the peer gets the
-     * same network shape, the batches this benchmark draws (same frames, same augmentation, same
-     * schedule over its own training time), and hands back its raw output maps at each reporting
-     * time, scored here by the same code as DL4J's.
+     * same network shape (and the refiner's, when the shape refines), the batches this benchmark
+     * draws with the trainer's loader (same frames, augmentation and crops, same schedule over its own
+     * training time), and hands back its raw output maps at each reporting time; the refiner's
+     * places are asked for on the crops around the first stage's candidates, and everything is
+     * scored here by the same code as DL4J's ({@link TipRefiner#choose}).
      */
     private void trainPeer(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> validation,
             List<DatasetSample> eval, List<DatasetSample> seen) throws Exception {
         TipEncoding encoding = config.encoding(528, 406);
         Path properties = Files.createTempFile("tipnet", ".properties");
         Files.writeString(properties, config.toProperties());
+        Path refinerProperties = Files.createTempFile("tipnet-refiner", ".properties");
         List<String> command = new ArrayList<>(List.of(peer.trim().split("\\s+")));
         command.addAll(List.of("learn", "--config", properties.toString(), "--batch", Integer.toString(batch),
                 "--lr", Double.toString(learningRate), "--warmup", Integer.toString(warmup), "--seed", Long.toString(seed),
                 "--minutes", minutes.stream().map(String::valueOf).collect(Collectors.joining(","))));
+        if (config.refines()) {
+            Files.writeString(refinerProperties, TipRefiner.shape(config).toProperties());
+            command.addAll(List.of("--refiner-config", refinerProperties.toString()));
+        }
         System.out.printf(Locale.ROOT, "%n== peer: %s, %s%n", String.join(" ", command), config);
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        Batches batches = new Batches(train, encoding);
         List<List<DatasetSample>> sets = List.of(eval, validation, seen);
-        try (var toPeer = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 20));
+        List<List<BufferedImage>> setFrames = new ArrayList<>();
+        try (PrefetchingLoader loader = loader(train, config);
+                var toPeer = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 20));
                 var fromPeer = new DataInputStream(new BufferedInputStream(process.getInputStream()))) {
             for (List<DatasetSample> set : sets) {
                 List<BufferedImage> frames = new ArrayList<>();
                 for (DatasetSample s : set) {
                     frames.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
                 }
+                setFrames.add(frames);
                 writeInt(toPeer, set.size());
                 writeFloats(toPeer, FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()));
             }
             toPeer.flush();
             for (int request = fromPeer.read(); request != 'Q'; request = fromPeer.read()) {
                 if (request == 'B') {
-                    Batches.Drawn drawn = batches.next();
+                    TrainingBatch drawn = loader.next();
                     writeInt(toPeer, batch);
-                    writeFloats(toPeer, drawn.input(config));
+                    writeFloats(toPeer, drawn.input());
                     writeFloats(toPeer, drawn.labels());
+                    if (config.refines()) {
+                        writeInt(toPeer, (int) drawn.crops().input().size(0));
+                        writeFloats(toPeer, drawn.crops().input());
+                        writeFloats(toPeer, drawn.crops().labels());
+                    }
                     toPeer.flush();
                 } else if (request == 'R') {
                     int step = Integer.reverseBytes(fromPeer.readInt());
                     double seconds = Double.longBitsToDouble(Long.reverseBytes(fromPeer.readLong()));
-                    List<CheckpointEvaluator.Scored> scored = new ArrayList<>();
+                    List<List<float[]>> maps = new ArrayList<>();
                     for (List<DatasetSample> set : sets) {
-                        scored.add(peerScored(fromPeer, set, encoding));
+                        maps.add(readMaps(fromPeer, set.size(), encoding));
+                    }
+                    List<CheckpointEvaluator.Scored> scored = new ArrayList<>();
+                    for (int k = 0; k < sets.size(); k++) {
+                        scored.add(new CheckpointEvaluator.Scored(sets.get(k), config.refines()
+                                ? peerChoice(toPeer, fromPeer, TipRefiner.shape(config), setFrames.get(k), maps.get(k), encoding)
+                                : maps.get(k).stream().map(encoding::decode).toList(), Double.NaN));
+                    }
+                    if (config.refines()) {
+                        writeInt(toPeer, 0); // no more crops to place: the peer trains on
+                        toPeer.flush();
                     }
                     reportAll(step, seconds, config, scored.get(0), scored.get(1), scored.get(2));
                 } else {
@@ -364,22 +371,52 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         } finally {
             process.destroy();
             Files.deleteIfExists(properties);
+            Files.deleteIfExists(refinerProperties);
         }
     }
 
-    /** The peer's raw output maps for a set of frames, decoded and paired with their truth. */
-    private static CheckpointEvaluator.Scored peerScored(DataInputStream in, List<DatasetSample> set,
-            TipEncoding encoding) throws IOException {
+    /** A set's raw output maps from the peer, one per frame. */
+    private static List<float[]> readMaps(DataInputStream in, int frames, TipEncoding encoding) throws IOException {
         int per = encoding.channels() * encoding.rows() * encoding.cols();
-        List<TipPrediction> predictions = new ArrayList<>();
+        List<float[]> maps = new ArrayList<>(frames);
         byte[] bytes = new byte[4 * per];
-        for (int i = 0; i < set.size(); i++) {
+        for (int i = 0; i < frames; i++) {
             in.readFully(bytes);
             float[] map = new float[per];
             ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(map);
-            predictions.add(encoding.decode(map));
+            maps.add(map);
         }
-        return new CheckpointEvaluator.Scored(set, predictions, Double.NaN);
+        return maps;
+    }
+
+    /**
+     * Each frame's tip as {@link TipNet#locate} chooses it, from the peer's first-stage maps and its
+     * refiner, which places the tip on the crops sent to it (int32 n, n crops; back: n raw maps).
+     */
+    private static List<TipPrediction> peerChoice(DataOutputStream toPeer, DataInputStream fromPeer, TipNetConfig refiner,
+            List<BufferedImage> frames, List<float[]> maps, TipEncoding encoding) throws IOException {
+        TipEncoding cropEncoding = refiner.encoding(refiner.inputWidth(), refiner.inputHeight());
+        TipRefiner.CropPlacer placer = new TipRefiner.CropPlacer() {
+            @Override
+            public int crop() {
+                return refiner.inputWidth();
+            }
+
+            @Override
+            public List<TipPrediction> place(INDArray crops) {
+                try {
+                    writeInt(toPeer, (int) crops.size(0));
+                    writeFloats(toPeer, crops);
+                    toPeer.flush();
+                    return readMaps(fromPeer, (int) crops.size(0), cropEncoding).stream().map(cropEncoding::decode).toList();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        List<List<TipEncoding.Candidate>> candidates = maps.stream()
+                .map(map -> encoding.candidates(map, TipRefiner.CANDIDATES)).toList();
+        return TipRefiner.choose(placer, frames, candidates, 528, 406);
     }
 
     private static void writeInt(DataOutputStream out, int value) throws IOException {
@@ -413,7 +450,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         Map<String, byte[]> blobs = new HashMap<>();
         var labelled = SimulatedFrames.labelled(captures, blobs);
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(evalPercent, "bench"),
-                augmentations, FrameFormat.LAB_CAMERA, 264, 203, 256, "bench");
+                augmentations, FrameFormat.LAB_CAMERA, 528, 406, 256, "bench");
         List<byte[]> shards = new ArrayList<>();
         assembler.assemble(labelled, blobs::get, Optional.empty(), (key, bytes) -> shards.add(bytes));
         List<DatasetSample> samples = new ArrayList<>();

@@ -42,6 +42,9 @@ final class NetOverrides {
     @Option(names = "--position-weight", description = "the loss weight of the sub-cell position")
     Double positionWeight;
 
+    @Option(names = "--refine-crop", description = "the second stage's crop in frame pixels (0: the first stage alone)")
+    Integer refineCrop;
+
     TipNetConfig apply(TipNetConfig preset) {
         return new TipNetConfig(preset.head(), inputHeight == null ? preset.inputHeight() : inputHeight,
                 inputWidth == null ? preset.inputWidth() : inputWidth,
@@ -53,7 +56,8 @@ final class NetOverrides {
                 positionWeight == null ? preset.positionWeight() : positionWeight,
                 stemStride == null ? preset.stemStride() : stemStride,
                 batchNorm == null ? preset.batchNorm() : batchNorm,
-                fineChannels == null ? preset.fineChannels() : fineChannels);
+                fineChannels == null ? preset.fineChannels() : fineChannels,
+                refineCrop == null ? preset.refineCrop() : refineCrop);
     }
 
     private static List<Integer> positive(List<Integer> values) {

@@ -125,7 +125,7 @@ public final class TipRefiner {
      */
     public static List<TipPrediction> refine(TipNet refiner, List<BufferedImage> frames, List<TipPrediction> coarse,
             int frameWidth, int frameHeight) {
-        List<TipPrediction> placed = place(refiner, frames, coarse, frameWidth, frameHeight);
+        List<TipPrediction> placed = place(placer(refiner), frames, coarse, frameWidth, frameHeight);
         List<TipPrediction> refined = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {
             refined.add(new TipPrediction(coarse.get(i).presence(), placed.get(i).x(), placed.get(i).y()));
@@ -144,6 +144,40 @@ public final class TipRefiner {
      * tips claimed in the wrong place); the refiner's alone 0.887.
      */
     public static List<TipPrediction> choose(TipNet refiner, List<BufferedImage> frames,
+            List<List<TipEncoding.Candidate>> candidates, int frameWidth, int frameHeight) {
+        return choose(placer(refiner), frames, candidates, frameWidth, frameHeight);
+    }
+
+    /**
+     * What places the tip on a batch of crops: their tip (and presence) in crop pixels, for an input
+     * of [N, 1, crop, crop]. A refining network in this process, or the same network elsewhere (the
+     * PyTorch peer of the learning-curve benchmark).
+     */
+    public interface CropPlacer {
+        int crop();
+
+        List<TipPrediction> place(INDArray crops);
+    }
+
+    /** The crop placer of a refining network. */
+    public static CropPlacer placer(TipNet refiner) {
+        int crop = refiner.config().inputWidth();
+        TipEncoding encoding = refiner.encoding(crop, crop);
+        return new CropPlacer() {
+            @Override
+            public int crop() {
+                return crop;
+            }
+
+            @Override
+            public List<TipPrediction> place(INDArray crops) {
+                return refiner.predict(crops, encoding);
+            }
+        };
+    }
+
+    /** {@link #choose(TipNet, List, List, int, int)} with any crop placer. */
+    public static List<TipPrediction> choose(CropPlacer refiner, List<BufferedImage> frames,
             List<List<TipEncoding.Candidate>> candidates, int frameWidth, int frameHeight) {
         List<BufferedImage> each = new ArrayList<>();
         List<TipPrediction> guesses = new ArrayList<>();
@@ -174,9 +208,9 @@ public final class TipRefiner {
     }
 
     /** The refiner's tip (and its presence) on the crop around each guess, in frame pixels. */
-    private static List<TipPrediction> place(TipNet refiner, List<BufferedImage> frames, List<TipPrediction> coarse,
+    private static List<TipPrediction> place(CropPlacer refiner, List<BufferedImage> frames, List<TipPrediction> coarse,
             int frameWidth, int frameHeight) {
-        int crop = refiner.config().inputWidth();
+        int crop = refiner.crop();
         float[] pixels = new float[frames.size() * crop * crop];
         int[][] origins = new int[frames.size()][];
         for (int i = 0; i < frames.size(); i++) {
@@ -187,7 +221,7 @@ public final class TipRefiner {
                     i * crop * crop, crop * crop);
         }
         INDArray input = Nd4j.create(pixels, new long[] {frames.size(), 1, crop, crop}, DataType.FLOAT);
-        List<TipPrediction> placed = refiner.predict(input, refiner.encoding(crop, crop));
+        List<TipPrediction> placed = refiner.place(input);
         List<TipPrediction> refined = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {
             double x = Math.max(0, Math.min(frameWidth, origins[i][0] + placed.get(i).x()));
