@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
 /**
@@ -31,6 +32,16 @@ public final class LabSession {
         return capture(seed * 1000 + index, kind, captureId(seed, index), frames);
     }
 
+    /**
+     * A capture's random, from its seed mixed first: {@code new Random(seed)} gives nearly the same
+     * first draw for nearby seeds (java.util.Random scrambles the seed linearly), and captures' seeds
+     * are consecutive, so every capture of a session started from almost the same viewpoint (the
+     * trajectory's first draw is its azimuth: 9-15 degrees for all 480 captures of the main job's session).
+     */
+    static Random random(long seed) {
+        return new Random(new SplittableRandom(seed).nextLong());
+    }
+
     /** A capture id in the lab's style, e.g. 20261123-OG1_02_07. */
     static String captureId(long seed, int index) {
         return String.format("2026%02d%02d-OG%d_%02d_%02d", 1 + Math.floorMod(seed, 12), 1 + Math.floorMod(seed * 7, 28),
@@ -38,7 +49,7 @@ public final class LabSession {
     }
 
     public static SimulatedCapture capture(long seed, ArmTrajectory.Kind kind, String captureId, int frames) {
-        Random random = new Random(seed);
+        Random random = random(seed);
         ArmTrajectory trajectory = ArmTrajectory.random(kind, random);
         FrameRenderer renderer = new FrameRenderer(SCENE, SceneLook.random(random));
         List<SimulatedFrame> rendered = new ArrayList<>(frames);

@@ -33,6 +33,20 @@ class LabSessionTest {
     }
 
     @Test
+    void theCapturesOfASessionStartFromViewpointsAllRoundTheMockup() {
+        // captures' seeds are consecutive; java.util.Random gave them nearly the same first draw, the
+        // trajectory's azimuth, so all 40 started within a degree of each other (azimuths are drawn from 70 degrees)
+        double lowest = Double.MAX_VALUE;
+        double highest = -Double.MAX_VALUE;
+        for (int c = 0; c < 40; c++) {
+            ArmTrajectory trajectory = ArmTrajectory.random(ArmTrajectory.Kind.values()[0], LabSession.random(1000 + c));
+            lowest = Math.min(lowest, trajectory.az0());
+            highest = Math.max(highest, trajectory.az0());
+        }
+        assertThat(highest - lowest).isGreaterThan(45);
+    }
+
+    @Test
     void framesAreLabCameraSizedAndNamedLikeTheRigs() {
         SimulatedCapture capture = LabSession.render(3, 1, 2).get(0);
         assertThat(capture.captureId()).matches("\\d{8}-OG\\d_\\d{2}_\\d{2}");
