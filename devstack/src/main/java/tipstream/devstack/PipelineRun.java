@@ -73,7 +73,8 @@ public final class PipelineRun implements Callable<Integer> {
 
     // 2400 steps (~11 minutes at ~70 images/s with the second stage, beside the other services)
     // and 3 evaluations keep the main job near 14 minutes on 2 cores; neither 600 more steps nor
-    // more captures moved the end point beyond a run's noise (BENCHMARKS.md, "The main job")
+    // more captures moved the end point beyond a run's noise, nor did 2800 steps once viewpoints
+    // spanned the whole range (BENCHMARKS.md, "The main job")
     @Option(names = "--steps", defaultValue = "2400", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
 
