@@ -52,8 +52,9 @@ import tipstream.v1.DatasetSample;
 
 /**
  * The learning curve of network shapes in the same training time: each configuration trains from
- * scratch on the same augmented simulated captures (augment's own build, all augmentations) with
- * the trainer's learning-rate schedule stretched over the time budget, and is evaluated with eval's
+ * scratch on the same simulated captures (augment's own build at the frames' size), drawn by the
+ * trainer's own loader (random augmentation, the refiner's crops), each step as the trainer takes it,
+ * with the trainer's learning-rate schedule stretched over the time budget, and is evaluated with eval's
  * own evaluator at each reporting time on held-out captures rendered with another seed (and on a
  * fixed sample of its training data, to tell under- from over-fitting), at the presence threshold
  * calibrated on validation captures of a third seed, as eval-service does. Times are training time
@@ -185,31 +186,31 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         }
         report(0, 0, "eval ", evaluator.evaluate(net, eval), TipMetrics.PRESENCE_THRESHOLD);
         try (PrefetchingLoader loader = loader(train, config)) {
-        double seconds = 0;
-        int next = 0;
-        for (int step = 1; next < minutes.size(); step++) {
-            TrainingBatch drawn = loader.next();
-            if (!net.frozenLayers().isEmpty() && seconds >= unfreezeAt * budget) {
-                net.unfreeze();
-                System.out.printf(Locale.ROOT, "%5.1f min step %5d: the encoder trains too from here%n", seconds / 60, step);
+            double seconds = 0;
+            int next = 0;
+            for (int step = 1; next < minutes.size(); step++) {
+                TrainingBatch drawn = loader.next();
+                if (!net.frozenLayers().isEmpty() && seconds >= unfreezeAt * budget) {
+                    net.unfreeze();
+                    System.out.printf(Locale.ROOT, "%5.1f min step %5d: the encoder trains too from here%n", seconds / 60, step);
+                }
+                long t0 = System.nanoTime();
+                double warm = Math.min(1.0, step / (double) warmup);
+                net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
+                // one step as the trainer takes it (TrainingRun): the first stage, then the refiner on its crops
+                net.fit(drawn.input(), drawn.labels());
+                net.refiner().ifPresent(refiner -> refiner.fit(drawn.crops().input(), drawn.crops().labels()));
+                seconds += (System.nanoTime() - t0) / 1e9;
+                if (seconds >= minutes.get(next) * 60) {
+                    // scored as eval-service scores a checkpoint: with the running average of the weights
+                    TipNet averaged = net.averaged();
+                    reportAll(step, seconds, config, evaluator.score(averaged, eval), evaluator.score(averaged, validation),
+                            evaluator.score(averaged, seen));
+                    double lastThreshold = threshold(evaluator.score(net, validation));
+                    report(step, seconds, "last ", evaluator.score(net, eval).evaluate(lastThreshold), lastThreshold);
+                    next++;
+                }
             }
-            long t0 = System.nanoTime();
-            double warm = Math.min(1.0, step / (double) warmup);
-            net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
-            // one step as the trainer takes it (TrainingRun): the first stage, then the refiner on its crops
-            net.fit(drawn.input(), drawn.labels());
-            net.refiner().ifPresent(refiner -> refiner.fit(drawn.crops().input(), drawn.crops().labels()));
-            seconds += (System.nanoTime() - t0) / 1e9;
-            if (seconds >= minutes.get(next) * 60) {
-                // scored as eval-service scores a checkpoint: with the running average of the weights
-                TipNet averaged = net.averaged();
-                reportAll(step, seconds, config, evaluator.score(averaged, eval), evaluator.score(averaged, validation),
-                        evaluator.score(averaged, seen));
-                double lastThreshold = threshold(evaluator.score(net, validation));
-                report(step, seconds, "last ", evaluator.score(net, eval).evaluate(lastThreshold), lastThreshold);
-                next++;
-            }
-        }
         }
     }
 
@@ -231,15 +232,15 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         double loss = Double.NaN;
         int step = 0;
         try (PrefetchingLoader loader = loader(pool, config.withRefineCrop(0))) {
-        while (seconds < budget) {
-            INDArray input = loader.next().input();
-            step++;
-            long t0 = System.nanoTime();
-            pretraining.setLearningRate(Math.min(1.0, step / (double) warmup)
-                    * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
-            loss = pretraining.fit(input, random);
-            seconds += (System.nanoTime() - t0) / 1e9;
-        }
+            while (seconds < budget) {
+                INDArray input = loader.next().input();
+                step++;
+                long t0 = System.nanoTime();
+                pretraining.setLearningRate(Math.min(1.0, step / (double) warmup)
+                        * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
+                loss = pretraining.fit(input, random);
+                seconds += (System.nanoTime() - t0) / 1e9;
+            }
         }
         System.out.printf(Locale.ROOT, "%npretrained the encoder on %d frames: %d steps in %.1f min, reconstruction"
                 + " loss %.5f%n", pool.size(), step, seconds / 60, loss);

@@ -111,7 +111,10 @@ class PipelineEndToEndTest {
                 double trainedPresence = value(watch, eval, "accuracy/prob_mean", STEPS);
                 // Same 24 eval frames at step 0 and at the last step. Chance cannot pass: the untrained
                 // loss is the network's own starting point (its location term log(858): a uniform
-                // guess over the heatmap's cells), so a quarter less takes learning; and a tip guessed
+                // guess over the heatmap's cells), and the trained one must be below it (it was a quarter
+                // below while the simulator's captures all started from one viewpoint; since each has its
+                // own, the eval capture shows a view the two training captures never did, and 120 steps
+                // take 7-14 % off, 2026-12-03); the localisation below is the firm check. A tip guessed
                 // in a random one of the 858 cells lands ~170 px away on average (under 100 px for
                 // about 1 frame in 7), so a median under 100 px over the 24 eval frames (every one shows
                 // the tip; 12 such frames by chance: ~1e-4) needs real localisation. (67.5 px since the
@@ -119,7 +122,7 @@ class PipelineEndToEndTest {
                 // 120 steps, places the tip again within its 80 px crop, 2026-12-03.)
                 System.out.printf("e2e: eval loss %.3f untrained -> %.3f at step %d; localisation median %.1f px;"
                         + " prob_mean %.2f%n", untrainedLoss, trainedLoss, STEPS, trainedDistance, trainedPresence);
-                assertThat(trainedLoss).isLessThan(untrainedLoss * 0.75);
+                assertThat(trainedLoss).isLessThan(untrainedLoss);
                 // the threshold came from the validation capture, whose metrics are a run of their own
                 watch.await(runId + "/validation", "presence/f1", STEPS, Duration.ofMinutes(1), services::requireAlive);
                 assertThat(value(watch, eval, "presence/threshold", STEPS))
