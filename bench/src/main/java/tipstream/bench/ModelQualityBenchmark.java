@@ -172,7 +172,6 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     private void train(TipNetConfig config, List<DatasetSample> train, List<DatasetSample> validation,
             List<DatasetSample> eval, List<DatasetSample> seen) throws Exception {
         TipNet net = TipNet.build(config);
-        TipEncoding encoding = net.encoding(528, 406);
         CheckpointEvaluator evaluator = new CheckpointEvaluator(528, 406, 25);
         double budget = minutes.get(minutes.size() - 1) * 60;
         // the schedule runs on the share of the budget spent, in thousandths
