@@ -85,10 +85,14 @@ class TipNet(nn.Module):
         for head, bias in zip(self.heads, biases):
             nn.init.xavier_normal_(head.weight)
             nn.init.constant_(head.bias, bias)
+        self.standardised = props.get("input.standardised", "false") == "true"
         self.presence_weight = float(props["loss.presence.weight"])
         self.position_weight = float(props["loss.position.weight"])
 
     def forward(self, x):
+        if self.standardised:  # as FrameTensor.input: each image to zero mean, unit variance
+            flat = x.flatten(1)
+            x = (x - flat.mean(1).view(-1, 1, 1, 1)) / (flat.std(1, unbiased=False).view(-1, 1, 1, 1) + 1e-3)
         features = self.body(x)
         return torch.cat([head(features) for head in self.heads], dim=1)
 

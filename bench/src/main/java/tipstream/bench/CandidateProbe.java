@@ -145,7 +145,7 @@ public final class CandidateProbe {
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
                 c.stageChannels(), c.deepChannels(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
                 c.presenceWeight(), c.positionWeight(), Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(),
-                c.fineChannels()));
+                c.fineChannels(), c.refineCrop(), c.standardised()));
         TipEncoding encoding = refiner.encoding(cropSize, cropSize);
         var schedule = new tipstream.trainer.LearningRateSchedule(0.002, 0.00002, 30, steps);
         var augmentation = java.util.Optional.of(new RandomAugmentation(RandomAugmentation.standard()));
@@ -210,7 +210,7 @@ public final class CandidateProbe {
 
     /** The first stage's raw output on the frames. */
     static INDArray firstStage(TipNet net, List<BufferedImage> images) {
-        return net.network().outputSingle(false, FrameTensor.batch(images, net.config().inputHeight(),
+        return net.output(FrameTensor.batch(images, net.config().inputHeight(),
                 net.config().inputWidth()));
     }
 

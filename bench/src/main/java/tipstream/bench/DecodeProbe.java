@@ -192,7 +192,7 @@ public final class DecodeProbe {
                 frames.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
             }
             INDArray input = FrameTensor.batch(frames, net.config().inputHeight(), net.config().inputWidth());
-            INDArray output = net.network().outputSingle(false, input);
+            INDArray output = net.output(input);
             for (int i = 0; i < frames.size(); i++) {
                 out.add(output.get(NDArrayIndex.point(i)).dup().data().asFloat());
             }

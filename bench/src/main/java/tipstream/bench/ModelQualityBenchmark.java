@@ -398,8 +398,8 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         TipEncoding cropEncoding = refiner.encoding(refiner.inputWidth(), refiner.inputHeight());
         TipRefiner.CropPlacer placer = new TipRefiner.CropPlacer() {
             @Override
-            public int crop() {
-                return refiner.inputWidth();
+            public TipNetConfig shape() {
+                return refiner;
             }
 
             @Override

@@ -45,6 +45,9 @@ final class NetOverrides {
     @Option(names = "--refine-crop", description = "the second stage's crop in frame pixels (0: the first stage alone)")
     Integer refineCrop;
 
+    @Option(names = "--standardised", negatable = true, description = "each frame and crop to zero mean, unit variance")
+    Boolean standardised;
+
     TipNetConfig apply(TipNetConfig preset) {
         return new TipNetConfig(preset.head(), inputHeight == null ? preset.inputHeight() : inputHeight,
                 inputWidth == null ? preset.inputWidth() : inputWidth,
@@ -57,7 +60,8 @@ final class NetOverrides {
                 stemStride == null ? preset.stemStride() : stemStride,
                 batchNorm == null ? preset.batchNorm() : batchNorm,
                 fineChannels == null ? preset.fineChannels() : fineChannels,
-                refineCrop == null ? preset.refineCrop() : refineCrop);
+                refineCrop == null ? preset.refineCrop() : refineCrop,
+                standardised == null ? preset.standardised() : standardised);
     }
 
     private static List<Integer> positive(List<Integer> values) {

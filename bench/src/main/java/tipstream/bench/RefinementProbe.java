@@ -108,7 +108,7 @@ public final class RefinementProbe {
         List<TipPrediction> out = new ArrayList<>();
         for (int start = 0; start < images.size(); start += 25) {
             List<BufferedImage> batch = images.subList(start, Math.min(images.size(), start + 25));
-            INDArray output = net.network().outputSingle(false,
+            INDArray output = net.output(
                     FrameTensor.batch(batch, net.config().inputHeight(), net.config().inputWidth()));
             for (int i = 0; i < batch.size(); i++) {
                 out.add(map.decode(output.get(NDArrayIndex.point(i)).dup().data().asFloat()));

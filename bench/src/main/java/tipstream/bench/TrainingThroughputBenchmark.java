@@ -108,7 +108,7 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
         double[] inferSeconds = new double[steps];
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
-            net.network().outputSingle(false, input);
+            net.output(input);
             inferSeconds[i] = (System.nanoTime() - t0) / 1e9;
         }
         System.out.printf(Locale.ROOT, "TipNet %s, %d parameters, input 1x%dx%d, batch %d, ND4J backend %s, oneDNN %s,"

@@ -62,9 +62,13 @@ public final class EncoderPretraining {
         autoencoder.init();
     }
 
-    /** One optimiser step on a batch of clean frames [N, 1, H, W] (0..1); returns the reconstruction loss. */
+    /**
+     * One optimiser step on a batch of clean frames [N, 1, H, W] (0..1, standardised first when the
+     * shape is: the encoder learns on what the detector will see); returns the reconstruction loss.
+     */
     public double fit(INDArray frames, Random random) {
-        autoencoder.fit(new INDArray[] {mask(frames, maskShare, random)}, new INDArray[] {frames});
+        INDArray input = FrameTensor.input(frames, config);
+        autoencoder.fit(new INDArray[] {mask(input, maskShare, random)}, new INDArray[] {input});
         return autoencoder.score();
     }
 
@@ -74,7 +78,8 @@ public final class EncoderPretraining {
 
     /** The reconstruction loss of masked frames, without training. */
     public double loss(INDArray frames, Random random) {
-        return autoencoder.score(new DataSet(mask(frames, maskShare, random), frames), false);
+        INDArray input = FrameTensor.input(frames, config);
+        return autoencoder.score(new DataSet(mask(input, maskShare, random), input), false);
     }
 
     /** The encoder as trained so far. */

@@ -279,7 +279,7 @@ public final class TipNet {
 
     /** One optimiser step on a batch: input [N, 1, H, W], labels [N, channels, rows, cols]; returns the loss. */
     public double fit(INDArray input, INDArray labels) {
-        network.fit(new INDArray[] {input}, new INDArray[] {labels});
+        network.fit(new INDArray[] {FrameTensor.input(input, config)}, new INDArray[] {labels});
         double score = network.score();
         INDArray weights = network.params();
         if (average == null) {
@@ -366,12 +366,17 @@ public final class TipNet {
 
     /** Mean loss per frame on a batch, without training. */
     public double loss(INDArray input, INDArray labels) {
-        return network.score(new org.nd4j.linalg.dataset.DataSet(input, labels), false);
+        return network.score(new org.nd4j.linalg.dataset.DataSet(FrameTensor.input(input, config), labels), false);
+    }
+
+    /** The network's raw output map for a batch [N, 1, H, W] of frames as {@link FrameTensor#batch} makes them. */
+    public INDArray output(INDArray input) {
+        return network.outputSingle(false, FrameTensor.input(input, config));
     }
 
     /** The tip of each frame in the batch, in the encoding's (original-frame) pixels. */
     public List<TipPrediction> predict(INDArray input, TipEncoding encoding) {
-        INDArray output = network.outputSingle(false, input);
+        INDArray output = output(input);
         List<TipPrediction> predictions = new ArrayList<>((int) input.size(0));
         for (int i = 0; i < input.size(0); i++) {
             predictions.add(encoding.decode(output.get(NDArrayIndex.point(i)).dup().data().asFloat()));
@@ -393,7 +398,7 @@ public final class TipNet {
         if (refiner == null) {
             return predict(input, encoding);
         }
-        INDArray output = network.outputSingle(false, input);
+        INDArray output = output(input);
         List<List<TipEncoding.Candidate>> candidates = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {
             candidates.add(encoding.candidates(output.get(NDArrayIndex.point(i)).dup().data().asFloat(),

@@ -20,14 +20,16 @@ import java.util.stream.Collectors;
  * brought up one level and added to the encoder's features there, as a feature pyramid's last step
  * does, then one 3 x 3 convolution: the output map is twice as fine, every cell still seeing the
  * context), whether each convolution is followed by batch norm, the loss weights, and the crop a
- * second stage refines the tip on ({@link TipRefiner}; 0 for none). Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
+ * second stage refines the tip on ({@link TipRefiner}; 0 for none), and whether each image is
+ * standardised before the network sees it ({@link FrameTensor#input}). Every checkpoint carries it ({@link #toProperties()}), so a checkpoint is
  * always read with the shape it was trained with; one saved before stem stride and batch norm were
- * part of the shape had a stride-1 stem and batch norm, which is what reading it assumes.
+ * part of the shape had a stride-1 stem and batch norm, which is what reading it assumes; one saved
+ * before standardisation took frames as they are.
  */
 public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
         List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate, long seed,
         double presenceWeight, double positionWeight, int stemStride, boolean batchNorm, int fineChannels,
-        int refineCrop) {
+        int refineCrop, boolean standardised) {
 
     /** What the output map means and how it is scored. */
     public enum Head {
@@ -60,6 +62,15 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         }
     }
 
+    /** A shape that takes frames as they are (0..1, not standardised). */
+    public TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
+            List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate,
+            long seed, double presenceWeight, double positionWeight, int stemStride, boolean batchNorm,
+            int fineChannels, int refineCrop) {
+        this(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
+                learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm, fineChannels, refineCrop, false);
+    }
+
     /** A shape without a refining stage. */
     public TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
             List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate,
@@ -86,7 +97,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
     public TipNetConfig withRefineCrop(int crop) {
         return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels,
                 contextDilations, learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm,
-                fineChannels, crop);
+                fineChannels, crop, standardised);
     }
 
     /** Whether the output map is one level finer than the encoder's. */
@@ -110,11 +121,14 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
      * slower; no deeper stages: with them it learned slower in the same time. A second stage places
      * the tip again on the 80 x 80 frame pixels around where this map puts it ({@link TipRefiner}):
      * at half resolution the map's median miss was 3.3 px, with the crop's 1.0 px (BENCHMARKS.md,
-     * "Model quality").
+     * "Model quality"). Each frame and crop is standardised ({@link FrameTensor#input}): without batch
+     * norm the raw 0..1 pixels trained slower, and a capture's exposure is then not something to
+     * learn (on the main job's stored dataset, 6.8 fit-minutes: eval overall_mean 0.903 against
+     * 0.861, eval loss 2.05 against 2.23; BENCHMARKS.md, "Model quality").
      */
     public static TipNetConfig heatmap() {
         return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 64), List.of(), 64,
-                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0, 2, false, 0, TipRefiner.DEFAULT_CROP);
+                List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0, 2, false, 0, TipRefiner.DEFAULT_CROP, true);
     }
 
     /** The model the services train unless configured otherwise. */
@@ -200,6 +214,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         p.setProperty("loss.position.weight", Double.toString(positionWeight));
         p.setProperty("fine.channels", Integer.toString(fineChannels));
         p.setProperty("refine.crop", Integer.toString(refineCrop));
+        p.setProperty("input.standardised", Boolean.toString(standardised));
         StringWriter out = new StringWriter();
         try {
             p.store(out, "tipstream network shape");
@@ -224,7 +239,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
                     Integer.parseInt(p.getProperty("stem.stride", "1").trim()),
                     Boolean.parseBoolean(p.getProperty("batch.norm", "true").trim()),
                     Integer.parseInt(p.getProperty("fine.channels", "0").trim()),
-                    Integer.parseInt(p.getProperty("refine.crop", "0").trim()));
+                    Integer.parseInt(p.getProperty("refine.crop", "0").trim()),
+                    Boolean.parseBoolean(p.getProperty("input.standardised", "false").trim()));
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a network shape: " + e.getMessage(), e);
         }
@@ -249,8 +265,9 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "%s %dx%d stem %d stages %s deep %s context %d%s fine %d -> %d x %d%s", head,
-                inputWidth, inputHeight, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
-                fineChannels, gridCols(), gridRows(), refines() ? ", refined on " + refineCrop + " px crops" : "");
+        return String.format(Locale.ROOT, "%s %dx%d%s stem %d stages %s deep %s context %d%s fine %d -> %d x %d%s", head,
+                inputWidth, inputHeight, standardised ? " standardised" : "", stemChannels, stageChannels, deepChannels,
+                contextChannels, contextDilations, fineChannels, gridCols(), gridRows(),
+                refines() ? ", refined on " + refineCrop + " px crops" : "");
     }
 }

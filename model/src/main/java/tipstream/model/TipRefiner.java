@@ -63,12 +63,13 @@ public final class TipRefiner {
     /**
      * The refining network's shape: a stride-1 stem and two stride-2 stages on the crop (a 16 x 16
      * map of 4 px cells for a 64 px crop, 20 x 20 for 80), two context convolutions, the heatmap head; the first
-     * stage's learning rate and loss weights.
+     * stage's learning rate, loss weights and standardisation.
      */
     public static TipNetConfig shape(TipNetConfig coarse) {
         int crop = coarse.refineCrop();
         return new TipNetConfig(TipNetConfig.Head.HEATMAP, crop, crop, 16, List.of(32, 64), List.of(), 64, List.of(1, 1),
-                coarse.learningRate(), coarse.seed() + 1, coarse.presenceWeight(), coarse.positionWeight(), 1, false);
+                coarse.learningRate(), coarse.seed() + 1, coarse.presenceWeight(), coarse.positionWeight(), 1, false, 0, 0,
+                coarse.standardised());
     }
 
     /** A training crop: the image the refiner sees, and the tip in its pixels (if it is in view). */
@@ -154,7 +155,8 @@ public final class TipRefiner {
      * PyTorch peer of the learning-curve benchmark).
      */
     public interface CropPlacer {
-        int crop();
+        /** The refining network's shape: its crop (input) size, and whether it standardises crops. */
+        TipNetConfig shape();
 
         List<TipPrediction> place(INDArray crops);
     }
@@ -165,8 +167,8 @@ public final class TipRefiner {
         TipEncoding encoding = refiner.encoding(crop, crop);
         return new CropPlacer() {
             @Override
-            public int crop() {
-                return crop;
+            public TipNetConfig shape() {
+                return refiner.config();
             }
 
             @Override
@@ -210,7 +212,7 @@ public final class TipRefiner {
     /** The refiner's tip (and its presence) on the crop around each guess, in frame pixels. */
     private static List<TipPrediction> place(CropPlacer refiner, List<BufferedImage> frames, List<TipPrediction> coarse,
             int frameWidth, int frameHeight) {
-        int crop = refiner.crop();
+        int crop = refiner.shape().inputWidth();
         float[] pixels = new float[frames.size() * crop * crop];
         int[][] origins = new int[frames.size()][];
         for (int i = 0; i < frames.size(); i++) {

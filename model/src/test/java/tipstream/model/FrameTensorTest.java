@@ -34,4 +34,22 @@ class FrameTensorTest {
         assertThat(batch.getDouble(0, 0, 10, 10)).isZero();
         assertThat(batch.getDouble(1, 0, 10, 10)).isCloseTo(1.0, within(1e-6));
     }
+
+    @Test
+    void aStandardisedShapeTakesEachImageAtZeroMeanAndUnitVariance() {
+        NativeBackend.ensureReady();
+        // image 0: 0, 0, 1, 1 (mean 0.5, standard deviation 0.5); image 1: flat 0.7
+        INDArray batch = org.nd4j.linalg.factory.Nd4j.create(new float[] {0, 0, 1, 1, 0.7f, 0.7f, 0.7f, 0.7f},
+                new long[] {2, 1, 2, 2});
+        TipNetConfig standardised = TipNetConfig.heatmap();
+        assertThat(standardised.standardised()).isTrue();
+        INDArray input = FrameTensor.input(batch, standardised);
+        double scaled = 0.5 / (0.5 + FrameTensor.STD_FLOOR);
+        assertThat(input.getDouble(0, 0, 0, 0)).isCloseTo(-scaled, within(1e-6));
+        assertThat(input.getDouble(0, 0, 1, 1)).isCloseTo(scaled, within(1e-6));
+        assertThat(input.getDouble(1, 0, 0, 1)).isCloseTo(0, within(1e-6)); // a flat image stays finite: all 0
+        assertThat(input.shape()).containsExactly(2, 1, 2, 2);
+        assertThat(batch.getDouble(0, 0, 1, 1)).isEqualTo(1.0); // the batch itself is left as it was
+        assertThat(FrameTensor.input(batch, TipNetConfig.grid())).isSameAs(batch);
+    }
 }
