@@ -334,7 +334,8 @@ public final class TipNet {
         TipNetConfig theirs = encoder.config();
         if (theirs.inputHeight() != config.inputHeight() || theirs.inputWidth() != config.inputWidth()
                 || theirs.stemChannels() != config.stemChannels() || theirs.stemStride() != config.stemStride()
-                || !theirs.stageChannels().equals(config.stageChannels()) || theirs.batchNorm() != config.batchNorm()) {
+                || !theirs.stageChannels().equals(config.stageChannels()) || theirs.batchNorm() != config.batchNorm()
+                || theirs.standardised() != config.standardised()) {
             throw new IllegalArgumentException("the encoder was pretrained for " + theirs + ", not for " + config);
         }
         List<String> blocks = encoderBlocks(config);

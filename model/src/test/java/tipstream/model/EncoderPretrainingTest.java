@@ -86,6 +86,13 @@ class EncoderPretrainingTest {
         TipNetConfig other = new TipNetConfig(TipNetConfig.Head.HEATMAP, 35, 40, 8, List.of(32), List.of(), 16,
                 List.of(1), 3e-3, 7, 1.0, 1.0, 2, false);
         assertThatThrownBy(() -> TipNet.build(other).loadEncoder(encoder)).hasMessageContaining("pretrained for");
+        // the same layers, but fed standardised frames: the encoder learned on raw pixels does not fit
+        TipNetConfig standardised = new TipNetConfig(SMALL.head(), SMALL.inputHeight(), SMALL.inputWidth(),
+                SMALL.stemChannels(), SMALL.stageChannels(), SMALL.deepChannels(), SMALL.contextChannels(),
+                SMALL.contextDilations(), SMALL.learningRate(), SMALL.seed(), SMALL.presenceWeight(),
+                SMALL.positionWeight(), SMALL.stemStride(), SMALL.batchNorm(), SMALL.fineChannels(), SMALL.refineCrop(),
+                true);
+        assertThatThrownBy(() -> TipNet.build(standardised).loadEncoder(encoder)).hasMessageContaining("pretrained for");
         assertThatThrownBy(() -> PretrainedEncoder.fromBytes(new byte[] {1, 2, 3})).hasMessageContaining("not a saved");
     }
 
