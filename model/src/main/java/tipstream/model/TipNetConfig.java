@@ -124,7 +124,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
      * "Model quality"). Each frame and crop is standardised ({@link FrameTensor#input}): without batch
      * norm the raw 0..1 pixels trained slower, and a capture's exposure is then not something to
      * learn (on the main job's stored dataset, 6.8 fit-minutes: eval overall_mean 0.903 against
-     * 0.861, eval loss 2.05 against 2.23; BENCHMARKS.md, "Model quality").
+     * 0.861, eval loss 2.05 against 2.23; in the learning curve ahead at 5 minutes, 0.902 against
+     * 0.868, but behind at 30, 0.953 against 0.963; BENCHMARKS.md).
      */
     public static TipNetConfig heatmap() {
         return new TipNetConfig(Head.HEATMAP, 203, 264, 16, List.of(32, 64), List.of(), 64,
