@@ -3,7 +3,8 @@
 # streams simulated lab captures through them and prints what arrived. Options: --help.
 set -euo pipefail
 cd "$(dirname "$0")"
+started_at=$(date +%s%3N) # the job's time (--minutes) counts from here, the build included
 echo "building (first run downloads dependencies; a few minutes)..."
 ./mvnw -q -B -ntp install -DskipTests
 exec java -Xmx1g -cp "devstack/target/classes:$(cat devstack/target/classpath.txt)" \
-  tipstream.devstack.PipelineRun "$@"
+  tipstream.devstack.PipelineRun --started-at "$started_at" "$@"

@@ -197,7 +197,7 @@ public final class FaultDrill implements Callable<Integer> {
 
     /** Trains a run; kill -9 of the trainer mid-step and of eval mid-evaluation on the way. */
     private void train(String runId) throws Exception {
-        PipelineServices.Service trainer = LocalPlatform.trainer(runId, steps, checkpointEvery, 16);
+        PipelineServices.Service trainer = LocalPlatform.trainer(runId, steps, java.util.Optional.empty(), checkpointEvery, 16);
         start(trainer);
         awaitStep(steps / 3 + checkpointEvery / 2);
         long step = LocalPlatform.trainerStep(-1);

@@ -25,6 +25,7 @@ import tipstream.dataset.WriterFence;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipNetConfig;
 import tipstream.trainer.LearningRateSchedule;
+import tipstream.trainer.TrainingBudget;
 import tipstream.trainer.TrainingRun;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
@@ -60,7 +61,7 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
             String runId = "bench-" + System.currentTimeMillis();
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "bench",
                     config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, 512L << 20, LearningRateSchedule.constant(1e-3),
-                    Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
+                    TrainingBudget.steps(1_000_000), Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs,
                     WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.trainerOf(runId)), shards, "1.0.0")) {
                 run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards

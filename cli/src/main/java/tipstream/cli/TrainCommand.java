@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
@@ -30,6 +31,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--steps", defaultValue = "2400", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
+
+    @Option(names = "--minutes", description = "train for at most this many minutes: the run plans the steps that fit"
+            + " and ends its learning-rate schedule there")
+    Double minutes;
 
     @Option(names = "--checkpoint-every", defaultValue = "600", description = "steps between evaluated checkpoints")
     int checkpointEvery;
@@ -59,16 +64,21 @@ public final class TrainCommand implements Callable<Integer> {
             return 3;
         }
         String evalRun = runId + "/eval";
+        long last;
         try (MetricsWatch watch = new MetricsWatch("127.0.0.1", LocalPlatform.EVAL_PORT, event -> { })) {
             System.out.println("starting trainer-service for run " + runId + " (" + steps + " steps of " + batch + ")...");
             try (PipelineServices trainer = PipelineServices.start(DevStack.Settings.standard(dataDir).serviceConfig(),
-                    projectDir, dataDir.resolve("logs"), List.of(LocalPlatform.trainer(runId, steps, checkpointEvery,
-                            batch)), Duration.ofMinutes(3));
+                    projectDir, dataDir.resolve("logs"), List.of(LocalPlatform.trainer(runId, steps,
+                            Optional.ofNullable(minutes), checkpointEvery, batch)), Duration.ofMinutes(3));
                     ProgressBar bar = new ProgressBarBuilder().setTaskName("train " + runId).setInitialMax(steps)
                             .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate().build()) {
                 long[] shown = {-1};
-                watch.await(evalRun, "presence/f1", steps, Duration.ofDays(7), () -> {
+                last = watch.awaitLastEvaluation(runId, Duration.ofDays(7), () -> {
                     trainer.requireAlive();
+                    long end = LocalPlatform.trainerFinalStep(0);
+                    if (end > 0) {
+                        bar.maxHint(end);
+                    }
                     bar.stepTo(LocalPlatform.trainerStep(bar.getCurrent()));
                     for (MetricEvent event : watch.series(evalRun, "presence/f1")) {
                         if (event.getStep() > shown[0]) {
@@ -78,9 +88,10 @@ public final class TrainCommand implements Callable<Integer> {
                         }
                     }
                 });
-                bar.stepTo(steps);
+                bar.maxHint(last);
+                bar.stepTo(last);
             }
-            System.out.println("run " + runId + " done; at step " + steps + ": " + line(watch, evalRun, steps));
+            System.out.println("run " + runId + " done; at step " + last + ": " + line(watch, evalRun, last));
             System.out.println("predict serves the best checkpoint: ./tipstream predict IMAGE.png");
         }
         return 0;

@@ -1,7 +1,10 @@
 package tipstream.devstack;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The platform as one machine runs it on the embedded stack: the services' ports and settings,
@@ -42,12 +45,24 @@ public final class LocalPlatform {
         }
     }
 
+    /** Where the trainer's run is planned to end (its health's {@code final-step}; 0 before it starts), or {@code otherwise}. */
+    public static long trainerFinalStep(long otherwise) {
+        try {
+            return LiveHealth.number(TRAINER_PORT, "final-step").orElse(otherwise);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return otherwise;
+        }
+    }
+
     /** A trainer for one run on the current dataset (an existing run id resumes that run). */
-    public static PipelineServices.Service trainer(String runId, long steps, int checkpointEvery, int batchSize) {
-        return new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", Map.of(
-                "tipstream.trainer.run-id", runId, "tipstream.trainer.dataset", DATASET,
-                "tipstream.trainer.max-steps", Long.toString(steps),
+    public static PipelineServices.Service trainer(String runId, long steps, Optional<Double> minutes,
+            int checkpointEvery, int batchSize) {
+        Map<String, String> properties = new TreeMap<>(Map.of("tipstream.trainer.run-id", runId,
+                "tipstream.trainer.dataset", DATASET, "tipstream.trainer.max-steps", Long.toString(steps),
                 "tipstream.trainer.checkpoint-every", Integer.toString(checkpointEvery),
                 "tipstream.trainer.batch-size", Integer.toString(batchSize)));
+        minutes.ifPresent(m -> properties.put("tipstream.trainer.max-minutes", String.format(Locale.ROOT, "%.3f", m)));
+        return new PipelineServices.Service("trainer-service", TRAINER_PORT, "1500m", properties);
     }
 }

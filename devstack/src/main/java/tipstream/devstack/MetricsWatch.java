@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import tipstream.v1.MetricEvent;
 import tipstream.v1.MetricsGrpc;
 import tipstream.v1.SubscribeRequest;
@@ -71,18 +72,46 @@ public final class MetricsWatch implements AutoCloseable {
     /** Waits until the event arrives; {@code whileWaiting} runs about once a second (liveness checks). */
     public MetricEvent await(String run, String tag, long step, Duration timeout, Runnable whileWaiting)
             throws InterruptedException {
+        return await(() -> get(run, tag, step), run + " " + tag + " at step " + step, timeout, whileWaiting);
+    }
+
+    /**
+     * Waits until a training run's last checkpoint is evaluated and returns its step. The trainer
+     * publishes where the run ends ({@code optim/final_step}, planned again at each checkpoint when
+     * it has a time limit); the last checkpoint is the one at that step. {@code whileWaiting} runs
+     * about once a second.
+     */
+    public long awaitLastEvaluation(String runId, Duration timeout, Runnable whileWaiting)
+            throws InterruptedException {
+        String trainRun = runId + "/train";
+        String evalRun = runId + "/eval";
+        return await(() -> lastPlan(trainRun).filter(plan -> plan.getStep() == (long) plan.getValue())
+                .map(MetricEvent::getStep).filter(last -> get(evalRun, "presence/f1", last).isPresent()),
+                evalRun + " of the run's last checkpoint", timeout, whileWaiting);
+    }
+
+    private Optional<MetricEvent> lastPlan(String trainRun) {
+        List<MetricEvent> plans = series(trainRun, "optim/final_step");
+        return plans.isEmpty() ? Optional.empty() : Optional.of(plans.get(plans.size() - 1));
+    }
+
+    /**
+     * Waits until {@code arrived} finds what it looks for in the events so far (asked again as each
+     * event arrives, and about once a second, when {@code whileWaiting} runs).
+     */
+    public <T> T await(Supplier<Optional<T>> arrived, String what, Duration timeout, Runnable whileWaiting)
+            throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         while (true) {
-            Optional<MetricEvent> event = get(run, tag, step);
-            if (event.isPresent()) {
-                return event.get();
+            Optional<T> found = arrived.get();
+            if (found.isPresent()) {
+                return found.get();
             }
             if (failure != null) {
                 throw new IllegalStateException("metrics subscription failed: " + failure, failure);
             }
             if (Instant.now().isAfter(deadline)) {
-                throw new IllegalStateException(run + " " + tag + " at step " + step + " not published within "
-                        + timeout);
+                throw new IllegalStateException(what + " not published within " + timeout);
             }
             whileWaiting.run();
             synchronized (series) {

@@ -98,10 +98,11 @@ class PipelineEndToEndTest {
                             "tipstream.trainer.checkpoint-every", "60", "tipstream.trainer.batch-size", "12",
                             "tipstream.trainer.warmup-steps", "10"))), Duration.ofMinutes(3))) {
                 String eval = runId + "/eval";
-                watch.await(eval, "presence/f1", STEPS, Duration.ofMinutes(15), () -> {
+                long last = watch.awaitLastEvaluation(runId, Duration.ofMinutes(15), () -> {
                     services.requireAlive();
                     trainer.requireAlive();
                 });
+                assertThat(last).as("the run's last checkpoint, as it planned").isEqualTo(STEPS);
                 // the comparison below is on the same eval frames: capture 01, all 24 of its frames
                 assertThat(value(watch, eval, "eval/frames", 0)).isEqualTo(24);
                 assertThat(value(watch, eval, "eval/frames", STEPS)).isEqualTo(24);

@@ -18,6 +18,12 @@ public record LearningRateSchedule(double peak, double floor, long warmupSteps, 
         return new LearningRateSchedule(rate, rate, 0, 1);
     }
 
+    /** The same rates, the decay ending at {@code lastStep} instead (a run's time limit planned it). */
+    public LearningRateSchedule endingAt(long lastStep) {
+        return new LearningRateSchedule(peak, floor, Math.min(warmupSteps, Math.max(0, lastStep - 1)),
+                Math.max(1, lastStep));
+    }
+
     public double at(long step) {
         if (warmupSteps > 0 && step <= warmupSteps) {
             return peak * step / warmupSteps;

@@ -11,15 +11,13 @@ final class ProgressLog {
     private static final long EVERY_NANOS = 10_000_000_000L;
 
     private final TrainingRun run;
-    private final long maxSteps;
     private final int batchSize;
     private long lastNanos = System.nanoTime();
     private long lastStep;
     private double lastWait;
 
-    ProgressLog(TrainingRun run, long maxSteps, int batchSize) {
+    ProgressLog(TrainingRun run, int batchSize) {
         this.run = run;
-        this.maxSteps = maxSteps;
         this.batchSize = batchSize;
         this.lastStep = run.step();
         this.lastWait = run.dataWaitSeconds();
@@ -27,12 +25,12 @@ final class ProgressLog {
 
     void afterStep() {
         long now = System.nanoTime();
-        if (now - lastNanos < EVERY_NANOS && run.step() < maxSteps) {
+        if (now - lastNanos < EVERY_NANOS && run.step() < run.finalStep()) {
             return;
         }
         double seconds = (now - lastNanos) / 1e9;
         double wait = run.dataWaitSeconds() - lastWait;
-        LOG.infof("step %d/%d  loss %.4f  lr %.2e  %.1f images/s  data wait %.1f%%", run.step(), maxSteps,
+        LOG.infof("step %d/%d  loss %.4f  lr %.2e  %.1f images/s  data wait %.1f%%", run.step(), run.finalStep(),
                 run.lastLoss(), run.lastLearningRate(), (run.step() - lastStep) * batchSize / seconds,
                 100 * wait / seconds);
         lastNanos = now;

@@ -34,6 +34,13 @@ public interface TrainerConfig {
 
     long maxSteps();
 
+    /**
+     * Train for at most this many minutes as well (none by default): the run plans how many of
+     * {@link #maxSteps()} fit at its pace, again at every checkpoint, and its schedule ends there
+     * ({@link TrainingBudget}).
+     */
+    Optional<Double> maxMinutes();
+
     int batchSize();
 
     int checkpointEvery();

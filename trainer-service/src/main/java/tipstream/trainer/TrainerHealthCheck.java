@@ -19,6 +19,7 @@ public class TrainerHealthCheck implements HealthCheck {
     public HealthCheckResponse call() {
         return HealthCheckResponse.named("training").status(trainer.state() != TrainerService.State.FAILED)
                 .withData("state", trainer.state().name()).withData("step", trainer.step())
+                .withData("final-step", trainer.finalStep())
                 .withData("failure", trainer.failure()).build();
     }
 }

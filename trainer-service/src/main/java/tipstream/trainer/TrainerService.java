@@ -5,6 +5,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,6 +39,7 @@ public class TrainerService {
     private final Producer<String, byte[]> producer;
     private final String bootstrapServers;
     private final AtomicLong step = new AtomicLong();
+    private final AtomicLong finalStep = new AtomicLong();
     private volatile State state = State.STARTING;
     private volatile boolean stopping;
     private volatile String failure = "";
@@ -50,6 +52,7 @@ public class TrainerService {
         this.producer = producer;
         this.bootstrapServers = bootstrapServers;
         registry.gauge("tipstream.trainer.step", step);
+        registry.gauge("tipstream.trainer.final_step", finalStep);
         registry.gauge("tipstream.trainer.state", this, s -> s.state.ordinal());
     }
 
@@ -75,6 +78,11 @@ public class TrainerService {
 
     public long step() {
         return step.get();
+    }
+
+    /** Where the run is planned to end (0 before it starts). */
+    public long finalStep() {
+        return finalStep.get();
     }
 
     private void run() {
@@ -110,16 +118,18 @@ public class TrainerService {
         try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, WriterFence.open(bootstrapServers,
                 WriterFence.trainerOf(config.runId())), trainShards(dataset), dataset.getVersion())) {
             step.set(run.step());
+            finalStep.set(run.finalStep());
             if (TrainingRun.lastCheckpoint(blobs, config.runId()).isEmpty()) {
                 run.checkpoint(); // step 0: the untrained baseline
             } else {
                 LOG.infof("run %s resumes at step %d", config.runId(), run.step());
             }
             state = State.TRAINING;
-            LOG.infof("run %s trains on dataset %s %s (%d train samples) to step %d", config.runId(),
-                    config.dataset(), run.datasetVersion(), trainSamples(dataset), config.maxSteps());
-            ProgressLog progress = new ProgressLog(run, config.maxSteps(), config.batchSize());
-            while (!stopping && run.step() < config.maxSteps()) {
+            LOG.infof("run %s trains on dataset %s %s (%d train samples) to step %d%s", config.runId(),
+                    config.dataset(), run.datasetVersion(), trainSamples(dataset), run.finalStep(),
+                    config.maxMinutes().map(m -> " or for " + m + " minutes, whichever is less").orElse(""));
+            ProgressLog progress = new ProgressLog(run, config.batchSize());
+            while (!stopping && run.step() < run.finalStep()) {
                 Optional<DatasetManifest> newer = announcements.latest()
                         .filter(m -> !m.getVersion().equals(run.datasetVersion()));
                 if (newer.isPresent()) {
@@ -131,12 +141,13 @@ public class TrainerService {
                     break; // the loader ran out of epochs
                 }
                 step.set(run.step());
+                finalStep.set(run.finalStep());
                 progress.afterStep();
             }
             if (run.step() % config.checkpointEvery() != 0) {
                 run.checkpoint(); // the last steps (or the steps before a shutdown) are kept too
             }
-            state = run.step() >= config.maxSteps() ? State.DONE : state;
+            state = run.step() >= run.finalStep() ? State.DONE : state;
             LOG.infof("run %s stopped at step %d (%s)", config.runId(), run.step(), state);
         }
     }
@@ -194,7 +205,9 @@ public class TrainerService {
         TipNetConfig net = TipNetConfig.named(config.model());
         return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation(), dataset.getFrameWidth(),
                 dataset.getFrameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
-                config.prefetchBatches(), config.decodeThreads(), config.frameCacheMb() << 20, schedule, config.accuracyEvery(),
+                config.prefetchBatches(), config.decodeThreads(), config.frameCacheMb() << 20, schedule,
+                new TrainingBudget(config.maxSteps(), config.maxMinutes().map(m -> Duration.ofMillis(Math.round(m * 60_000)))),
+                config.accuracyEvery(),
                 new TrainingRun.Transfer(encoder, config.freezeUpTo().orElse(""), config.unfreezeAtStep()));
     }
 

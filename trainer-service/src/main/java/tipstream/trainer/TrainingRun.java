@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
@@ -40,12 +41,15 @@ public final class TrainingRun implements AutoCloseable {
     /** Beside a checkpoint's .zip and .state: the metrics of its steps, and the mark that it was announced. */
     private static final String METRICS = ".metrics";
     private static final String ANNOUNCED = ".announced";
+    /** With a time limit, the run plans its end every this many steps (and at each checkpoint). */
+    static final int PLAN_EVERY = 50;
+    private static final Logger LOG = Logger.getLogger(TrainingRun.class);
 
     /** What a run needs to know; the same settings resume the same run. */
     public record Settings(String runId, String dataset, TipNetConfig net,
             Optional<RandomAugmentation> augmentation, double frameWidth, double frameHeight, int batchSize,
             int checkpointEvery, long seed, int epochs, int prefetchBatches, int decodeThreads, long frameCacheBytes,
-            LearningRateSchedule learningRate, int accuracyEvery, Transfer transfer) {
+            LearningRateSchedule learningRate, TrainingBudget budget, int accuracyEvery, Transfer transfer) {
     }
 
     /**
@@ -71,6 +75,14 @@ public final class TrainingRun implements AutoCloseable {
     private volatile String datasetVersion;
     private double lastLoss = Double.NaN;
     private double lastLearningRate = Double.NaN;
+    /** Where the run ends ({@link TrainingBudget}), its learning-rate schedule with it. */
+    private long finalStep;
+    /** Training time of earlier lives, and where this life's clock started. */
+    private final double earlierSeconds;
+    private long lifeStartNanos = -1;
+    private long lifeStartStep;
+    /** (step, nanoTime) at this life's plans, as far back as the pace is measured over. */
+    private final List<long[]> paceMarks = new ArrayList<>();
 
     private TrainingRun(Settings settings, BlobStore blobs, WriterFence fence, List<ShardEntry> shards,
             String datasetVersion, TipNet net, CheckpointReady resumeFrom) {
@@ -82,6 +94,8 @@ public final class TrainingRun implements AutoCloseable {
         this.step = resumeFrom.getStep();
         this.epoch = resumeFrom.getEpoch();
         this.samplesIntoEpoch = resumeFrom.getSampleOffset();
+        this.earlierSeconds = resumeFrom.getTrainingSeconds();
+        this.finalStep = resumedPlan(settings.budget(), resumeFrom);
         this.encoding = net.encoding(settings.frameWidth(), settings.frameHeight());
         Transfer transfer = settings.transfer();
         if (!transfer.freezeUpTo().isEmpty() && (transfer.unfreezeAtStep() == 0 || step < transfer.unfreezeAtStep())) {
@@ -146,6 +160,32 @@ public final class TrainingRun implements AutoCloseable {
         return step;
     }
 
+    /**
+     * Where a run ends until it plans again: a new run, or one without a time limit, at the budget's
+     * steps; a resumed one where its last plan said, or where it is if its time is spent (a time
+     * limit raised since lets it plan anew).
+     */
+    private static long resumedPlan(TrainingBudget budget, CheckpointReady resumeFrom) {
+        if (budget.timeLimit().isEmpty() || resumeFrom.getFinalStep() == 0) {
+            return budget.maxSteps();
+        }
+        if (resumeFrom.getTrainingSeconds() >= budget.timeLimit().get().toMillis() / 1e3) {
+            return resumeFrom.getStep();
+        }
+        return resumeFrom.getFinalStep() > resumeFrom.getStep() ? Math.min(budget.maxSteps(), resumeFrom.getFinalStep())
+                : budget.maxSteps();
+    }
+
+    /** The step the run ends at: its budget's steps, or with a time limit those planned to fit in it. */
+    public long finalStep() {
+        return finalStep;
+    }
+
+    /** This run's training time so far, over all its lives, in seconds (what its time limit counts). */
+    public double trainedSeconds() {
+        return earlierSeconds + (lifeStartNanos < 0 ? 0 : (System.nanoTime() - lifeStartNanos) / 1e9);
+    }
+
     public TipNet net() {
         return net;
     }
@@ -184,6 +224,11 @@ public final class TrainingRun implements AutoCloseable {
      * (for progress output). Returns the step reached.
      */
     public long trainUntil(long lastStep, Consumer<TrainingBatch> onBatch) throws Exception {
+        if (lifeStartNanos < 0) {
+            lifeStartNanos = System.nanoTime();
+            lifeStartStep = step;
+            paceMarks.add(new long[] {step, lifeStartNanos});
+        }
         while (step < lastStep) {
             long waitBefore = loader.waitNanos();
             long t0 = System.nanoTime();
@@ -195,7 +240,7 @@ public final class TrainingRun implements AutoCloseable {
             if (!net.frozenLayers().isEmpty() && unfreezeAt > 0 && step >= unfreezeAt) {
                 net.unfreeze(); // the encoder trains too from step unfreezeAt + 1 on
             }
-            double learningRate = settings.learningRate().at(step + 1);
+            double learningRate = settings.learningRate().endingAt(finalStep).at(step + 1);
             net.setLearningRate(learningRate);
             double loss = net.fit(batch.input(), batch.labels());
             double refinerLoss = net.refiner().map(refiner -> refiner.fit(batch.crops().input(), batch.crops().labels()))
@@ -220,6 +265,9 @@ public final class TrainingRun implements AutoCloseable {
                 pending.addAll(batchAccuracy(run, batch, now));
             }
             onBatch.accept(batch);
+            if ((step - lifeStartStep) % PLAN_EVERY == 0) {
+                plan();
+            }
             if (step % settings.checkpointEvery() == 0) {
                 checkpoint();
             }
@@ -258,11 +306,14 @@ public final class TrainingRun implements AutoCloseable {
      * least once, and once when nothing fails.
      */
     public CheckpointReady checkpoint() throws Exception {
+        plan();
         String base = baseKey(settings.runId(), step);
+        long now = System.currentTimeMillis();
+        pending.add(metric(settings.runId() + "/train", "optim/final_step", finalStep, now));
         CheckpointReady ready = CheckpointReady.newBuilder().setRunId(settings.runId()).setStep(step)
                 .setCheckpointKey(base + ".zip").setDataset(settings.dataset())
-                .setDatasetVersion(datasetVersion).setEpoch(epoch)
-                .setSampleOffset(samplesIntoEpoch).setCreatedAtMs(System.currentTimeMillis()).build();
+                .setDatasetVersion(datasetVersion).setEpoch(epoch).setSampleOffset(samplesIntoEpoch)
+                .setFinalStep(finalStep).setTrainingSeconds(trainedSeconds()).setCreatedAtMs(now).build();
         List<MetricEvent> metrics = List.copyOf(pending);
         byte[] model = net.toBytes();
         fence.publish("run " + settings.runId(), announcement(ready, metrics), () -> {
@@ -273,6 +324,31 @@ public final class TrainingRun implements AutoCloseable {
         pending.clear();
         markAnnounced(ready);
         return ready;
+    }
+
+    /**
+     * With a time limit, plans the run's last step from its pace over the last checkpoint interval
+     * (one checkpoint and the evaluation beside training in each, as to the end; not the slow
+     * first steps of a life once it is past them); the plan of a run at its last step stays.
+     */
+    private void plan() {
+        if (settings.budget().timeLimit().isEmpty() || lifeStartNanos < 0 || step >= finalStep || step == lifeStartStep) {
+            return;
+        }
+        long now = System.nanoTime();
+        paceMarks.add(new long[] {step, now});
+        // the oldest mark kept is the latest one at least a checkpoint interval back
+        while (paceMarks.size() > 2 && step - paceMarks.get(1)[0] >= settings.checkpointEvery()) {
+            paceMarks.remove(0);
+        }
+        long[] from = paceMarks.get(0);
+        double secondsPerStep = (now - from[1]) / 1e9 / (step - from[0]);
+        long planned = settings.budget().finalStep(step, trainedSeconds(), secondsPerStep);
+        if (Math.abs(planned - finalStep) > finalStep / 20) {
+            LOG.infof("run %s: %.0f s of %s trained at step %d; the run now ends at step %d (was %d)",
+                    settings.runId(), trainedSeconds(), settings.budget().timeLimit().get(), step, planned, finalStep);
+        }
+        finalStep = planned;
     }
 
     /** Announces a checkpoint an earlier life stored but did not mark announced. */

@@ -35,6 +35,18 @@ class LearningRateScheduleTest {
     }
 
     @Test
+    void endingEarlierDecaysOverTheStepsPlanned() {
+        LearningRateSchedule shorter = schedule.endingAt(60);
+        assertThat(shorter.at(5)).isEqualTo(schedule.at(5));
+        // half-way through the shorter decay (10 + 25)
+        assertThat(shorter.at(35)).isCloseTo((1e-3 + 1e-5) / 2, within(1e-12));
+        assertThat(shorter.at(60)).isEqualTo(1e-5);
+        // a plan inside the warm-up still ends at the floor on its last step
+        assertThat(schedule.endingAt(4).at(4)).isEqualTo(1e-5);
+        assertThat(schedule.endingAt(110)).isEqualTo(schedule);
+    }
+
+    @Test
     void constantIsConstant() {
         LearningRateSchedule constant = LearningRateSchedule.constant(3e-4);
         assertThat(constant.at(1)).isEqualTo(3e-4);

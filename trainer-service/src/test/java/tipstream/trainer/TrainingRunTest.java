@@ -72,7 +72,7 @@ class TrainingRunTest {
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY,
                     Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 20, 16, 4, 10, 11, 5, 3, 2, 1 << 20,
-                    SCHEDULE, 5, TrainingRun.Transfer.NONE);
+                    SCHEDULE, TrainingBudget.steps(SCHEDULE.totalSteps()), 5, TrainingRun.Transfer.NONE);
 
             List<List<String>> firstLife = new ArrayList<>();
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
@@ -108,6 +108,58 @@ class TrainingRunTest {
             assertThat(checkpoints.get(2).getEpoch()).isEqualTo(2);
             assertThat(checkpoints.get(2).getDataset()).isEqualTo("lab");
             assertThat(blobs.exists(checkpoints.get(2).getCheckpointKey())).isTrue();
+        }
+    }
+
+    @Test
+    void aRunWithATimeLimitPlansItsStepsEndsItsScheduleThereAndKeepsThePlanWhenResumed(@TempDir Path dir)
+            throws Exception {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
+            BlobStore blobs = stack.blobStore();
+            List<ShardEntry> shards = writeShards(blobs, 5);
+            String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
+            // this machine trains ~16 of these tiny steps a second: 100 steps are about 6 of the 15 s
+            TrainingBudget budget = new TrainingBudget(1_000_000, Optional.of(Duration.ofSeconds(15)));
+            TrainingRun.Settings settings = new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4, 60,
+                    11, 1_000_000, 3, 2, 0, SCHEDULE, budget, 1000, TrainingRun.Transfer.NONE);
+            long planned;
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
+                run.trainUntil(TrainingRun.PLAN_EVERY - 1, b -> { });
+                assertThat(run.finalStep()).as("no pace measured yet").isEqualTo(1_000_000);
+                run.trainUntil(TrainingRun.PLAN_EVERY, b -> { });
+                planned = run.finalStep();
+                assertThat(planned).as("the steps that fit in 15 s").isGreaterThan(TrainingRun.PLAN_EVERY)
+                        .isLessThan(1_000_000);
+                run.trainUntil(100, b -> { });
+            } // killed after step 100: resumes from its checkpoint at step 60
+            CheckpointReady atSixty = TrainingRun.lastCheckpoint(blobs, runId).orElseThrow();
+            assertThat(atSixty.getStep()).isEqualTo(60);
+            assertThat(atSixty.getTrainingSeconds()).isGreaterThan(0);
+            assertThat(atSixty.getFinalStep()).as("time left at step 60").isGreaterThan(60);
+            try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
+                assertThat(run.finalStep()).as("the plan it resumed with").isEqualTo(atSixty.getFinalStep());
+                while (run.step() < run.finalStep()) {
+                    run.trainUntil(run.step() + 1, b -> { });
+                }
+                assertThat(run.trainedSeconds()).as("both lives' training, to the time limit")
+                        .isGreaterThan(atSixty.getTrainingSeconds()).isBetween(12.0, 30.0);
+                if (run.step() % 60 != 0) {
+                    run.checkpoint();
+                }
+            }
+            CheckpointReady last = TrainingRun.lastCheckpoint(blobs, runId).orElseThrow();
+            assertThat(last.getFinalStep()).as("the last checkpoint is where the run was planned to end")
+                    .isEqualTo(last.getStep());
+            List<MetricEvent> events = read(stack, Topics.METRICS, MetricEvent.parser(), runId + "/train");
+            MetricEvent lastRate = events.stream().filter(e -> e.getTag().equals("optim/learning_rate"))
+                    .max(java.util.Comparator.comparingLong(MetricEvent::getStep)).orElseThrow();
+            assertThat(lastRate.getStep()).isEqualTo(last.getStep());
+            // planned again every 50 steps, the schedule ends where the time does: at its floor, or
+            // within the last steps of its decay when the pace fell in the plan's last 50 steps
+            assertThat(lastRate.getValue()).as("the schedule ended with the run")
+                    .isLessThan(SCHEDULE.peak() * 0.05);
+            assertThat(events.stream().filter(e -> e.getTag().equals("optim/final_step")))
+                    .extracting(MetricEvent::getStep).contains(60L, last.getStep());
         }
     }
 
@@ -189,7 +241,7 @@ class TrainingRunTest {
 
             String runId = "run-" + UUID.randomUUID().toString().substring(0, 8);
             TrainingRun.Settings settings = new TrainingRun.Settings(runId,
-                    "lab", shape, Optional.empty(), 20, 16, 4, 100, 11, 50, 3, 2, 0, SCHEDULE, 100,
+                    "lab", shape, Optional.empty(), 20, 16, 4, 100, 11, 50, 3, 2, 0, SCHEDULE, TrainingBudget.steps(SCHEDULE.totalSteps()), 100,
                     new TrainingRun.Transfer(Optional.of(key), "stem", 6));
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, fence(stack, runId), shards, "1.0.0")) {
                 var net = run.net().network();
@@ -206,7 +258,7 @@ class TrainingRunTest {
             }
             // a key that holds no encoder is refused with the reason
             TrainingRun.Settings wrong = new TrainingRun.Settings("run-x", "lab", shape, Optional.empty(), 20, 16, 4,
-                    100, 11, 50, 3, 2, 0, SCHEDULE, 100, new TrainingRun.Transfer(Optional.of(shards.get(0).getKey()), "", 0));
+                    100, 11, 50, 3, 2, 0, SCHEDULE, TrainingBudget.steps(SCHEDULE.totalSteps()), 100, new TrainingRun.Transfer(Optional.of(shards.get(0).getKey()), "", 0));
             org.assertj.core.api.Assertions.assertThatThrownBy(
                     () -> TrainingRun.startOrResume(wrong, blobs, fence(stack, "run-x"), shards, "1.0.0"))
                     .hasMessageContaining("not a saved network");
@@ -215,7 +267,7 @@ class TrainingRunTest {
 
     /** A run of TINY without random augmentation: batches of 4, a checkpoint every 10 steps. */
     private static TrainingRun.Settings plainRun(String runId) {
-        return new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4, 10, 11, 5, 3, 2, 0, SCHEDULE, 5,
+        return new TrainingRun.Settings(runId, "lab", TINY, Optional.empty(), 20, 16, 4, 10, 11, 5, 3, 2, 0, SCHEDULE, TrainingBudget.steps(SCHEDULE.totalSteps()), 5,
                 TrainingRun.Transfer.NONE);
     }
 
