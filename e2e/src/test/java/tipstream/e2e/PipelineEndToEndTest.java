@@ -62,8 +62,8 @@ class PipelineEndToEndTest {
                         Duration.ofMinutes(3));
                 MetricsWatch watch = new MetricsWatch("127.0.0.1", evalPort, event -> { });
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
-            // hostile records on the topics the new consumers read, before any real ones
-            producer.send(new ProducerRecord<>(Topics.SHARDS, "lab", new byte[] {(byte) 0xff, 0x01, 0x02})).get();
+            // hostile records on the topics the new consumers read, before any real ones (the trainer
+            // follows tipstream.shards from where it starts: its hostile record comes while it trains)
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, "not a checkpoint".getBytes())).get();
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
                     .setStep(7).setDataset("lab").setDatasetVersion("1.0.0")
@@ -92,16 +92,28 @@ class PipelineEndToEndTest {
                 assertThat(System.nanoTime()).as("augment takes up the session").isLessThan(augmentDeadline);
                 Thread.sleep(500);
             }
+            int trainerPort = DevStack.freePort();
             try (PipelineServices trainer = PipelineServices.start(stack, PROJECT, dir.resolve("logs"), List.of(
-                    new PipelineServices.Service("trainer-service", DevStack.freePort(), "1500m", Map.of(
+                    new PipelineServices.Service("trainer-service", trainerPort, "1500m", Map.of(
                             "tipstream.trainer.run-id", runId, "tipstream.trainer.max-steps", Long.toString(STEPS),
                             "tipstream.trainer.checkpoint-every", "60", "tipstream.trainer.batch-size", "12",
                             "tipstream.trainer.warmup-steps", "10"))), Duration.ofMinutes(3))) {
                 String eval = runId + "/eval";
+                boolean[] hostileSent = {false};
                 long last = watch.awaitLastEvaluation(runId, Duration.ofMinutes(15), () -> {
                     services.requireAlive();
                     trainer.requireAlive();
+                    try {
+                        if (!hostileSent[0] && LiveHealth.number(trainerPort, "step").orElse(0) >= 1) {
+                            producer.send(new ProducerRecord<>(Topics.SHARDS, "lab", new byte[] {(byte) 0xff, 0x01, 0x02}))
+                                    .get();
+                            hostileSent[0] = true;
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
                 });
+                assertThat(hostileSent[0]).as("a hostile announcement sent while the run trained").isTrue();
                 assertThat(last).as("the run's last checkpoint, as it planned").isEqualTo(STEPS);
                 // the comparison below is on the same eval frames: capture 01, all 24 of its frames
                 assertThat(value(watch, eval, "eval/frames", 0)).isEqualTo(24);

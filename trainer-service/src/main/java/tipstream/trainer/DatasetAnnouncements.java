@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -30,8 +31,11 @@ import tipstream.v1.ShardReady;
 /**
  * Keeps the newest version of one dataset: first the one augment last published
  * ({@code datasets/<name>/latest} in S3, which the topic may no longer hold: review R1), then
- * whatever newer {@code tipstream.shards} announces, followed from the beginning, whose manifest
- * is in S3 (augment writes the manifest before it announces shards).
+ * whatever newer {@code tipstream.shards} announces from the moment it starts, whose manifest is in
+ * S3 (augment writes the manifest before it announces shards). It never reads the topic's history:
+ * the pointer holds what came before (issue 12: a trainer follows new versions without re-reading
+ * history), and because augment moves the pointer just after it announces (review R2), a version
+ * announced in between is taken from the pointer, which is read again every {@code pointerEvery}.
  * Records of other datasets are skipped; records that cannot be used (undecodable, or naming a
  * manifest that is not there) go to {@code tipstream.shards.dlq} once, with the reason. It waits
  * for the topic to exist, and retries a record while S3 fails (with backoff up to 30 s): neither
@@ -50,13 +54,22 @@ public final class DatasetAnnouncements implements AutoCloseable {
     private final KafkaConsumer<String, byte[]> consumer;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
+    private final Duration pointerEvery;
     private volatile DatasetManifest latest;
     private volatile RuntimeException stopped;
+    private final AtomicLong recordsRead = new AtomicLong();
+    private volatile boolean following;
 
     /** {@code manifests} looks an object (a manifest, the latest pointer) up by its S3 key (BlobStore::find). */
     public DatasetAnnouncements(String bootstrapServers, String dataset, Function<String, Optional<byte[]>> manifests,
             Producer<String, byte[]> producer) throws InvalidProtocolBufferException {
+        this(bootstrapServers, dataset, manifests, producer, Duration.ofSeconds(30));
+    }
+
+    DatasetAnnouncements(String bootstrapServers, String dataset, Function<String, Optional<byte[]>> manifests,
+            Producer<String, byte[]> producer, Duration pointerEvery) throws InvalidProtocolBufferException {
         this.dataset = dataset;
+        this.pointerEvery = pointerEvery;
         this.manifests = manifests;
         this.producer = producer;
         this.alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.SHARDS), "trainer-dlq");
@@ -78,15 +91,36 @@ public final class DatasetAnnouncements implements AutoCloseable {
         return Optional.ofNullable(latest);
     }
 
+    /** Whether it has its place in the topic: every announcement sent from now on is read. */
+    boolean following() {
+        return following;
+    }
+
+    /** Records of {@code tipstream.shards} read so far (what it costs to follow the topic). */
+    long recordsRead() {
+        return recordsRead.get();
+    }
+
     private void follow() {
         try {
             whileS3Fails("dataset " + dataset + "'s latest version", this::takeStoredLatest);
             List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.SHARDS, running::get);
+            // where the topic ends before the pointer is read again: whatever is announced after
+            // that is read from the topic, whatever before is in the pointer (or comes with its next read)
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+            whileS3Fails("dataset " + dataset + "'s latest version", this::takeStoredLatest);
             consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+            ends.forEach(consumer::seek);
+            following = true;
+            long nextPointer = System.nanoTime() + pointerEvery.toNanos();
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                    recordsRead.incrementAndGet();
                     whileS3Fails("the manifest of " + DeadLetters.position(record), () -> take(record));
+                }
+                if (System.nanoTime() >= nextPointer) {
+                    whileS3Fails("dataset " + dataset + "'s latest version", this::takeStoredLatest);
+                    nextPointer = System.nanoTime() + pointerEvery.toNanos();
                 }
             }
         } catch (WakeupException | InterruptException | InterruptedException e) {
@@ -114,13 +148,21 @@ public final class DatasetAnnouncements implements AutoCloseable {
         }
     }
 
-    /** The version the {@code latest} pointer names, if there is one. */
+    /** The version the {@code latest} pointer names, if there is one newer than the one kept. */
     private void takeStoredLatest() {
         Optional<byte[]> pointer = manifests.apply(ManifestCodec.latestKey(dataset));
         if (pointer.isEmpty()) {
             return;
         }
         String version = new String(pointer.get(), StandardCharsets.UTF_8).trim();
+        try {
+            if (latest != null && DatasetVersion.parse(version).compareTo(DatasetVersion.parse(latest.getVersion())) <= 0) {
+                return;
+            }
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("dataset %s: the latest pointer names %s, not a version: %s", dataset, version, e.getMessage());
+            return;
+        }
         Optional<byte[]> manifest = manifests.apply(ManifestCodec.key(dataset, version));
         if (manifest.isEmpty()) {
             LOG.warnf("dataset %s: the latest pointer names %s, whose manifest is missing", dataset, version);

@@ -46,16 +46,39 @@ class DatasetAnnouncementsTest {
 
     /** Stores a manifest of {@code dataset} 1.0.0 and announces it. */
     private static void announce(String dataset) throws Exception {
-        DatasetManifest manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion("1.0.0").build();
-        String key = ManifestCodec.key(dataset, "1.0.0");
-        stack.blobStore().put(key, ManifestCodec.toJson(manifest), "application/json");
-        ShardReady ready = ShardReady.newBuilder().setDataset(dataset).setVersion("1.0.0").setManifestKey(key).build();
+        announce(dataset, "1.0.0");
+    }
+
+    private static void announce(String dataset, String version) throws Exception {
+        String key = store(dataset, version);
+        ShardReady ready = ShardReady.newBuilder().setDataset(dataset).setVersion(version).setManifestKey(key).build();
         producer.send(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray())).get();
     }
 
+    /** Stores a version's manifest; returns its key. */
+    private static String store(String dataset, String version) throws Exception {
+        DatasetManifest manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version).build();
+        String key = ManifestCodec.key(dataset, version);
+        stack.blobStore().put(key, ManifestCodec.toJson(manifest), "application/json");
+        return key;
+    }
+
+    /** Moves the dataset's latest pointer, as augment does just after it announces a version. */
+    private static void point(String dataset, String version) throws Exception {
+        stack.blobStore().put(ManifestCodec.latestKey(dataset), version.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "text/plain");
+    }
+
     private static Optional<DatasetManifest> awaitLatest(DatasetAnnouncements announcements) throws InterruptedException {
+        return awaitVersion(announcements, null);
+    }
+
+    /** Waits up to 15 s for {@code version} (any version when null) and returns what the follower has then. */
+    private static Optional<DatasetManifest> awaitVersion(DatasetAnnouncements announcements, String version)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (announcements.latest().isEmpty() && System.nanoTime() < deadline) {
+        while (System.nanoTime() < deadline && !announcements.latest()
+                .filter(m -> version == null || m.getVersion().equals(version)).isPresent()) {
             Thread.sleep(100);
         }
         return announcements.latest();
@@ -76,6 +99,7 @@ class DatasetAnnouncementsTest {
                 Thread.sleep(2000); // the follower starts while there is no topic
                 assertThat(announcements.latest()).isEmpty();
                 admin.createTopics(List.of(new NewTopic(Topics.SHARDS, DevStack.PARTITIONS, (short) 1))).all().get();
+                awaitFollowing(announcements);
                 announce("late");
                 assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.0");
             }
@@ -84,20 +108,54 @@ class DatasetAnnouncementsTest {
 
     @Test
     void anS3ErrorDelaysAVersionButDoesNotLoseIt() throws Exception {
-        announce("blip");
         BlobStore blobs = stack.blobStore();
-        AtomicInteger lookups = new AtomicInteger();
+        String manifestKey = ManifestCodec.key("blip", "1.0.0");
+        AtomicInteger manifestLookups = new AtomicInteger();
         try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "blip",
                 key -> {
-                    if (lookups.incrementAndGet() == 1) {
+                    if (key.equals(manifestKey) && manifestLookups.incrementAndGet() == 1) {
                         throw new BlobStoreException("S3 answered 503 Slow Down", null);
                     }
                     return blobs.find(key);
                 }, producer)) {
+            awaitFollowing(announcements);
+            announce("blip");
             assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.0");
-            // the latest pointer (failed once, then read: none), then the announced manifest
-            assertThat(lookups.get()).isEqualTo(3);
+            // the announced manifest: failed once, then read
+            assertThat(manifestLookups.get()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void followsWhatIsAnnouncedAfterItStartsNotTheTopicsHistory() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            announce("history", "1.0." + i);
+        }
+        point("history", "1.0.19");
+        try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "history",
+                stack.blobStore()::find, producer, Duration.ofSeconds(1))) {
+            assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.19");
+            awaitFollowing(announcements);
+            announce("history", "1.1.0");
+            assertThat(awaitVersion(announcements, "1.1.0")).map(DatasetManifest::getVersion).contains("1.1.0");
+            assertThat(announcements.recordsRead()).as("the one announced after it started").isEqualTo(1);
+            // a version whose announcement came before the follower took its place in the topic, and whose
+            // pointer moved after it had read it: the pointer, read again, brings it
+            store("history", "1.2.0");
+            point("history", "1.2.0");
+            assertThat(awaitVersion(announcements, "1.2.0")).map(DatasetManifest::getVersion).contains("1.2.0");
+            assertThat(announcements.recordsRead()).isEqualTo(1);
+        }
+    }
+
+    /** Waits until the follower has taken its place at the end of the topic (it reads nothing before). */
+    private static void awaitFollowing(DatasetAnnouncements announcements) throws Exception {
+        // the follower's consumer seeks to the end offsets it found; anything sent after this is after them
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!announcements.following() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(announcements.following()).isTrue();
     }
 
     @Test
