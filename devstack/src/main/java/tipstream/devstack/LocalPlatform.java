@@ -37,18 +37,17 @@ public final class LocalPlatform {
 
     /** The local trainer's current step, from the data of its liveness check; {@code otherwise} while it does not answer. */
     public static long trainerStep(long otherwise) {
-        try {
-            return LiveHealth.number(TRAINER_PORT, "step").orElse(otherwise);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return otherwise;
-        }
+        return trainerHealth("step", otherwise);
     }
 
     /** Where the trainer's run is planned to end (its health's {@code final-step}; 0 before it starts), or {@code otherwise}. */
     public static long trainerFinalStep(long otherwise) {
+        return trainerHealth("final-step", otherwise);
+    }
+
+    private static long trainerHealth(String key, long otherwise) {
         try {
-            return LiveHealth.number(TRAINER_PORT, "final-step").orElse(otherwise);
+            return LiveHealth.number(TRAINER_PORT, key).orElse(otherwise);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return otherwise;
