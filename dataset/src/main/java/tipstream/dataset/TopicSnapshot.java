@@ -19,15 +19,27 @@ public final class TopicSnapshot {
     /** The current end offset of every partition of the topics. */
     public static Map<TopicPartition, Long> ends(String bootstrapServers, List<String> topics, String clientId) {
         try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
-            return consumer.endOffsets(partitions(consumer, topics));
+            return consumer.endOffsets(assigned(consumer, topics));
         }
     }
 
     /** Whether any partition of the topics has lost its first records (retention, or records deleted). */
     public static boolean trimmed(String bootstrapServers, List<String> topics, String clientId) {
         try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
-            return consumer.beginningOffsets(partitions(consumer, topics)).values().stream().anyMatch(offset -> offset > 0);
+            return consumer.beginningOffsets(assigned(consumer, topics)).values().stream().anyMatch(offset -> offset > 0);
         }
+    }
+
+    /**
+     * The topics' partitions, assigned to the consumer: kafka-clients 4.2 logs a warning for every
+     * partition whose offsets it is asked for without holding it ("Not updating high watermark ...
+     * no longer assigned", KAFKA-20449: benign, a debug message from 4.4), which was six lines
+     * every few seconds in an idle augment's log.
+     */
+    private static List<TopicPartition> assigned(KafkaConsumer<String, byte[]> consumer, List<String> topics) {
+        List<TopicPartition> partitions = partitions(consumer, topics);
+        consumer.assign(partitions);
+        return partitions;
     }
 
     public static List<ConsumerRecord<String, byte[]>> read(String bootstrapServers, List<String> topics,

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ChildJvm implements AutoCloseable {
     private static final Path SHELL = Paths.get("/bin/sh");
+    private static final Path NICE = Paths.get("/usr/bin/nice");
     private final String name;
     private final Process process;
     private final Path logFile;
@@ -33,6 +34,15 @@ public final class ChildJvm implements AutoCloseable {
      */
     public static ChildJvm start(String name, String classpath, List<String> jvmOptions, String mainClass,
             List<String> args, Map<String, String> environment, Path logFile) throws IOException {
+        return start(name, classpath, jvmOptions, mainClass, args, environment, 0, logFile);
+    }
+
+    /**
+     * {@link #start(String, String, List, String, List, Map, Path)} at a lower CPU priority: every
+     * thread of the child runs at {@code niceness} (0: as this process; where {@code nice} exists).
+     */
+    public static ChildJvm start(String name, String classpath, List<String> jvmOptions, String mainClass,
+            List<String> args, Map<String, String> environment, int niceness, Path logFile) throws IOException {
         Files.createDirectories(logFile.getParent());
         List<String> command = new ArrayList<>();
         if (Files.isExecutable(SHELL)) {
@@ -40,6 +50,9 @@ public final class ChildJvm implements AutoCloseable {
             // keeps an inherited SIG_IGN) so that the parent can stop the services before Kafka
             // and S3, in order, instead of all of them dying at once.
             command.addAll(List.of(SHELL.toString(), "-c", "trap '' INT; exec \"$0\" \"$@\""));
+        }
+        if (niceness != 0 && Files.isExecutable(NICE)) {
+            command.addAll(List.of(NICE.toString(), "-n", Integer.toString(niceness)));
         }
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);

@@ -45,6 +45,19 @@ public final class ServiceProcess implements AutoCloseable {
         return Map.copyOf(environment);
     }
 
+    /**
+     * The CPU priority a service runs at (a nice value): eval-service below the rest. Beside a
+     * training step on the same 2 cores an evaluation left the trainer an eighth of its speed for
+     * the 10-20 s it took (even with eval's OpenMP threads sleeping), about 12 s of training lost per
+     * checkpoint; at a lower priority eval takes what the trainer leaves (BENCHMARKS.md, "Two ND4J
+     * processes on the same 2 cores").
+     */
+    public static int niceness(String service) {
+        return service.equals("eval-service") ? EVAL_NICENESS : 0;
+    }
+
+    static final int EVAL_NICENESS = 10;
+
     private final ChildJvm jvm;
     private final int httpPort;
 
@@ -68,7 +81,7 @@ public final class ServiceProcess implements AutoCloseable {
                 "-Dquarkus.http.port=" + httpPort, "-Dquarkus.http.host=127.0.0.1"));
         config.forEach((key, value) -> options.add("-D" + key + "=" + value));
         ChildJvm jvm = ChildJvm.start(name, runJar.toString(), options,
-                "io.quarkus.bootstrap.runner.QuarkusEntryPoint", List.of(), environment(name), logFile);
+                "io.quarkus.bootstrap.runner.QuarkusEntryPoint", List.of(), environment(name), niceness(name), logFile);
         return new ServiceProcess(jvm, httpPort);
     }
 
