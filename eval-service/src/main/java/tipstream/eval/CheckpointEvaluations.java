@@ -77,6 +77,7 @@ public class CheckpointEvaluations {
     private final Producer<String, byte[]> producer;
     private final BestModel best;
     private final int batchSize;
+    private final int views;
     private final EvalSets evalSets;
     private final String bootstrapServers;
     private final Counter deadLettered;
@@ -92,6 +93,7 @@ public class CheckpointEvaluations {
         this.producer = producer;
         this.best = best;
         this.batchSize = config.batchSize();
+        this.views = config.views();
         this.maxPollIntervalMs = config.maxPollIntervalMs();
         this.evalSets = new EvalSets(blobs);
         this.bootstrapServers = bootstrapServers;
@@ -274,7 +276,7 @@ public class CheckpointEvaluations {
         // the presence threshold is calibrated on the validation captures, never on eval
         List<DatasetSample> validationSamples = validation.map(EvalSets.EvalSet::samples).orElse(List.of());
         FrameFormat frame = samples.get().frame();
-        CheckpointEvaluator evaluator = new CheckpointEvaluator(frame.width(), frame.height(), batchSize);
+        CheckpointEvaluator evaluator = new CheckpointEvaluator(frame.width(), frame.height(), batchSize, views);
         Optional<CheckpointEvaluator.Scored> validated;
         CheckpointEvaluator.Scored scored;
         try {

@@ -10,6 +10,7 @@ import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.model.FrameTensor;
 import tipstream.model.PresenceCurves;
+import tipstream.model.ShiftedViews;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -27,11 +28,19 @@ public final class CheckpointEvaluator {
     private final double frameWidth;
     private final double frameHeight;
     private final int batchSize;
+    private final int views;
 
+    /** An evaluator that locates each frame as it is (one view). */
     public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize) {
+        this(frameWidth, frameHeight, batchSize, 1);
+    }
+
+    /** An evaluator that combines {@code views} views of each frame ({@link ShiftedViews}). */
+    public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize, int views) {
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;
         this.batchSize = batchSize;
+        this.views = views;
     }
 
     /** Every frame of a split as the network saw it: truth and prediction, plus the mean loss per frame. */
@@ -83,7 +92,8 @@ public final class CheckpointEvaluator {
             }
             INDArray input = FrameTensor.batch(frames, h, w);
             lossSum += net.loss(input, FrameTensor.labels(labels, encoding)) * chunk.size();
-            predictions.addAll(net.locate(frames, input, encoding));
+            predictions.addAll(views == 1 ? net.locate(frames, input, encoding)
+                    : ShiftedViews.locate(net, frames, encoding, views));
         }
         return new Scored(List.copyOf(samples), predictions, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
     }

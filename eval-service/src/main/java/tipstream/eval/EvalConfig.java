@@ -15,4 +15,12 @@ public interface EvalConfig {
      * the group drops it. Evaluations run beside the polling, so it bounds a stall, not an evaluation.
      */
     int maxPollIntervalMs();
+
+    /**
+     * How many views of each frame evaluation and predict combine ({@link tipstream.model.ShiftedViews}):
+     * 1 is the frame as it is; 5 (the default) scored 0.01-0.025 higher overall_mean for five
+     * times the inference. Evaluation and predict share it, so a checkpoint's calibrated presence
+     * threshold is served with the views it was calibrated on.
+     */
+    int views();
 }

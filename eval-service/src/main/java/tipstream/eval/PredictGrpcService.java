@@ -9,8 +9,9 @@ import java.util.List;
 import tipstream.dataset.FrameFormat;
 import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.PngFrameCodec;
-import tipstream.model.TipPrediction;
+import tipstream.model.ShiftedViews;
 import tipstream.model.TipNet;
+import tipstream.model.TipPrediction;
 import tipstream.v1.Point;
 import tipstream.v1.PredictRequest;
 import tipstream.v1.PredictResponse;
@@ -23,11 +24,16 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
     private final PngFrameCodec codec;
     private final double frameWidth;
     private final double frameHeight;
+    private final int views;
 
-    /** Takes frames of the lab's size ({@code tipstream.frame.*}, as ingest does) and answers in their pixels. */
+    /**
+     * Takes frames of the lab's size ({@code tipstream.frame.*}, as ingest does) and answers in their
+     * pixels, from the views evaluation calibrated the best checkpoint's threshold on ({@link EvalConfig#views}).
+     */
     public PredictGrpcService(BestModel best, @ConfigProperty(name = "tipstream.frame.width") int frameWidth,
-            @ConfigProperty(name = "tipstream.frame.height") int frameHeight) {
+            @ConfigProperty(name = "tipstream.frame.height") int frameHeight, EvalConfig config) {
         this.best = best;
+        this.views = config.views();
         this.codec = new PngFrameCodec(new FrameFormat(frameWidth, frameHeight), 16 << 20);
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;
@@ -51,7 +57,7 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
         TipNet net = loaded.get().net();
         TipPrediction prediction;
         synchronized (net) { // a DL4J network is not safe for concurrent use
-            prediction = net.locate(List.of(frame), net.encoding(frameWidth, frameHeight)).get(0);
+            prediction = ShiftedViews.locate(net, List.of(frame), net.encoding(frameWidth, frameHeight), views).get(0);
         }
         double threshold = loaded.get().best().getPresenceThreshold();
         PredictResponse.Builder response = PredictResponse.newBuilder()

@@ -1,0 +1,82 @@
+package tipstream.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ShiftedViewsTest {
+    @Test
+    void aShiftMovesThePixelsAndRepeatsTheEdgeIntoTheGap() {
+        BufferedImage image = new BufferedImage(30, 20, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 20; y++) {
+            for (int x = 0; x < 30; x++) {
+                image.getRaster().setSample(x, y, 0, x + 3 * y);
+            }
+        }
+        BufferedImage moved = ShiftedViews.shift(image, 8, -4);
+        assertThat(moved.getRaster().getSample(18, 6, 0)).as("(10, 10) moved right and up").isEqualTo(10 + 30);
+        assertThat(moved.getRaster().getSample(3, 6, 0)).as("left of the old left edge: that edge").isEqualTo(0 + 30);
+        assertThat(moved.getRaster().getSample(5, 19, 0)).as("below the old bottom edge: that edge").isEqualTo(0 + 57);
+        assertThat(ShiftedViews.shift(image, 0, 0)).isSameAs(image);
+    }
+
+    @Test
+    void theViewsCombineAsTheViewNearestTheirMedianPlaceWithTheirMeanPresence() {
+        TipPrediction combined = ShiftedViews.combine(List.of(new TipPrediction(0.9, 100.4, 99.0),
+                new TipPrediction(0.8, 101, 100), new TipPrediction(0.2, 300, 50), new TipPrediction(0.7, 100, 101),
+                new TipPrediction(0.6, 99, 99.5)));
+        // median place (100.4, 99.5): the first view is nearest; the far-off third is outvoted
+        assertThat(combined.x()).isEqualTo(100.4);
+        assertThat(combined.y()).isEqualTo(99.0);
+        assertThat(combined.presence()).isCloseTo(0.64, within(1e-9));
+    }
+
+    @Test
+    void eachViewsPlaceIsMovedBackIntoTheFramesPixels() {
+        // a small heatmap network that learns to find a bright dot (8 px cells on 96 x 80 frames)
+        TipNetConfig shape = new TipNetConfig(TipNetConfig.Head.HEATMAP, 40, 48, 8, List.of(16), List.of(), 16,
+                List.of(1), 3e-3, 7, 1.0, 1.0, 2, false);
+        TipNet net = TipNet.build(shape);
+        TipEncoding map = net.encoding(96, 80);
+        Random random = new Random(3);
+        for (int step = 0; step < 400; step++) {
+            List<BufferedImage> frames = new ArrayList<>();
+            List<float[]> labels = new ArrayList<>();
+            for (int n = 0; n < 16; n++) {
+                double x = 12 + 72 * random.nextDouble();
+                double y = 12 + 56 * random.nextDouble();
+                frames.add(TipRefinerTest.frame(96, 80, x, y, random));
+                labels.add(map.encode(true, x, y));
+            }
+            net.fit(FrameTensor.batch(frames, 40, 48), FrameTensor.labels(labels, map));
+        }
+        List<BufferedImage> frames = new ArrayList<>();
+        List<double[]> truth = new ArrayList<>();
+        for (int n = 0; n < 20; n++) {
+            double x = 16 + 64 * random.nextDouble();
+            double y = 16 + 48 * random.nextDouble();
+            frames.add(TipRefinerTest.frame(96, 80, x, y, random));
+            truth.add(new double[] {x, y});
+        }
+        TipNet trained = net.averaged();
+        List<List<TipPrediction>> answers = ShiftedViews.answers(trained, frames, map, ShiftedViews.MAX);
+        assertThat(answers.get(0)).as("the first view is the frame as it is").isEqualTo(trained.locate(frames, map));
+        for (int v = 0; v < ShiftedViews.MAX; v++) {
+            double miss = 0;
+            for (int n = 0; n < 20; n++) {
+                miss += Math.hypot(answers.get(v).get(n).x() - truth.get(n)[0], answers.get(v).get(n).y() - truth.get(n)[1]) / 20;
+            }
+            // a place left in the moved view's pixels would be 4-6 px off (half a cell each way)
+            assertThat(miss).as("view %d's mean miss", v).isLessThan(2.5);
+        }
+        assertThat(ShiftedViews.locate(trained, frames, map, 1)).isEqualTo(answers.get(0));
+        assertThat(ShiftedViews.locate(trained, frames, map, 5)).hasSize(20);
+        assertThatThrownBy(() -> ShiftedViews.locate(trained, frames, map, 6)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
