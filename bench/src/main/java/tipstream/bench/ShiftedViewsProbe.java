@@ -42,9 +42,9 @@ public final class ShiftedViewsProbe {
                 views.get(0).x(), views.get(0).y()));
         ways.put("5 views: the most confident one", views -> views.stream()
                 .max(Comparator.comparingDouble(TipPrediction::presence)).orElseThrow());
-        ways.put("3 views (0, +8+8, -8-8): median place, mean presence", views -> medianPlace(
+        ways.put("3 views (0, +8+8, -8-8): median place, mean presence", views -> ShiftedViews.combine(
                 List.of(views.get(0), views.get(3), views.get(4))));
-        ways.put("5 views: median place, mean presence", ShiftedViewsProbe::medianPlace);
+        ways.put("5 views: median place, mean presence (ShiftedViews)", ShiftedViews::combine);
         for (var way : ways.entrySet()) {
             List<TipPrediction> e = combine(evalViews, way.getValue());
             List<TipPrediction> v = combine(validationViews, way.getValue());
@@ -85,9 +85,5 @@ public final class ShiftedViewsProbe {
 
     private static double meanPresence(List<TipPrediction> views) {
         return views.stream().mapToDouble(TipPrediction::presence).average().orElseThrow();
-    }
-
-    private static TipPrediction medianPlace(List<TipPrediction> views) {
-        return ShiftedViews.combine(views);
     }
 }

@@ -1,7 +1,6 @@
 package tipstream.model;
 
 import java.awt.image.BufferedImage;
-import java.awt.image.DataBufferByte;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -13,10 +12,10 @@ import tipstream.dataset.FrameResize;
  * pixels on the heatmap preset's 16 px cells) right, down, both, and back both, each view's place
  * moved back; the frame's answer is the view placed nearest the views' median place, with the
  * views' mean presence. A tip near a cell's edge or corner sits in mid-cell in another view, and
- * one view's wrong place is outvoted. Measured on three main-job checkpoints (BENCHMARKS.md, "Model
+ * one view's wrong place is outvoted. Measured on four main-job checkpoints (BENCHMARKS.md, "Model
  * quality", ShiftedViewsProbe), each at its own validation-calibrated threshold: eval overall_mean
- * 0.896 / 0.876 / 0.860 with one view, 0.908 / 0.887 / 0.885 with five, presence ROC AUC up by
- * 0.004-0.008 each; five times the inference.
+ * 0.896 / 0.876 / 0.860 / 0.865 with one view, 0.908 / 0.887 / 0.885 / 0.885 with five, presence ROC
+ * AUC up by 0.004-0.008 each; five times the inference.
  */
 public final class ShiftedViews {
     /** The views' shifts in half cells; the first is the frame as it is. */
@@ -78,24 +77,7 @@ public final class ShiftedViews {
 
     /** An 8-bit grayscale image moved by (dx, dy) pixels, its edge repeated into the gap (as the augmentation's border). */
     static BufferedImage shift(BufferedImage image, int dx, int dy) {
-        if (dx == 0 && dy == 0) {
-            return image;
-        }
-        if (image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
-            throw new IllegalArgumentException("frames must be 8-bit grayscale");
-        }
-        int w = image.getWidth();
-        int h = image.getHeight();
-        byte[] src = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
-        BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-        byte[] dst = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
-        for (int y = 0; y < h; y++) {
-            int sy = Math.max(0, Math.min(h - 1, y - dy));
-            for (int x = 0; x < w; x++) {
-                dst[y * w + x] = src[sy * w + Math.max(0, Math.min(w - 1, x - dx))];
-            }
-        }
-        return out;
+        return dx == 0 && dy == 0 ? image : TipRefiner.cut(image, -dx, -dy, image.getWidth(), image.getHeight());
     }
 
     private static double median(double[] values) {

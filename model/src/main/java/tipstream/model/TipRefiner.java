@@ -238,18 +238,23 @@ public final class TipRefiner {
      * beyond the image's edge, the nearest edge pixel (as the augmentation's border).
      */
     public static BufferedImage cut(BufferedImage image, int ox, int oy, int size) {
+        return cut(image, ox, oy, size, size);
+    }
+
+    /** The {@code width x height} window whose top-left corner is (ox, oy), as {@link #cut(BufferedImage, int, int, int)}. */
+    public static BufferedImage cut(BufferedImage image, int ox, int oy, int width, int height) {
         if (image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
             throw new IllegalArgumentException("crops are cut from 8-bit grayscale frames");
         }
         int w = image.getWidth();
         int h = image.getHeight();
         byte[] src = ((DataBufferByte) image.getRaster().getDataBuffer()).getData();
-        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
+        BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_BYTE_GRAY);
         byte[] dst = ((DataBufferByte) out.getRaster().getDataBuffer()).getData();
-        for (int y = 0; y < size; y++) {
+        for (int y = 0; y < height; y++) {
             int sy = Math.max(0, Math.min(h - 1, oy + y));
-            for (int x = 0; x < size; x++) {
-                dst[y * size + x] = src[sy * w + Math.max(0, Math.min(w - 1, ox + x))];
+            for (int x = 0; x < width; x++) {
+                dst[y * width + x] = src[sy * w + Math.max(0, Math.min(w - 1, ox + x))];
             }
         }
         return out;
