@@ -43,6 +43,7 @@ import tipstream.dataset.FrameFormat;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
+import tipstream.model.ShiftedViews;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.v1.CheckpointReady;
@@ -93,7 +94,8 @@ public class CheckpointEvaluations {
         this.producer = producer;
         this.best = best;
         this.batchSize = config.batchSize();
-        this.views = config.views();
+        // checked here, at start-up: out of range inside an evaluation it would dead-letter every checkpoint
+        this.views = ShiftedViews.checked(config.views());
         this.maxPollIntervalMs = config.maxPollIntervalMs();
         this.evalSets = new EvalSets(blobs);
         this.bootstrapServers = bootstrapServers;

@@ -40,7 +40,7 @@ public final class CheckpointEvaluator {
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;
         this.batchSize = batchSize;
-        this.views = views;
+        this.views = ShiftedViews.checked(views);
     }
 
     /** Every frame of a split as the network saw it: truth and prediction, plus the mean loss per frame. */

@@ -33,7 +33,7 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
     public PredictGrpcService(BestModel best, @ConfigProperty(name = "tipstream.frame.width") int frameWidth,
             @ConfigProperty(name = "tipstream.frame.height") int frameHeight, EvalConfig config) {
         this.best = best;
-        this.views = config.views();
+        this.views = ShiftedViews.checked(config.views());
         this.codec = new PngFrameCodec(new FrameFormat(frameWidth, frameHeight), 16 << 20);
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;

@@ -1,6 +1,7 @@
 package tipstream.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import java.awt.image.BufferedImage;
@@ -77,6 +78,16 @@ class CheckpointEvaluatorTest {
         assertThat(trained.metrics().recall()).isGreaterThan(0.7);
         assertThat(trained.loss()).isLessThan(untrained.loss() * 0.5);
         assertThat(trained.metrics().frames()).isEqualTo(48);
+    }
+
+    @Test
+    void aNumberOfViewsThereAreNotIsRefusedWhenTheEvaluatorIsMadeNotInsideAnEvaluation() {
+        // inside an evaluation the error would read as "this checkpoint cannot be evaluated"
+        for (int views : new int[] {0, 6}) {
+            assertThatThrownBy(() -> new CheckpointEvaluator(40, 32, 16, views))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("views must be 1 to 5");
+        }
+        new CheckpointEvaluator(40, 32, 16, 5);
     }
 
     @Test

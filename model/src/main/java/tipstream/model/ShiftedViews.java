@@ -31,10 +31,7 @@ public final class ShiftedViews {
      * it is, exactly {@link TipNet#locate(List, TipEncoding)}; up to {@link #MAX}).
      */
     public static List<TipPrediction> locate(TipNet net, List<BufferedImage> frames, TipEncoding encoding, int views) {
-        if (views < 1 || views > MAX) {
-            throw new IllegalArgumentException("views must be 1 to " + MAX + ", not " + views);
-        }
-        if (views == 1) {
+        if (checked(views) == 1) {
             return net.locate(frames, encoding);
         }
         List<List<TipPrediction>> answers = answers(net, frames, encoding, views);
@@ -44,6 +41,14 @@ public final class ShiftedViews {
             combined.add(combine(answers.stream().map(answer -> answer.get(frame)).toList()));
         }
         return combined;
+    }
+
+    /** {@code views} when it is a number of views there are (1 to {@link #MAX}); otherwise fails with the range. */
+    public static int checked(int views) {
+        if (views < 1 || views > MAX) {
+            throw new IllegalArgumentException("views must be 1 to " + MAX + ", not " + views);
+        }
+        return views;
     }
 
     /** Each view's answers, [view][frame], in {@code encoding}'s frame pixels (each view's place moved back). */
