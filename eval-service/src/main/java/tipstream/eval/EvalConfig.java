@@ -10,6 +10,9 @@ public interface EvalConfig {
     /** How often TensorBoard event files in S3 are brought up to date. */
     int eventFilesEverySeconds();
 
+    /** How often the metric store's snapshot in S3 ({@link MetricSnapshots}) is brought up to date. */
+    int metricSnapshotEverySeconds();
+
     /**
      * The checkpoint consumer's {@code max.poll.interval.ms}: how long its polling may stall before
      * the group drops it. Evaluations run beside the polling, so it bounds a stall, not an evaluation.

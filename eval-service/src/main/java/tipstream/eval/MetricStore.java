@@ -3,6 +3,7 @@ package tipstream.eval;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,6 +20,8 @@ import tipstream.v1.RunInfo;
 @ApplicationScoped
 public class MetricStore {
     private final Map<String, Map<String, TreeMap<Long, MetricEvent>>> runs = new TreeMap<>();
+    /** How many events each series (a run's train, eval or validation) has taken: what changed since a save. */
+    private final Map<String, Long> revisions = new HashMap<>();
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
 
     /** A live subscription: which events it wants, and where they go. */
@@ -34,6 +37,7 @@ public class MetricStore {
         runs.computeIfAbsent(event.getRun(), r -> new TreeMap<>())
                 .computeIfAbsent(event.getTag(), t -> new TreeMap<>())
                 .put(event.getStep(), event);
+        revisions.merge(event.getRun(), 1L, Long::sum);
         for (Subscriber s : subscribers) {
             if (s.wants(event)) {
                 s.sink().accept(event);
@@ -64,6 +68,18 @@ public class MetricStore {
         runs.forEach((run, tags) -> infos.add(RunInfo.newBuilder().setRun(run).addAllTags(tags.keySet())
                 .setLastStep(tags.values().stream().mapToLong(TreeMap::lastKey).max().orElse(0)).build()));
         return infos;
+    }
+
+    /** Each series' revision: it grows with every event the series takes, replaced values too. */
+    public synchronized Map<String, Long> revisions() {
+        return Map.copyOf(revisions);
+    }
+
+    /** Every event of one series (run), by tag, then step. */
+    public synchronized List<MetricEvent> events(String run) {
+        List<MetricEvent> events = new ArrayList<>();
+        runs.getOrDefault(run, Map.of()).values().forEach(steps -> events.addAll(steps.values()));
+        return events;
     }
 
     public synchronized List<MetricEvent> series(String run, String tag) {

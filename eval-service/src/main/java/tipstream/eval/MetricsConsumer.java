@@ -10,7 +10,9 @@ import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,30 +28,39 @@ import tipstream.dataset.Topics;
 import tipstream.v1.MetricEvent;
 
 /**
- * Reads {@code tipstream.metrics} from the beginning into the {@link MetricStore} (the store is a
- * view of the topic, so it reads every partition itself instead of joining a consumer group) and
- * keeps following it. A record that is not a valid MetricEvent goes to the dead-letter topic with
- * the reason, and reading goes on.
+ * Reads {@code tipstream.metrics} into the {@link MetricStore} (the store is a view of the topic,
+ * so it reads every partition itself instead of joining a consumer group) and keeps following it.
+ * It starts from the store's snapshot in S3 ({@link MetricSnapshots}) and the positions saved with
+ * it, from the topic's beginning when there is none, and saves the snapshot every
+ * {@code tipstream.eval.metric-snapshot-every-seconds} and when it stops: a restart reads only what
+ * came since, and no event exists only in the topic's retention. A record that is not a valid
+ * MetricEvent goes to the dead-letter topic with the reason, and reading goes on.
  */
 @ApplicationScoped
 public class MetricsConsumer {
     private static final Logger LOG = Logger.getLogger(MetricsConsumer.class);
 
     private final MetricStore store;
+    private final MetricSnapshots snapshots;
+    private final long snapshotEveryNanos;
     private final String bootstrapServers;
     private final Counter consumed;
     private final Counter deadLettered;
     private final Producer<String, byte[]> deadLetters;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean caughtUp = new AtomicBoolean();
+    private final AtomicLong recordsRead = new AtomicLong();
     private KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
     /** Bad records dead-lettered by an earlier life: the replay does not send them again. */
     private java.util.Set<String> alreadyDeadLettered = java.util.Set.of();
 
-    public MetricsConsumer(MetricStore store, @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
-            MeterRegistry registry, Producer<String, byte[]> producer) {
+    public MetricsConsumer(MetricStore store, MetricSnapshots snapshots,
+            @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers, MeterRegistry registry,
+            Producer<String, byte[]> producer, EvalConfig config) {
         this.store = store;
+        this.snapshots = snapshots;
+        this.snapshotEveryNanos = TimeUnit.SECONDS.toNanos(config.metricSnapshotEverySeconds());
         this.deadLetters = producer;
         this.bootstrapServers = bootstrapServers;
         this.consumed = registry.counter("tipstream.eval.metric.events");
@@ -60,7 +71,9 @@ public class MetricsConsumer {
         // committed records only: a trainer's metrics count once its checkpoint's transaction commits (WriterFence)
         consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "eval-metrics",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                // a saved position the topic no longer holds (retention, a recreated topic): what it has
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
                 new StringDeserializer(), new ByteArrayDeserializer());
         running.set(true);
         thread = new Thread(this::run, "metrics-consumer");
@@ -82,21 +95,44 @@ public class MetricsConsumer {
         }
     }
 
+    /** Records read from the topic since this consumer started (a restart from a snapshot reads only what is new). */
+    public long recordsRead() {
+        return recordsRead.get();
+    }
+
     /** True once everything on the topic at start-up has been read: the store is complete. */
     public boolean caughtUp() {
         return caughtUp.get();
     }
 
     private void run() {
+        // where each partition is read up to: every record before it is in the store (or dead-lettered)
+        Map<Integer, Long> positions = new java.util.TreeMap<>();
         try {
             List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.METRICS, running::get);
             alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.METRICS), "eval-metrics-dlq");
             consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+            Map<Integer, Long> saved = snapshots.load(store);
+            positions.putAll(saved);
+            for (TopicPartition partition : partitions) {
+                Long position = saved.get(partition.partition());
+                if (position == null) {
+                    consumer.seekToBeginning(List.of(partition));
+                } else {
+                    consumer.seek(partition, position);
+                }
+            }
             Map<TopicPartition, Long> startupEnd = consumer.endOffsets(partitions);
+            long lastSave = System.nanoTime();
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     handle(record);
+                    recordsRead.incrementAndGet();
+                    positions.put(record.partition(), record.offset() + 1);
+                }
+                if (System.nanoTime() - lastSave >= snapshotEveryNanos) {
+                    save(positions);
+                    lastSave = System.nanoTime();
                 }
                 if (!caughtUp.get() && startupEnd.entrySet().stream()
                         .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
@@ -104,12 +140,22 @@ public class MetricsConsumer {
                     LOG.infof("metrics replayed: %d runs", store.runs().size());
                 }
             }
+            save(positions);
         } catch (WakeupException e) {
-            // shutting down
+            save(positions);
         } catch (RuntimeException | java.io.IOException e) {
             LOG.error("metrics consumer stopped", e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Saves the store with the positions it holds everything before; an S3 failure waits for the next time. */
+    private void save(Map<Integer, Long> positions) {
+        try {
+            snapshots.save(store, Map.copyOf(positions));
+        } catch (RuntimeException e) {
+            LOG.warnf("metric store snapshot not saved this time: %s", e.toString());
         }
     }
 
