@@ -4,6 +4,7 @@ import io.grpc.Status;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
 import java.awt.image.BufferedImage;
 import java.util.List;
 import tipstream.dataset.FrameFormat;
@@ -39,7 +40,13 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
         this.frameHeight = frameHeight;
     }
 
+    /**
+     * On a worker thread (review R16): decoding and the network's views of a frame take a while,
+     * and callers queue for the one network; on the event loop they would hold up health checks
+     * and every other call that shares the loop (PredictServiceTest).
+     */
     @Override
+    @Blocking
     public void predictTip(PredictRequest request, StreamObserver<PredictResponse> responses) {
         BufferedImage frame;
         try {

@@ -11,8 +11,16 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import com.google.common.util.concurrent.ListenableFuture;
 import java.awt.image.BufferedImage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Order;
@@ -72,8 +80,43 @@ class PredictServiceTest {
             assertThat(answer.getPresenceThreshold()).isEqualTo(1.01);
             assertThat(answer.getTipPresent()).isFalse();
             assertThat(answer.hasTip()).isFalse();
+
+            predictionsWaitingForTheNetworkLeaveHealthChecksServed(port, good);
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Review R16: predict runs off the event loop. While the network is busy (its lock held here),
+     * predictions on more connections than there are event loops wait for it; health checks, which
+     * share the event loops, still answer. On the event loop the predictions would hold every loop.
+     */
+    private void predictionsWaitingForTheNetworkLeaveHealthChecksServed(int port, PredictRequest request)
+            throws Exception {
+        int calls = 4 * Runtime.getRuntime().availableProcessors(); // Quarkus runs 2 event loops a core
+        List<ManagedChannel> channels = new ArrayList<>();
+        List<ListenableFuture<PredictResponse>> answers = new ArrayList<>();
+        try {
+            synchronized (best.current().orElseThrow().net()) {
+                for (int i = 0; i < calls; i++) {
+                    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+                    channels.add(channel);
+                    answers.add(PredictGrpc.newFutureStub(channel).predictTip(request));
+                }
+                Thread.sleep(1000); // every call has reached the network's lock
+                HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/q/health/live")).timeout(Duration.ofSeconds(5))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(health.statusCode()).isEqualTo(200);
+            }
+            for (ListenableFuture<PredictResponse> answer : answers) {
+                assertThat(answer.get(60, TimeUnit.SECONDS).getCheckpointStep()).isEqualTo(40);
+            }
+        } finally {
+            for (ManagedChannel channel : channels) {
+                channel.shutdownNow();
+            }
         }
     }
 
