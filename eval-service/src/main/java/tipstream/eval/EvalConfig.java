@@ -10,6 +10,12 @@ public interface EvalConfig {
     /** How often TensorBoard event files in S3 are brought up to date. */
     int eventFilesEverySeconds();
 
+    /**
+     * How many live events a Subscribe call may have waiting for its client ({@link MetricSubscription}):
+     * one further behind is ended with RESOURCE_EXHAUSTED.
+     */
+    int subscriberQueue();
+
     /** How often the metric store's snapshot in S3 ({@link MetricSnapshots}) is brought up to date. */
     int metricSnapshotEverySeconds();
 

@@ -46,17 +46,18 @@ public class MetricStore {
     }
 
     /**
-     * Sends the subscriber the stored events it wants, ordered by step, then registers it for new
-     * ones. Under the same lock as {@link #add}, so no event is missed, sent twice or overtaken.
+     * Registers the subscriber for new events and answers the stored events it wants, ordered by
+     * step: the caller sends those first. Under the same lock as {@link #add}, so no event is
+     * missed, sent twice or overtaken; the sending is the caller's, outside the lock.
      */
-    public synchronized void subscribe(Subscriber subscriber) {
+    public synchronized List<MetricEvent> subscribe(Subscriber subscriber) {
         List<MetricEvent> replay = new ArrayList<>();
         runs.forEach((run, tags) -> tags.forEach((tag, steps) -> steps.tailMap(subscriber.fromStep(), true).values()
                 .stream().filter(subscriber::wants).forEach(replay::add)));
         replay.sort(Comparator.comparingLong(MetricEvent::getStep).thenComparing(MetricEvent::getRun)
                 .thenComparing(MetricEvent::getTag));
-        replay.forEach(subscriber.sink());
         subscribers.add(subscriber);
+        return replay;
     }
 
     public void unsubscribe(Subscriber subscriber) {

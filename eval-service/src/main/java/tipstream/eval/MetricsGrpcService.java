@@ -3,6 +3,7 @@ package tipstream.eval;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import java.util.concurrent.atomic.AtomicReference;
 import tipstream.v1.ListRunsRequest;
 import tipstream.v1.ListRunsResponse;
 import tipstream.v1.MetricEvent;
@@ -15,22 +16,32 @@ import tipstream.v1.SubscribeRequest;
 @GrpcService
 public class MetricsGrpcService extends MetricsGrpc.MetricsImplBase {
     private final MetricStore store;
+    private final int maxQueued;
 
-    public MetricsGrpcService(MetricStore store) {
+    public MetricsGrpcService(MetricStore store, EvalConfig config) {
         this.store = store;
+        this.maxQueued = config.subscriberQueue();
     }
 
     @Override
     public void subscribe(SubscribeRequest request, StreamObserver<MetricEvent> responses) {
         ServerCallStreamObserver<MetricEvent> call = (ServerCallStreamObserver<MetricEvent>) responses;
+        MetricSubscription subscription = new MetricSubscription(call, maxQueued);
+        AtomicReference<MetricStore.Subscriber> self = new AtomicReference<>();
         MetricStore.Subscriber subscriber = new MetricStore.Subscriber(request.getRun(), request.getTag(),
                 request.getFromStep(), event -> {
-                    if (!call.isCancelled()) {
-                        call.onNext(event);
+                    subscription.offer(event);
+                    if (subscription.ended()) {
+                        store.unsubscribe(self.get());
                     }
                 });
-        call.setOnCancelHandler(() -> store.unsubscribe(subscriber));
-        store.subscribe(subscriber);
+        self.set(subscriber);
+        call.setOnReadyHandler(subscription::drain);
+        call.setOnCancelHandler(() -> {
+            subscription.end();
+            store.unsubscribe(subscriber);
+        });
+        subscription.history(store.subscribe(subscriber));
     }
 
     @Override

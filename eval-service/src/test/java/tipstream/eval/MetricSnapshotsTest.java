@@ -120,6 +120,11 @@ class MetricSnapshotsTest {
                     }
 
                     @Override
+                    public int subscriberQueue() {
+                        return 100;
+                    }
+
+                    @Override
                     public int metricSnapshotEverySeconds() {
                         return 1;
                     }

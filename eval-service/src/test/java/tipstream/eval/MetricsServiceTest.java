@@ -3,18 +3,25 @@ package tipstream.eval;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -40,6 +47,8 @@ import tipstream.v1.SubscribeRequest;
 @QuarkusTest
 @QuarkusTestResource(DevStackResource.class)
 class MetricsServiceTest {
+    @Inject
+    MetricStore store;
     ManagedChannel channel;
     KafkaProducer<String, byte[]> producer;
 
@@ -133,6 +142,66 @@ class MetricsServiceTest {
         assertThat(live.getStep()).isEqualTo(6);
         assertThat(received.poll(1, TimeUnit.SECONDS)).isNull();
         context.cancel(null);
+    }
+
+    /**
+     * Review R16: a subscriber that does not read costs the server a bounded queue. Its call is
+     * ended with RESOURCE_EXHAUSTED once it is 100 live events behind (the test profile's
+     * tipstream.eval.subscriber-queue), after what the transport's windows hold; before, the server
+     * buffered every event for it.
+     */
+    @Test
+    void aSubscriberThatDoesNotReadIsEndedOnceItFallsTooFarBehind() throws Exception {
+        String run = "slow-" + UUID.randomUUID();
+        String tag = "metrics/" + "x".repeat(1000); // ~1 kB events: the transport's windows fill sooner
+        AtomicReference<ClientCallStreamObserver<SubscribeRequest>> requests = new AtomicReference<>();
+        AtomicInteger received = new AtomicInteger();
+        AtomicReference<Throwable> ended = new AtomicReference<>();
+        CountDownLatch closed = new CountDownLatch(1);
+        MetricsGrpc.newStub(channel).subscribe(SubscribeRequest.newBuilder().setRun(run).build(),
+                new ClientResponseObserver<SubscribeRequest, MetricEvent>() {
+                    @Override
+                    public void beforeStart(ClientCallStreamObserver<SubscribeRequest> stream) {
+                        requests.set(stream);
+                        stream.disableAutoRequestWithInitial(1); // the first event only, then nothing
+                    }
+
+                    @Override
+                    public void onNext(MetricEvent value) {
+                        received.incrementAndGet();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        ended.set(t);
+                        closed.countDown();
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        closed.countDown();
+                    }
+                });
+        publish(run, tag, 0, 0);
+        for (int i = 0; i < 100 && received.get() == 0; i++) {
+            Thread.sleep(100); // subscribed: what follows is live, not history
+        }
+        assertThat(received.get()).isEqualTo(1);
+        int events = 3000;
+        for (int step = 1; step <= events; step++) {
+            MetricEvent event = MetricEvent.newBuilder().setRun(run).setTag(tag).setStep(step).setValue(step)
+                    .setWallTimeMs(System.currentTimeMillis()).build();
+            producer.send(new ProducerRecord<>(Topics.METRICS, run, event.toByteArray()));
+        }
+        producer.flush();
+        for (int i = 0; i < 300 && store.series(run, tag).size() <= events; i++) {
+            Thread.sleep(100); // eval has read them all
+        }
+        assertThat(store.series(run, tag)).hasSize(events + 1);
+        requests.get().request(Integer.MAX_VALUE); // now read what the server kept for us
+        assertThat(closed.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(Status.fromThrowable(ended.get()).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(received.get()).isLessThan(events);
     }
 
     @Test
