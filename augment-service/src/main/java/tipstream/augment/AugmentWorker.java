@@ -30,9 +30,10 @@ import tipstream.v1.ShardReady;
 import tipstream.v1.TipLabel;
 
 /**
- * One pass of augment: reads {@code tipstream.frames} and {@code tipstream.labels} from the
- * beginning up to their current ends, adds from ingest's {@link FrameIndex} what they no longer
- * hold, joins every frame with its latest label (labels may come before or after their frame, and
+ * One pass of augment: reads {@code tipstream.frames} and {@code tipstream.labels} from where its
+ * last pass ended (the first pass of a worker: from the beginning) up to their current ends into
+ * what it knows of every frame and label, adds from ingest's {@link FrameIndex} what the topics
+ * lost before it read them, joins every frame with its latest label (labels may come before or after their frame, and
  * be revised), and when the result differs from the latest dataset version builds the next one
  * with {@link DatasetAssembler} (shards of the captures that changed, stored as built; the others
  * listed again): a ShardReady per shard the version adds and the manifest in one transaction ({@link WriterFence}:
@@ -57,6 +58,15 @@ public final class AugmentWorker implements AutoCloseable {
      */
     private final Set<String> storedFrames = new HashSet<>();
     private boolean claimed;
+    /** Every usable frame and its record, and every frame's latest label, read so far (by capture/frame). */
+    private final Map<String, FrameRef> frames = new TreeMap<>();
+    private final Map<String, ConsumerRecord<String, byte[]>> frameRecords = new HashMap<>();
+    private final Map<String, TipLabel> labels = new HashMap<>();
+    /** Where each partition of both topics has been read up to (review R7: a pass reads what is new). */
+    private Map<TopicPartition, Long> readUpTo = Map.of();
+    /** Positions of records already dead-lettered, by this worker or an earlier one (read at the first pass). */
+    private Set<String> alreadyDead;
+    private long recordsRead;
 
     /**
      * {@code producer} sends dead letters; versions are announced through {@code fence}, on the
@@ -91,6 +101,11 @@ public final class AugmentWorker implements AutoCloseable {
         return completedUpTo.values().stream().mapToLong(Long::longValue).sum();
     }
 
+    /** Records this worker has read from both topics, over all its passes. */
+    public long recordsRead() {
+        return recordsRead;
+    }
+
     public Pass runOnce() throws Exception {
         // nothing new on either topic since the last complete pass: nothing to rebuild
         Map<TopicPartition, Long> ends = TopicSnapshot.ends(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
@@ -108,13 +123,23 @@ public final class AugmentWorker implements AutoCloseable {
     }
 
     private Pass pass() throws Exception {
-        Set<String> alreadyDead = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
-                "augment-dlq");
-        Map<String, FrameRef> frames = new TreeMap<>();
-        Map<String, ConsumerRecord<String, byte[]>> frameRecords = new HashMap<>();
-        Map<String, TipLabel> labels = new HashMap<>();
+        if (alreadyDead == null) {
+            alreadyDead = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment-dlq");
+        }
+        TopicSnapshot.Read read = TopicSnapshot.readFrom(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
+                "augment", readUpTo);
+        if (read.skipped() && !readUpTo.isEmpty()) {
+            // records went (retention) before this worker read them, perhaps a label's newer revision:
+            // start again from all the topics and the index hold, as a new worker does
+            frames.clear();
+            frameRecords.clear();
+            labels.clear();
+            readUpTo = Map.of();
+            read = TopicSnapshot.readFrom(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment", readUpTo);
+        }
         int dead = 0;
-        for (ConsumerRecord<String, byte[]> record : TopicSnapshot.read(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment")) {
+        for (ConsumerRecord<String, byte[]> record : read.records()) {
+            recordsRead++;
             String reason;
             try {
                 if (record.topic().equals(Topics.FRAMES)) {
@@ -143,9 +168,12 @@ public final class AugmentWorker implements AutoCloseable {
                 dead++;
             }
         }
-        if (TopicSnapshot.trimmed(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment")) {
-            fromIndex(frames, labels);
+        if (read.skipped()) {
+            fromIndex(frames, labels); // only keys the topics lack: what they hold is newer
         }
+        // what was read is in the maps above (merging a record again changes nothing), so a pass
+        // that fails from here on does not need it read again
+        readUpTo = read.ends();
         List<DatasetAssembler.LabelledFrame> labelled = new ArrayList<>();
         frames.forEach((key, frame) -> {
             TipLabel label = labels.get(key);

@@ -99,6 +99,8 @@ class AugmentWorkerTest {
             send(producer, Topics.LABELS, "A", label("A", 0, 2, 1, 1).toByteArray());
             assertThat(worker.runOnce().version()).contains("1.0.1");
             assertThat(worker.recordsDone()).isEqualTo(9);
+            // each pass read only what was new (review R7): 7 records, then 2; not 7 + 9
+            assertThat(worker.recordsRead()).isEqualTo(9);
             DatasetManifest patched = ManifestCodec.fromJson(blobs.get("datasets/lab/1.0.1/manifest.json"));
             var sampleA = patched.getShardsList().stream().flatMap(s -> {
                 try {
@@ -222,26 +224,45 @@ class AugmentWorkerTest {
             assertThat(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", whole.version().orElseThrow())))
                     .getCapturesList()).containsExactly("A", "B", "D");
 
-            Map<TopicPartition, RecordsToDelete> everything = new HashMap<>();
-            for (String topic : List.of(Topics.FRAMES, Topics.LABELS)) {
-                for (int p = 0; p < DevStack.PARTITIONS; p++) {
-                    TopicPartition partition = new TopicPartition(topic, p);
-                    long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get()
-                            .offset();
-                    everything.put(partition, RecordsToDelete.beforeOffset(end));
-                }
-            }
-            admin.deleteRecords(everything).all().get();
+            deleteEveryRecord(admin);
             assertThat(TopicSnapshot.read(stack.kafkaBootstrapServers(), List.of(Topics.FRAMES, Topics.LABELS), "t"))
                     .isEmpty();
 
             publish(producer, index, frame(blobs, "C", 0), label("C", 0, 1, 50, 60));
+            // the running worker had read every record the topics lost: it reads on, C's 2 records
             AugmentWorker.Pass pass = worker.runOnce();
-            assertThat(pass.version()).isPresent();
+            assertThat(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", pass.version().orElseThrow())))
+                    .getCapturesList()).containsExactly("A", "B", "C", "D");
+            assertThat(worker.recordsRead()).isEqualTo(8);
+
+            // a restarted augment finds the topics trimmed and adds what they lost from the index
+            AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack),
+                    assembler, "lab");
+            AugmentWorker.Pass afterRestart = restarted.runOnce();
             DatasetManifest manifest = ManifestCodec.fromJson(
-                    blobs.get(ManifestCodec.key("lab", pass.version().orElseThrow())));
+                    blobs.get(ManifestCodec.key("lab", afterRestart.version().orElseThrow())));
             assertThat(manifest.getCapturesList()).containsExactly("A", "B", "C", "D", "E");
-            assertThat(pass.samples()).isEqualTo(5);
+            assertThat(afterRestart.samples()).isEqualTo(5);
+            assertThat(restarted.recordsRead()).isEqualTo(2);
+
+            // a label revised, then lost before the running worker read it: it starts again from
+            // what the topics and the index hold, so the revision is not left behind
+            TipLabel revised = label("C", 0, 2, 70, 80);
+            send(producer, Topics.LABELS, "C", revised.toByteArray());
+            index.recordLabel(revised);
+            deleteEveryRecord(admin);
+            AugmentWorker.Pass revisedPass = restarted.runOnce();
+            DatasetManifest patched = ManifestCodec.fromJson(
+                    blobs.get(ManifestCodec.key("lab", revisedPass.version().orElseThrow())));
+            var sampleC = patched.getShardsList().stream().flatMap(s -> {
+                try {
+                    return Shard.read(blobs.get(s.getKey())).stream();
+                } catch (Shard.CorruptShardException e) {
+                    throw new AssertionError(e);
+                }
+            }).filter(s -> s.getCaptureId().equals("C")).findFirst().orElseThrow();
+            assertThat(sampleC.getTip().getX()).isEqualTo(70.0);
+            assertThat(patched.getCapturesList()).containsExactly("A", "B", "C", "D", "E");
         }
     }
 
@@ -286,6 +307,20 @@ class AugmentWorkerTest {
     }
 
     /** Dataset "lab" at half resolution, half its captures held out, no baked augmentations. */
+    /** As a retention would: each frames and labels partition keeps none of its records. */
+    private static void deleteEveryRecord(Admin admin) throws Exception {
+        Map<TopicPartition, RecordsToDelete> everything = new HashMap<>();
+        for (String topic : List.of(Topics.FRAMES, Topics.LABELS)) {
+            for (int p = 0; p < DevStack.PARTITIONS; p++) {
+                TopicPartition partition = new TopicPartition(topic, p);
+                long end = admin.listOffsets(Map.of(partition, OffsetSpec.latest())).partitionResult(partition).get()
+                        .offset();
+                everything.put(partition, RecordsToDelete.beforeOffset(end));
+            }
+        }
+        admin.deleteRecords(everything).all().get();
+    }
+
     private static DatasetAssembler withoutAugmentations() {
         return new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(), FrameFormat.LAB_CAMERA, 264, 203, 100,
                 "test");

@@ -11,7 +11,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** Every record of some topics from the beginning up to their ends at the time of the call. */
+/** The records of some topics, from the beginning or given positions, up to their ends at the time of the call. */
 public final class TopicSnapshot {
     private TopicSnapshot() {
     }
@@ -20,13 +20,6 @@ public final class TopicSnapshot {
     public static Map<TopicPartition, Long> ends(String bootstrapServers, List<String> topics, String clientId) {
         try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
             return consumer.endOffsets(assigned(consumer, topics));
-        }
-    }
-
-    /** Whether any partition of the topics has lost its first records (retention, or records deleted). */
-    public static boolean trimmed(String bootstrapServers, List<String> topics, String clientId) {
-        try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
-            return consumer.beginningOffsets(assigned(consumer, topics)).values().stream().anyMatch(offset -> offset > 0);
         }
     }
 
@@ -44,11 +37,33 @@ public final class TopicSnapshot {
 
     public static List<ConsumerRecord<String, byte[]>> read(String bootstrapServers, List<String> topics,
             String clientId) {
+        return readFrom(bootstrapServers, topics, clientId, Map.of()).records();
+    }
+
+    /**
+     * Records read from some positions up to the ends the topics had then; {@code skipped}: a
+     * partition no longer held records from where it was to be read (retention, or records deleted).
+     */
+    public record Read(List<ConsumerRecord<String, byte[]>> records, Map<TopicPartition, Long> ends, boolean skipped) {
+    }
+
+    /**
+     * The records of the topics from {@code from} (a partition's position; its beginning when
+     * absent, or when it no longer holds that position) up to their ends at the time of the call.
+     */
+    public static Read readFrom(String bootstrapServers, List<String> topics, String clientId,
+            Map<TopicPartition, Long> from) {
         List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers, clientId)) {
             List<TopicPartition> partitions = partitions(consumer, topics);
             consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> beginnings = consumer.beginningOffsets(partitions);
+            boolean skipped = false;
+            for (TopicPartition partition : partitions) {
+                long position = from.getOrDefault(partition, 0L);
+                skipped |= beginnings.get(partition) > position;
+                consumer.seek(partition, Math.max(beginnings.get(partition), position));
+            }
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
             while (ends.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
@@ -57,8 +72,8 @@ public final class TopicSnapshot {
                     }
                 }
             }
+            return new Read(records, Map.copyOf(ends), skipped);
         }
-        return records;
     }
 
     private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String clientId) {
