@@ -8,7 +8,8 @@ import org.eclipse.microprofile.health.Liveness;
 /**
  * Down when the pass thread has died. A failing pass (S3 or Kafka away) stays up: it is retried,
  * and readiness reports the outage. The data says how far augment has read (see
- * {@link AugmentWorker#recordsDone()}), so a caller can wait until its records are in a version.
+ * {@link AugmentWorker#recordsDone()}), so a caller can wait until its records are in a version, and
+ * whether this replica publishes the versions.
  */
 @Liveness
 @ApplicationScoped
@@ -22,6 +23,7 @@ public class AugmentHealthCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         return HealthCheckResponse.named("augment passes").status(augment.isRunning())
-                .withData("records", augment.recordsDone()).withData("failure", augment.lastFailure()).build();
+                .withData("records", augment.recordsDone()).withData("publishes", augment.publishes())
+                .withData("failure", augment.lastFailure()).build();
     }
 }

@@ -20,8 +20,8 @@ import tipstream.dataset.WriterFence;
 /**
  * Runs an {@link AugmentWorker} pass every few seconds on its own thread. A failed pass (S3 or
  * Kafka away) is logged and retried at the next interval: passes write only deterministic names,
- * so a repeated pass never duplicates anything. Passes stop for good (liveness goes down) once
- * another augment of the same dataset has started: one writer per dataset (review R6).
+ * so a repeated pass never duplicates anything. Replicas of the service share the captures to
+ * build and one of them publishes the versions ({@link AugmentWorker}, {@link BuildShare}).
  */
 @ApplicationScoped
 public class AugmentService {
@@ -48,7 +48,8 @@ public class AugmentService {
                 new CaptureSplit(config.evalPercent(), config.validationPercent(), config.splitSalt()), config.augmentations().orElse(List.of()),
                 new FrameFormat(frameWidth, frameHeight), config.inputWidth(), config.inputHeight(), config.shardSize(), CodeVersion.of(applicationVersion));
         this.worker = new AugmentWorker(blobs, bootstrapServers, producer,
-                WriterFence.open(bootstrapServers, WriterFence.augmentOf(config.dataset())), assembler, config.dataset());
+                () -> WriterFence.open(bootstrapServers, WriterFence.augmentOf(config.dataset())), assembler,
+                config.dataset());
         this.versions = registry.counter("tipstream.augment.versions");
         this.samples = registry.counter("tipstream.augment.samples");
         this.deadLetters = registry.counter("tipstream.augment.dead.letters");
@@ -73,6 +74,11 @@ public class AugmentService {
     /** See {@link AugmentWorker#recordsDone()}. */
     public long recordsDone() {
         return worker.recordsDone();
+    }
+
+    /** See {@link AugmentWorker#publishes()}. */
+    public boolean publishes() {
+        return worker.publishes();
     }
 
     /** Whether the pass thread is running (or stopping on purpose). */
@@ -104,12 +110,6 @@ public class AugmentService {
                             pass.labelledFrames(), pass.samples(), pass.shards(), pass.shardsBuilt(), nanos / 1e9);
                 }
             } catch (InterruptedException e) {
-                return;
-            } catch (WriterFence.TakenOver e) {
-                // another augment of this dataset started after this one: it alone publishes versions
-                failedPasses.increment();
-                lastFailure = e.getMessage();
-                LOG.error("augment passes stop: " + e.getMessage());
                 return;
             } catch (Exception e) {
                 failedPasses.increment();

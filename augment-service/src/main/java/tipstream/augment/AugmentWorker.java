@@ -2,6 +2,7 @@ package tipstream.augment;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -20,9 +22,11 @@ import tipstream.dataset.BlobStore;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameIndex;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.Shard;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
 import tipstream.dataset.WriterFence;
+import tipstream.v1.CaptureShards;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.FrameRef;
 import tipstream.v1.ShardEntry;
@@ -30,64 +34,92 @@ import tipstream.v1.ShardReady;
 import tipstream.v1.TipLabel;
 
 /**
- * One pass of augment: reads {@code tipstream.frames} and {@code tipstream.labels} from where its
- * last pass ended (the first pass of a worker: from the beginning) up to their current ends into
- * what it knows of every frame and label, adds from ingest's {@link FrameIndex} what the topics
- * lost before it read them, joins every frame with its latest label (labels may come before or after their frame, and
- * be revised), and when the result differs from the latest dataset version builds the next one
- * with {@link DatasetAssembler} (shards of the captures that changed, stored as built; the others
- * listed again): a ShardReady per shard the version adds and the manifest in one transaction ({@link WriterFence}:
- * one augment per dataset), then the {@code latest} pointer.
- * Everything it writes has a deterministic name, so a pass repeated after a crash changes nothing.
- * Records that cannot be used go to their topic's dead-letter topic once, with the reason.
+ * One pass of an augment replica: reads {@code tipstream.frames} and {@code tipstream.labels} from
+ * where its last pass ended (the first pass of a worker: from the beginning) up to their current
+ * ends into what it knows of every frame and label, adds from ingest's {@link FrameIndex} what the
+ * topics lost before it read them, and joins every frame with its latest label (labels may come
+ * before or after their frame, and be revised). The replicas of a dataset share the work on a
+ * consumer group ({@link BuildShare}): each builds the captures of the partitions it holds whose
+ * frames or labels changed ({@link DatasetAssembler#build}: shards stored as built, then the
+ * capture's {@link CaptureShards} under {@link Shard#capturesKey}), and the one holding partition 0
+ * publishes: when what the captures' shards add up to differs from the latest version it lists them
+ * in the next one ({@link DatasetAssembler#compose}; a capture whose change another replica has not
+ * built yet stays as the latest version has it), announces it with a ShardReady per shard the version
+ * adds in one transaction with the manifest ({@link WriterFence}: one publisher per dataset), then
+ * moves the {@code latest} pointer. Everything it writes has a deterministic name, so a pass
+ * repeated after a crash changes nothing. Records that cannot be used go to their topic's
+ * dead-letter topic once, with the reason, from the replica that holds their partition.
  */
 public final class AugmentWorker implements AutoCloseable {
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
     private static final Logger LOG = Logger.getLogger(AugmentWorker.class);
+    /** How long a new replica waits for its share of the partitions before its first pass. */
+    private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(15);
     private final BlobStore blobs;
     private final FrameIndex index;
     private final String bootstrapServers;
     private final Producer<String, byte[]> producer;
-    private final WriterFence fence;
+    private final Supplier<WriterFence> fences;
     private final DatasetAssembler assembler;
     private final String dataset;
+    private final Duration sessionTimeout;
     private volatile Map<TopicPartition, Long> completedUpTo = Map.of();
+    private volatile boolean publishing;
     /**
      * Frame blobs this worker has seen stored: content-addressed and never deleted, so they are
      * looked up once, not on every pass (review R7: a pass's requests follow what is new).
      */
     private final Set<String> storedFrames = new HashSet<>();
-    private boolean claimed;
+    /** The dataset's fence while this replica publishes (it holds partition 0), else null. */
+    private WriterFence fence;
+    private BuildShare share;
+    private volatile Set<Integer> held;
     /** Every usable frame and its record, and every frame's latest label, read so far (by capture/frame). */
     private final Map<String, FrameRef> frames = new TreeMap<>();
     private final Map<String, ConsumerRecord<String, byte[]>> frameRecords = new HashMap<>();
     private final Map<String, TipLabel> labels = new HashMap<>();
+    /** Each capture's shards for the newest source this worker knows of (built here or by another replica). */
+    private final Map<String, CaptureShards> built = new HashMap<>();
     /** Where each partition of both topics has been read up to (review R7: a pass reads what is new). */
     private Map<TopicPartition, Long> readUpTo = Map.of();
-    /** Positions of records already dead-lettered, by this worker or an earlier one (read at the first pass). */
+    /** Positions of records already dead-lettered (read again when this replica's partitions change). */
     private Set<String> alreadyDead;
+    /** Unusable records of partitions another replica holds: dead-lettered here if their partition comes here. */
+    private final Map<String, Unusable> unusable = new HashMap<>();
     private long recordsRead;
 
+    private record Unusable(ConsumerRecord<String, byte[]> record, String reason) {
+    }
+
     /**
-     * {@code producer} sends dead letters; versions are announced through {@code fence}, on the
-     * dataset's {@link WriterFence#augmentOf} id (review R6), which the worker claims at its first
-     * pass (so that a service starts while Kafka is away) and closes.
+     * {@code producer} sends dead letters; versions are announced through a fence from
+     * {@code fences}, on the dataset's {@link WriterFence#augmentOf} id (review R6), which the worker
+     * opens and claims when it comes to hold partition 0 (at a pass, so that a service starts
+     * while Kafka is away) and closes when it no longer does or another replica has claimed it.
+     * A replica that stops answering the group loses its partitions after {@code sessionTimeout}.
      */
     public AugmentWorker(BlobStore blobs, String bootstrapServers, Producer<String, byte[]> producer,
-            WriterFence fence, DatasetAssembler assembler, String dataset) {
+            Supplier<WriterFence> fences, DatasetAssembler assembler, String dataset, Duration sessionTimeout) {
         this.blobs = blobs;
         this.index = new FrameIndex(blobs);
         this.bootstrapServers = bootstrapServers;
         this.producer = producer;
-        this.fence = fence;
+        this.fences = fences;
         this.assembler = assembler;
         this.dataset = dataset;
+        this.sessionTimeout = sessionTimeout;
+    }
+
+    /** As above, with the group's default 10 s session timeout. */
+    public AugmentWorker(BlobStore blobs, String bootstrapServers, Producer<String, byte[]> producer,
+            Supplier<WriterFence> fences, DatasetAssembler assembler, String dataset) {
+        this(blobs, bootstrapServers, producer, fences, assembler, dataset, Duration.ofSeconds(10));
     }
 
     /**
      * What a pass did: labelled frames seen, the new version (if any) with its shard count, how many
-     * of those shards it built (the rest earlier versions built), its sample count, and records
-     * dead-lettered.
+     * shards this replica built (the rest earlier versions or other replicas built), the version's
+     * sample count, and records dead-lettered.
      */
     public record Pass(int labelledFrames, Optional<String> version, int shards, int shardsBuilt, long samples,
             int deadLettered) {
@@ -95,7 +127,8 @@ public final class AugmentWorker implements AutoCloseable {
 
     /**
      * The summed end offsets of both topics that the last complete pass had read: once this
-     * reaches the topics' own summed end offsets, the latest version holds every record sent.
+     * reaches the topics' own summed end offsets, the latest version holds every record sent (on
+     * the replica that publishes; on another one: its captures of them are built).
      */
     public long recordsDone() {
         return completedUpTo.values().stream().mapToLong(Long::longValue).sum();
@@ -106,23 +139,48 @@ public final class AugmentWorker implements AutoCloseable {
         return recordsRead;
     }
 
-    public Pass runOnce() throws Exception {
-        // nothing new on either topic since the last complete pass: nothing to rebuild
-        Map<TopicPartition, Long> ends = TopicSnapshot.ends(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
-                "augment");
-        if (ends.equals(completedUpTo)) {
-            return new Pass(0, Optional.empty(), 0, 0, 0, 0);
-        }
-        if (!claimed) {
-            fence.claim(); // from here an older augment of this dataset cannot publish a version
-            claimed = true;
-        }
-        Pass pass = pass();
-        completedUpTo = ends; // records after these ends are read by the next pass
-        return pass;
+    /** The frames partitions this replica held at its last pass: it builds their captures. */
+    public Set<Integer> heldPartitions() {
+        Set<Integer> now = held;
+        return now == null ? Set.of() : now;
     }
 
-    private Pass pass() throws Exception {
+    /** Whether this replica publishes the dataset's versions (it held partition 0 at its last pass). */
+    public boolean publishes() {
+        return publishing;
+    }
+
+    public Pass runOnce() throws Exception {
+        if (share == null) {
+            share = new BuildShare(bootstrapServers, dataset, sessionTimeout);
+        }
+        Set<Integer> holding = share.refresh(JOIN_TIMEOUT);
+        boolean moved = !holding.equals(held);
+        if (moved) {
+            held = holding;
+            alreadyDead = null; // the replica that held them may have dead-lettered records since
+            LOG.infof("augment of %s holds partitions %s of %s%s", dataset, holding, Topics.FRAMES,
+                    share.publishes() ? " and publishes its versions" : "");
+        }
+        // nothing new on either topic since the last complete pass, nor in what it holds: nothing to do
+        Map<TopicPartition, Long> ends = TopicSnapshot.ends(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
+                "augment");
+        if (ends.equals(completedUpTo) && !moved) {
+            return new Pass(0, Optional.empty(), 0, 0, 0, 0);
+        }
+        if (share.publishes() && fence == null) {
+            WriterFence claiming = fences.get();
+            claiming.claim(); // from here an earlier publisher of this dataset cannot publish a version
+            fence = claiming;
+        } else if (!share.publishes() && fence != null) {
+            fence.close();
+            fence = null;
+        }
+        publishing = fence != null;
+        return pass(ends);
+    }
+
+    private Pass pass(Map<TopicPartition, Long> ends) throws Exception {
         if (alreadyDead == null) {
             alreadyDead = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment-dlq");
         }
@@ -137,7 +195,6 @@ public final class AugmentWorker implements AutoCloseable {
             readUpTo = Map.of();
             read = TopicSnapshot.readFrom(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment", readUpTo);
         }
-        int dead = 0;
         for (ConsumerRecord<String, byte[]> record : read.records()) {
             recordsRead++;
             String reason;
@@ -163,9 +220,8 @@ public final class AugmentWorker implements AutoCloseable {
             } catch (InvalidProtocolBufferException e) {
                 reason = "undecodable record: " + e.getMessage();
             }
-            if (reason != null && alreadyDead.add(DeadLetters.position(record))) {
-                deadLetter(record, reason);
-                dead++;
+            if (reason != null) {
+                unusable.put(DeadLetters.position(record), new Unusable(record, reason));
             }
         }
         if (read.skipped()) {
@@ -174,6 +230,7 @@ public final class AugmentWorker implements AutoCloseable {
         // what was read is in the maps above (merging a record again changes nothing), so a pass
         // that fails from here on does not need it read again
         readUpTo = read.ends();
+        int dead = deadLetterUnusable();
         List<DatasetAssembler.LabelledFrame> labelled = new ArrayList<>();
         frames.forEach((key, frame) -> {
             TipLabel label = labels.get(key);
@@ -182,28 +239,55 @@ public final class AugmentWorker implements AutoCloseable {
             }
         });
         if (labelled.isEmpty()) {
+            completedUpTo = ends;
             return new Pass(0, Optional.empty(), 0, 0, 0, dead);
         }
+        TreeMap<String, List<DatasetAssembler.LabelledFrame>> captures = DatasetAssembler.byCapture(labelled);
         Optional<DatasetManifest> previous = latestManifest();
-        // shards are stored as they are built: named by content, they are never overwritten with
-        // other bytes, so an augment fenced off meanwhile only leaves unlisted objects behind
-        Optional<DatasetAssembler.Build> build = assembler.assemble(labelled, blobs::get, previous,
-                (key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
-        if (build.isEmpty()) {
-            return new Pass(labelled.size(), Optional.empty(), 0, 0, 0, dead);
+        Map<String, CaptureShards> listed = previous.map(DatasetAssembler::shardsByCapture).orElse(Map.of());
+        Map<String, String> sources = new HashMap<>();
+        int shardsBuilt = 0;
+        // this replica's share: its captures whose frames or labels changed since their shards were built
+        for (Map.Entry<String, List<DatasetAssembler.LabelledFrame>> capture : captures.entrySet()) {
+            String source = assembler.source(capture.getValue());
+            sources.put(capture.getKey(), source);
+            if (!share.builds(capture.getKey()) || known(capture.getKey(), source, listed).isPresent()) {
+                continue;
+            }
+            DatasetAssembler.CaptureBuild build = assembler.build(capture.getValue(), blobs::get,
+                    (key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
+            dead += deadLetter(build.rejected());
+            // last: a build found here is complete, its frames left out dead-lettered
+            blobs.put(Shard.capturesKey(dataset, source), build.shards().toByteArray(), "application/x-protobuf");
+            built.put(capture.getKey(), build.shards());
+            shardsBuilt += build.shardsBuilt();
         }
-        for (DatasetAssembler.Rejected rejected : build.get().rejected()) {
-            FrameRef ref = rejected.frame().frame();
-            ConsumerRecord<String, byte[]> record = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
-            if (record == null) {
-                // known from the index only: its record is beyond the topic's retention
-                LOG.warnf("frame %s/%s left out: %s", ref.getCaptureId(), ref.getFrameName(), rejected.reason());
-            } else if (alreadyDead.add(DeadLetters.position(record))) {
-                deadLetter(record, rejected.reason());
-                dead++;
+        share.commit(readUpTo);
+        if (fence == null) {
+            completedUpTo = ends;
+            return new Pass(labelled.size(), Optional.empty(), 0, shardsBuilt, 0, dead);
+        }
+        // the publisher: every capture at its newest source, or as the latest version has it while
+        // the replica that builds it has not yet
+        List<CaptureShards> included = new ArrayList<>();
+        int waiting = 0;
+        for (String capture : captures.keySet()) {
+            Optional<CaptureShards> current = known(capture, sources.get(capture), listed);
+            if (current.isPresent()) {
+                included.add(current.get());
+            } else {
+                waiting++;
+                Optional.ofNullable(listed.get(capture)).ifPresent(included::add);
             }
         }
-        DatasetManifest manifest = build.get().manifest();
+        Optional<DatasetManifest> composed = assembler.compose(included, previous);
+        if (composed.isEmpty()) {
+            if (waiting == 0) {
+                completedUpTo = ends;
+            }
+            return new Pass(labelled.size(), Optional.empty(), 0, shardsBuilt, 0, dead);
+        }
+        DatasetManifest manifest = composed.get();
         String manifestKey = ManifestCodec.key(dataset, manifest.getVersion());
         // the shards this version adds (a trainer reads the rest from the manifest each names); at
         // least one, so that every version is announced
@@ -218,16 +302,108 @@ public final class AugmentWorker implements AutoCloseable {
                     .setSha256(shard.getSha256()).setManifestKey(manifestKey).build();
             announcements.add(new ProducerRecord<>(Topics.SHARDS, dataset, ready.toByteArray()));
         }
-        // the manifest is stored inside the transaction that announces it: an augment another one
+        // the manifest is stored inside the transaction that announces it: a publisher another one
         // has fenced stops before it writes a version
-        fence.publish("dataset " + dataset, announcements,
-                () -> blobs.put(manifestKey, ManifestCodec.toJson(manifest), "application/json"));
+        try {
+            fence.publish("dataset " + dataset, announcements, () -> storeNew(manifestKey, manifest));
+        } catch (WriterFence.TakenOver e) {
+            // partition 0 has moved to another replica, which publishes from now on; this one builds
+            LOG.infof("augment of %s no longer publishes: %s", dataset, e.getMessage());
+            fence.close();
+            fence = null;
+            publishing = false;
+            return new Pass(labelled.size(), Optional.empty(), 0, shardsBuilt, 0, dead);
+        } catch (VersionTaken e) {
+            // an earlier publisher stored this version and was gone before it moved latest: the
+            // next pass builds on it
+            LOG.infof("dataset %s %s was stored by an earlier publisher; latest moves to it", dataset,
+                    manifest.getVersion());
+            blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
+            return new Pass(labelled.size(), Optional.empty(), 0, shardsBuilt, 0, dead);
+        }
         // last: a pass that fails before this builds and announces the same version again (the
         // trainer ignores versions it already has); moved first, the retry would see nothing to do
         blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
-        return new Pass(labelled.size(), Optional.of(manifest.getVersion()), manifest.getShardsCount(),
-                build.get().shardsBuilt(), manifest.getShardsList().stream().mapToLong(ShardEntry::getSampleCount).sum(),
-                dead);
+        if (waiting == 0) {
+            completedUpTo = ends;
+        }
+        return new Pass(labelled.size(), Optional.of(manifest.getVersion()), manifest.getShardsCount(), shardsBuilt,
+                manifest.getShardsList().stream().mapToLong(ShardEntry::getSampleCount).sum(), dead);
+    }
+
+    /** A version's manifest already stored with other shards: versions are never overwritten. */
+    private static final class VersionTaken extends Exception {
+        VersionTaken(String key) {
+            super(key + " exists with other shards");
+        }
+    }
+
+    /**
+     * Stores the manifest, unless the same version is stored already: with the same shards (this
+     * publisher's earlier try) it stays as it is; with others it is another publisher's, and the
+     * transaction is aborted ({@link VersionTaken}).
+     */
+    private void storeNew(String key, DatasetManifest manifest) throws Exception {
+        Optional<byte[]> stored = blobs.find(key);
+        if (stored.isEmpty()) {
+            blobs.put(key, ManifestCodec.toJson(manifest), "application/json");
+        } else if (!ManifestCodec.fromJson(stored.get()).getShardsList().equals(manifest.getShardsList())) {
+            throw new VersionTaken(key);
+        }
+    }
+
+    /**
+     * The capture's shards for this source if they are known: built or found by this worker, listed
+     * by the latest version, or stored by the replica that built them ({@link Shard#capturesKey}).
+     */
+    private Optional<CaptureShards> known(String capture, String source, Map<String, CaptureShards> listed)
+            throws InvalidProtocolBufferException {
+        for (CaptureShards shards : new CaptureShards[] {built.get(capture), listed.get(capture)}) {
+            if (shards != null && shards.getSourceFingerprint().equals(source)) {
+                return Optional.of(shards);
+            }
+        }
+        Optional<byte[]> stored = blobs.find(Shard.capturesKey(dataset, source));
+        if (stored.isEmpty()) {
+            return Optional.empty();
+        }
+        CaptureShards shards = CaptureShards.parseFrom(stored.get());
+        built.put(capture, shards);
+        return Optional.of(shards);
+    }
+
+    /** Dead-letters the unusable records of the partitions this replica holds, each once. */
+    private int deadLetterUnusable() throws Exception {
+        int dead = 0;
+        for (var it = unusable.entrySet().iterator(); it.hasNext();) {
+            Unusable u = it.next().getValue();
+            if (!held.contains(u.record().partition())) {
+                continue; // its holder dead-letters it
+            }
+            if (alreadyDead.add(DeadLetters.position(u.record()))) {
+                deadLetter(u.record(), u.reason());
+                dead++;
+            }
+            it.remove();
+        }
+        return dead;
+    }
+
+    /** Dead-letters the frames a build left out (those whose record this worker read), each once. */
+    private int deadLetter(List<DatasetAssembler.Rejected> rejected) throws Exception {
+        int dead = 0;
+        for (DatasetAssembler.Rejected r : rejected) {
+            FrameRef ref = r.frame().frame();
+            ConsumerRecord<String, byte[]> record = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
+            if (record == null) {
+                // known from the index only: its record is beyond the topic's retention
+                LOG.warnf("frame %s/%s left out: %s", ref.getCaptureId(), ref.getFrameName(), r.reason());
+            } else if (alreadyDead.add(DeadLetters.position(record))) {
+                deadLetter(record, r.reason());
+                dead++;
+            }
+        }
+        return dead;
     }
 
     /**
@@ -279,9 +455,14 @@ public final class AugmentWorker implements AutoCloseable {
         producer.send(DeadLetters.of(record, reason, "augment-service")).get();
     }
 
-    /** Closes the fence (the dead-letter producer is the caller's). */
+    /** Leaves the group (the other replicas take this one's partitions) and closes the fence; the dead-letter producer is the caller's. */
     @Override
     public void close() {
-        fence.close();
+        if (share != null) {
+            share.close();
+        }
+        if (fence != null) {
+            fence.close();
+        }
     }
 }

@@ -22,6 +22,7 @@ import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
+import tipstream.v1.CaptureShards;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.FrameRef;
@@ -92,8 +93,14 @@ public final class DatasetAssembler {
         this.codeVersion = codeVersion;
     }
 
+    /** One capture built: its shards (see {@link #build}), how many were stored, and its frames left out. */
+    public record CaptureBuild(CaptureShards shards, int shardsBuilt, List<Rejected> rejected) {
+    }
+
     /**
-     * The next version, or empty when {@code frames} hold nothing new against {@code previous}.
+     * The next version, or empty when {@code frames} hold nothing new against {@code previous}: every
+     * capture whose source changed is built ({@link #build}), the others listed as {@code previous}
+     * lists them ({@link #compose}). What one augment does; replicas share the builds.
      *
      * A frame whose stored PNG cannot be decoded is left out and reported in {@link Build#rejected()}:
      * one bad blob must not stop every version (review R5).
@@ -104,53 +111,95 @@ public final class DatasetAssembler {
      */
     public Optional<Build> assemble(List<LabelledFrame> frames, Function<String, byte[]> blobs,
             Optional<DatasetManifest> previous, BiConsumer<String, byte[]> store) {
+        Map<String, CaptureShards> before = previous.map(DatasetAssembler::shardsByCapture).orElse(Map.of());
+        List<CaptureShards> captures = new ArrayList<>();
+        List<Rejected> rejected = new ArrayList<>();
+        int built = 0;
+        for (Map.Entry<String, List<LabelledFrame>> capture : byCapture(frames).entrySet()) {
+            CaptureShards same = before.get(capture.getKey());
+            if (same != null && same.getSourceFingerprint().equals(source(capture.getValue()))) {
+                captures.add(same);
+                continue;
+            }
+            CaptureBuild build = build(capture.getValue(), blobs, store);
+            captures.add(build.shards());
+            rejected.addAll(build.rejected());
+            built += build.shardsBuilt();
+        }
+        int shardsBuilt = built;
+        return compose(captures, previous).map(manifest -> new Build(manifest, shardsBuilt, List.copyOf(rejected)));
+    }
+
+    /** Labelled frames by capture, captures and each capture's frames in name order (the order samples are packed in). */
+    public static TreeMap<String, List<LabelledFrame>> byCapture(List<LabelledFrame> frames) {
         TreeMap<String, List<LabelledFrame>> byCapture = new TreeMap<>();
         frames.forEach(f -> byCapture.computeIfAbsent(f.frame().getCaptureId(), c -> new ArrayList<>()).add(f));
         byCapture.values().forEach(list -> list.sort(Comparator.comparing(f -> f.frame().getFrameName())));
-        String fingerprint = Sha256.hex(byCapture.values().stream().map(this::source).collect(
-                Collectors.joining("", representation(), "")).getBytes(StandardCharsets.UTF_8));
+        return byCapture;
+    }
+
+    /**
+     * The fingerprint of what a capture's samples are built from (its frames in name order, their
+     * contents and labels, and the sample representation): what names its {@link CaptureShards}.
+     */
+    public String source(List<LabelledFrame> capture) {
+        return Sha256.hex((representation() + sourceText(capture)).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Builds one capture's samples (its frames in name order, as {@link #byCapture} gives them) and
+     * packs them into shards of at most {@code shardSize} samples, each stored as soon as it is built.
+     */
+    public CaptureBuild build(List<LabelledFrame> capture, Function<String, byte[]> blobs,
+            BiConsumer<String, byte[]> store) {
+        String captureId = capture.get(0).frame().getCaptureId();
+        String source = source(capture);
+        String which = split.splitOf(captureId);
+        List<Rejected> rejected = new ArrayList<>();
+        List<DatasetSample> samples = samplesOf(capture, which.equals(CaptureSplit.TRAIN), blobs, rejected);
+        CaptureShards.Builder shards = CaptureShards.newBuilder().setCaptureId(captureId).setSourceFingerprint(source);
+        for (int start = 0; start < samples.size(); start += shardSize) {
+            List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + shardSize));
+            byte[] bytes = Shard.write(chunk);
+            String key = Shard.key(dataset, bytes);
+            store.accept(key, bytes);
+            shards.addShards(Shard.entry(key, which, chunk.size(), bytes).toBuilder()
+                    .setCaptureId(captureId).setSourceFingerprint(source));
+        }
+        return new CaptureBuild(shards.build(), shards.getShardsCount(), List.copyOf(rejected));
+    }
+
+    /**
+     * The version that lists these captures' shards, or empty when {@code previous} lists the same
+     * shards. The version follows the previous manifest: 1.0.0 first, MAJOR when the sample
+     * representation changed, MINOR when captures were added, PATCH when only labels changed.
+     * Every capture {@code previous} holds must be among them (a version never loses one).
+     */
+    public Optional<DatasetManifest> compose(List<CaptureShards> captures, Optional<DatasetManifest> previous) {
+        List<CaptureShards> sorted = captures.stream().sorted(Comparator.comparing(CaptureShards::getCaptureId)).toList();
+        List<ShardEntry> shards = sorted.stream().flatMap(c -> c.getShardsList().stream()).toList();
+        List<String> captureIds = sorted.stream().map(CaptureShards::getCaptureId).toList();
         DatasetVersion version;
         if (previous.isEmpty()) {
             version = new DatasetVersion(1, 0, 0);
-        } else if (previous.get().getContentFingerprint().equals(fingerprint)) {
+        } else if (previous.get().getShardsList().equals(shards) && previous.get().getCapturesList().equals(captureIds)
+                && !representationChanged(previous.get())) {
             return Optional.empty();
         } else {
-            refuseDroppedCaptures(previous.get(), byCapture.keySet());
+            refuseDroppedCaptures(previous.get(), Set.copyOf(captureIds));
             DatasetVersion before = DatasetVersion.parse(previous.get().getVersion());
             version = representationChanged(previous.get()) ? before.representationChanged()
-                    : !previous.get().getCapturesList().containsAll(byCapture.keySet()) ? before.capturesAdded()
+                    : !previous.get().getCapturesList().containsAll(captureIds) ? before.capturesAdded()
                     : before.labelsCorrected();
         }
-        Map<String, List<ShardEntry>> builtBefore = previous.map(DatasetAssembler::shardsByCapture).orElse(Map.of());
-        DatasetManifest.Builder manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
+        String fingerprint = Sha256.hex(sorted.stream().map(CaptureShards::getSourceFingerprint)
+                .collect(Collectors.joining("\n", representation(), "")).getBytes(StandardCharsets.UTF_8));
+        return Optional.of(DatasetManifest.newBuilder().setDataset(dataset).setVersion(version.toString())
                 .setInputWidth(inputWidth).setInputHeight(inputHeight)
                 .setFrameWidth(frame.width()).setFrameHeight(frame.height())
                 .setSplitRule(split.describe()).setAugmentationConfig(augmentationConfig()).setCodeVersion(codeVersion)
-                .addAllCaptures(byCapture.keySet()).setContentFingerprint(fingerprint)
-                .setCreatedAtMs(System.currentTimeMillis());
-        List<Rejected> rejected = new ArrayList<>();
-        int built = 0;
-        for (Map.Entry<String, List<LabelledFrame>> capture : byCapture.entrySet()) {
-            String source = Sha256.hex((representation() + source(capture.getValue())).getBytes(StandardCharsets.UTF_8));
-            List<ShardEntry> same = builtBefore.getOrDefault(capture.getKey(), List.of()).stream()
-                    .filter(e -> e.getSourceFingerprint().equals(source)).toList();
-            if (!same.isEmpty()) {
-                manifest.addAllShards(same);
-                continue;
-            }
-            String which = split.splitOf(capture.getKey());
-            List<DatasetSample> samples = samplesOf(capture.getValue(), which.equals(CaptureSplit.TRAIN), blobs, rejected);
-            for (int start = 0; start < samples.size(); start += shardSize) {
-                List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + shardSize));
-                byte[] bytes = Shard.write(chunk);
-                String key = Shard.key(dataset, bytes);
-                store.accept(key, bytes);
-                built++;
-                manifest.addShards(Shard.entry(key, which, chunk.size(), bytes).toBuilder()
-                        .setCaptureId(capture.getKey()).setSourceFingerprint(source));
-            }
-        }
-        return Optional.of(new Build(manifest.build(), built, List.copyOf(rejected)));
+                .addAllCaptures(captureIds).setContentFingerprint(fingerprint).addAllShards(shards)
+                .setCreatedAtMs(System.currentTimeMillis()).build());
     }
 
     /**
@@ -177,15 +226,21 @@ public final class DatasetAssembler {
         return samples;
     }
 
-    /** The previous version's shards of each capture (none from versions before shards were per capture). */
-    private static Map<String, List<ShardEntry>> shardsByCapture(DatasetManifest previous) {
-        Map<String, List<ShardEntry>> byCapture = new HashMap<>();
-        for (ShardEntry entry : previous.getShardsList()) {
+    /**
+     * The shards a version lists for each capture, as {@link CaptureShards} (none from versions
+     * before shards were per capture, which are then built again).
+     */
+    public static Map<String, CaptureShards> shardsByCapture(DatasetManifest version) {
+        Map<String, CaptureShards.Builder> byCapture = new HashMap<>();
+        for (ShardEntry entry : version.getShardsList()) {
             if (!entry.getCaptureId().isEmpty()) {
-                byCapture.computeIfAbsent(entry.getCaptureId(), c -> new ArrayList<>()).add(entry);
+                byCapture.computeIfAbsent(entry.getCaptureId(), c -> CaptureShards.newBuilder().setCaptureId(c)
+                        .setSourceFingerprint(entry.getSourceFingerprint())).addShards(entry);
             }
         }
-        return byCapture;
+        Map<String, CaptureShards> built = new HashMap<>();
+        byCapture.forEach((capture, shards) -> built.put(capture, shards.build()));
+        return built;
     }
 
     private List<DatasetSample> samples(LabelledFrame f, byte[] png, boolean train) throws InvalidFrameException {
@@ -258,7 +313,7 @@ public final class DatasetAssembler {
     }
 
     /** What a capture's samples are built from: its frames' names and contents and their labels, in order. */
-    private String source(List<LabelledFrame> frames) {
+    private static String sourceText(List<LabelledFrame> frames) {
         StringBuilder text = new StringBuilder();
         for (LabelledFrame f : frames) {
             TipLabel l = f.label();

@@ -11,8 +11,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -141,7 +143,7 @@ class AugmentWorkerTest {
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
             }
             AugmentWorker failing = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer,
-                    new WriterFence(FailingSends.firstSendTo(Topics.SHARDS, transactionalProducer(stack))), assembler,
+                    () -> new WriterFence(FailingSends.firstSendTo(Topics.SHARDS, transactionalProducer(stack))), assembler,
                     "lab");
             assertThatThrownBy(failing::runOnce).hasMessageContaining("broker not available");
             failing.close();
@@ -236,6 +238,7 @@ class AugmentWorkerTest {
             assertThat(worker.recordsRead()).isEqualTo(8);
 
             // a restarted augment finds the topics trimmed and adds what they lost from the index
+            worker.close();
             AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack),
                     assembler, "lab");
             AugmentWorker.Pass afterRestart = restarted.runOnce();
@@ -267,9 +270,81 @@ class AugmentWorkerTest {
     }
 
     @Test
-    void aSecondAugmentOfTheDatasetFencesTheFirstBeforeItWritesAVersion(@TempDir Path dir) throws Exception {
-        // review R6: during a rolling update the old and the new pod both build "the next version";
-        // their shards and manifests used to interleave under the same version's keys
+    void replicasShareTheCapturesAndOnePublishesWhatOneWould(@TempDir Path dir) throws Exception {
+        // issue 12 item 3, review R6: two augments of one dataset (kubectl scale, a rolling update)
+        // used to be one writer and one that stopped for good; they now split the captures by the
+        // frames' partitions and the holder of partition 0 publishes
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
+            BlobStore blobs = stack.blobStore();
+            DatasetAssembler assembler = withoutAugmentations();
+            AugmentWorker a = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler,
+                    "lab", Duration.ofSeconds(6));
+            AugmentWorker b = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler,
+                    "lab", Duration.ofSeconds(6));
+            Map<AugmentWorker, List<AugmentWorker.Pass>> passes = new HashMap<>();
+            try (Replicas running = new Replicas(List.of(a, b), passes)) {
+                running.until(() -> !a.heldPartitions().isEmpty() && !b.heldPartitions().isEmpty()
+                        && a.heldPartitions().size() + b.heldPartitions().size() == DevStack.PARTITIONS);
+                // captures on every partition: each replica has some to build
+                List<String> captures = new ArrayList<>();
+                for (int i = 0; captures.size() < 9; i++) {
+                    String capture = "C" + i;
+                    long onItsPartition = captures.stream().filter(c -> BuildShare.partitionOf(c, DevStack.PARTITIONS)
+                            == BuildShare.partitionOf(capture, DevStack.PARTITIONS)).count();
+                    if (onItsPartition < 3) {
+                        captures.add(capture);
+                    }
+                }
+                List<DatasetAssembler.LabelledFrame> labelled = new ArrayList<>();
+                for (String capture : captures) {
+                    FrameRef frame = frame(blobs, capture, 0);
+                    TipLabel label = label(capture, 0, 1, 100, 100);
+                    send(producer, Topics.FRAMES, capture, frame.toByteArray());
+                    send(producer, Topics.LABELS, capture, label.toByteArray());
+                    labelled.add(new DatasetAssembler.LabelledFrame(frame, label));
+                }
+                running.until(() -> latest(blobs).map(m -> m.getCapturesCount() == captures.size()).orElse(false));
+                // what one augment builds from the same frames, shard for shard
+                DatasetManifest alone = assembler.assemble(labelled, blobs::get, Optional.empty(), (k, v) -> { })
+                        .orElseThrow().manifest();
+                assertThat(latest(blobs).orElseThrow().getShardsList()).isEqualTo(alone.getShardsList());
+                int builtByA = passes.get(a).stream().mapToInt(AugmentWorker.Pass::shardsBuilt).sum();
+                int builtByB = passes.get(b).stream().mapToInt(AugmentWorker.Pass::shardsBuilt).sum();
+                assertThat(builtByA).isPositive();
+                assertThat(builtByB).isPositive();
+                assertThat(builtByA + builtByB).isEqualTo(captures.size()); // each capture built once
+                AugmentWorker publisher = a.publishes() ? a : b;
+                AugmentWorker other = publisher == a ? b : a;
+                assertThat(other.publishes()).isFalse();
+                assertThat(passes.get(other)).allSatisfy(p -> assertThat(p.version()).isEmpty());
+
+                // the publisher goes (a scale-down, the old pod of a rollout): the other takes its partitions
+                running.stop(publisher);
+                send(producer, Topics.FRAMES, "late", frame(blobs, "late", 0).toByteArray());
+                send(producer, Topics.LABELS, "late", label("late", 0, 1, 10, 20).toByteArray());
+                running.until(() -> latest(blobs).map(m -> m.getCapturesList().contains("late")).orElse(false));
+                assertThat(other.publishes()).isTrue();
+                assertThat(other.heldPartitions()).hasSize(DevStack.PARTITIONS);
+            }
+            // every version announced once, each announcing a stored manifest
+            List<ShardReady> announced = read(stack, Topics.SHARDS, ShardReady.parser());
+            Map<String, Long> announcementsByVersion = new HashMap<>();
+            for (ShardReady ready : announced) {
+                announcementsByVersion.merge(ready.getVersion(), 1L, Long::sum);
+                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ready.getManifestKey()));
+                assertThat(manifest.getShardsList()).extracting(ShardEntry::getKey).contains(ready.getShardKey());
+            }
+            String latest = latest(blobs).orElseThrow().getVersion();
+            assertThat(announcementsByVersion).containsKey(latest);
+            assertThat(announced.stream().map(r -> r.getVersion() + " " + r.getShardKey()).distinct().count())
+                    .isEqualTo(announced.size());
+        }
+    }
+
+    @Test
+    void aPublisherThatWasTakenOverKeepsBuildingAndNeverOverwritesAVersion(@TempDir Path dir) throws Exception {
+        // review R6: the old publisher of a rollout must not write a version after the new one claimed the fence
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
                 KafkaProducer<String, byte[]> producer = stack.producer()) {
             BlobStore blobs = stack.blobStore();
@@ -279,30 +354,104 @@ class AugmentWorkerTest {
                 send(producer, Topics.LABELS, capture, label(capture, 0, 1, 100, 100).toByteArray());
             }
             try (AugmentWorker old = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack),
-                    assembler, "lab");
-                    AugmentWorker replacement = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer,
-                            fence(stack), assembler, "lab")) {
+                    assembler, "lab")) {
                 assertThat(old.runOnce().version()).contains("1.0.0");
-                assertThat(replacement.runOnce().version()).isEmpty(); // starts: 1.0.0 holds everything
-                send(producer, Topics.FRAMES, "C", frame(blobs, "C", 0).toByteArray());
-                send(producer, Topics.LABELS, "C", label("C", 0, 1, 50, 60).toByteArray());
-
-                assertThatThrownBy(old::runOnce).isInstanceOf(WriterFence.TakenOver.class)
-                        .hasMessageContaining("dataset lab has another writer");
-                assertThat(blobs.list("datasets/lab/")).extracting(item -> item.objectName())
-                        .noneMatch(key -> key.startsWith("datasets/lab/1.1.0/"));
-                assertThat(replacement.runOnce().version()).contains("1.1.0");
-            }
-            assertThat(new String(blobs.get(ManifestCodec.latestKey("lab")), StandardCharsets.UTF_8).trim())
-                    .isEqualTo("1.1.0");
-            for (String version : List.of("1.0.0", "1.1.0")) {
-                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", version)));
-                for (ShardEntry shard : manifest.getShardsList()) {
-                    assertThat(Sha256.hex(blobs.get(shard.getKey()))).isEqualTo(shard.getSha256());
+                // a new publisher of the same dataset claims the fence (as a replica given partition 0 does)
+                try (WriterFence newer = fence(stack).get()) {
+                    newer.claim();
+                    send(producer, Topics.FRAMES, "C", frame(blobs, "C", 0).toByteArray());
+                    send(producer, Topics.LABELS, "C", label("C", 0, 1, 50, 60).toByteArray());
+                    AugmentWorker.Pass fenced = old.runOnce();
+                    assertThat(fenced.version()).isEmpty();
+                    assertThat(fenced.shardsBuilt()).isEqualTo(1); // it built C, its own share, all the same
+                    assertThat(old.publishes()).isFalse();
+                    assertThat(blobs.list("datasets/lab/")).extracting(item -> item.objectName())
+                            .noneMatch(key -> key.startsWith("datasets/lab/1.1.0/"));
                 }
+                // still holding partition 0, it claims the fence again at its next pass and publishes C
+                assertThat(old.runOnce().version()).contains("1.1.0");
             }
-            assertThat(read(stack, Topics.SHARDS, ShardReady.parser())).extracting(ShardReady::getVersion)
-                    .containsOnly("1.0.0", "1.1.0");
+            // a version stored by a publisher that was gone before it moved latest is never overwritten
+            DatasetManifest stored = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", "1.1.0")));
+            blobs.put(ManifestCodec.latestKey("lab"), "1.0.0".getBytes(StandardCharsets.UTF_8), "text/plain");
+            send(producer, Topics.FRAMES, "D", frame(blobs, "D", 0).toByteArray());
+            send(producer, Topics.LABELS, "D", label("D", 0, 1, 50, 60).toByteArray());
+            try (AugmentWorker next = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack),
+                    assembler, "lab")) {
+                assertThat(next.runOnce().version()).isEmpty(); // 1.1.0 is taken: latest moves to it
+                assertThat(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", "1.1.0")))).isEqualTo(stored);
+                AugmentWorker.Pass after = next.runOnce();
+                assertThat(after.version()).contains("1.2.0");
+            }
+            assertThat(latest(blobs).orElseThrow().getCapturesList()).containsExactly("A", "B", "C", "D");
+        }
+    }
+
+    /** Augment replicas, each running passes on its own thread as the service does, every 200 ms. */
+    private static final class Replicas implements AutoCloseable {
+        private final Map<AugmentWorker, Thread> threads = new HashMap<>();
+        private final Map<AugmentWorker, List<AugmentWorker.Pass>> passes;
+        private final List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        Replicas(List<AugmentWorker> workers, Map<AugmentWorker, List<AugmentWorker.Pass>> passes) {
+            this.passes = passes;
+            for (AugmentWorker worker : workers) {
+                List<AugmentWorker.Pass> own = java.util.Collections.synchronizedList(new ArrayList<>());
+                passes.put(worker, own);
+                Thread thread = new Thread(() -> {
+                    while (!Thread.currentThread().isInterrupted()) {
+                        try {
+                            own.add(worker.runOnce());
+                            Thread.sleep(200);
+                        } catch (InterruptedException e) {
+                            return;
+                        } catch (Throwable e) {
+                            failures.add(e);
+                            return;
+                        }
+                    }
+                }, "replica");
+                threads.put(worker, thread);
+                thread.start();
+            }
+        }
+
+        void until(java.util.function.BooleanSupplier condition) throws Exception {
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (!condition.getAsBoolean()) {
+                assertThat(failures).isEmpty();
+                assertThat(System.currentTimeMillis()).as("replicas reached the state in time").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        }
+
+        /** Stops the worker's passes and closes it (it leaves the group). */
+        void stop(AugmentWorker worker) throws InterruptedException {
+            Thread thread = threads.remove(worker);
+            thread.interrupt();
+            thread.join(30_000);
+            worker.close();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            for (AugmentWorker worker : List.copyOf(threads.keySet())) {
+                stop(worker);
+            }
+        }
+    }
+
+    /** The manifest {@code latest} names, if any. */
+    private static Optional<DatasetManifest> latest(BlobStore blobs) {
+        Optional<byte[]> latest = blobs.find(ManifestCodec.latestKey("lab"));
+        if (latest.isEmpty()) {
+            return Optional.empty();
+        }
+        String version = new String(latest.get(), StandardCharsets.UTF_8).trim();
+        try {
+            return Optional.of(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", version))));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            throw new AssertionError(e);
         }
     }
 
@@ -327,8 +476,8 @@ class AugmentWorkerTest {
     }
 
     /** The dataset's fence, as augment opens it. */
-    private static WriterFence fence(DevStack stack) {
-        return WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.augmentOf("lab"));
+    private static Supplier<WriterFence> fence(DevStack stack) {
+        return () -> WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.augmentOf("lab"));
     }
 
     /** The dataset's transactional producer, as augment's fence has it. */

@@ -30,6 +30,15 @@ public final class Shard {
         return "datasets/" + dataset + "/shards/" + Sha256.hex(bytes) + ".tshard";
     }
 
+    /**
+     * Where the shards built from one capture's source are listed ({@code CaptureShards}): named by
+     * the source's fingerprint, so the augment replica that publishes versions finds what another
+     * replica built without listing anything.
+     */
+    public static String capturesKey(String dataset, String sourceFingerprint) {
+        return "datasets/" + dataset + "/captures/" + sourceFingerprint + ".pb";
+    }
+
     public static byte[] write(List<DatasetSample> samples) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
