@@ -3,7 +3,11 @@ package tipstream.dataset;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -58,6 +62,23 @@ public final class Topics {
             }
         }
         throw new WakeupException();
+    }
+
+    /**
+     * The topic's id: a topic deleted and created again under the same name has another, so a
+     * position saved for the old one is not taken for the new one's. Empty when the broker cannot say.
+     */
+    public static String idOf(String bootstrapServers, String topic) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            return admin.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(15_000)).allTopicNames()
+                    .get().get(topic).topicId().toString();
+        } catch (ExecutionException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the id of topic {0} is unknown: {1}", topic, e.toString());
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
     }
 
     /** The dead-letter topic of a topic: records that could not be processed, with the reason. */

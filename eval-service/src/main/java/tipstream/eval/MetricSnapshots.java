@@ -45,9 +45,11 @@ public class MetricSnapshots {
     /**
      * Adds the saved series to {@code store} and answers the partitions' positions they hold
      * everything before (empty when nothing was saved, or the snapshot cannot be read: then the
-     * topic is read from its beginning, as before there were snapshots).
+     * topic is read from its beginning, as before there were snapshots). Positions saved for a
+     * topic of another id than {@code topicId} (the topic deleted and created again) are not
+     * answered: the new topic is read from its beginning, the saved series kept.
      */
-    public synchronized Map<Integer, Long> load(MetricStore store) {
+    public synchronized Map<Integer, Long> load(MetricStore store, String topicId) {
         try {
             var text = blobs.find(POSITIONS_KEY);
             if (text.isEmpty()) {
@@ -66,6 +68,12 @@ public class MetricSnapshots {
                 }
             }
             saved.putAll(store.revisions());
+            String savedTopicId = properties.getProperty("topic.id", "");
+            if (!savedTopicId.isEmpty() && !topicId.isEmpty() && !savedTopicId.equals(topicId)) {
+                LOG.warnf("tipstream.metrics is another topic (id %s) than the snapshot's (id %s): reading it from its"
+                        + " beginning", topicId, savedTopicId);
+                positions.clear();
+            }
             savedPositions = Map.copyOf(positions);
             LOG.infof("metric store loaded from S3: %d series, %d events, topic positions %s", saved.size(), events,
                     positions);
@@ -77,10 +85,11 @@ public class MetricSnapshots {
     }
 
     /**
-     * Writes every series that changed since the last save or load, then {@code positions}: every
-     * record before them must be in the store. Nothing is written when nothing changed.
+     * Writes every series that changed since the last save or load, then {@code positions} on the
+     * topic of {@code topicId}: every record before them must be in the store. Nothing is written
+     * when nothing changed.
      */
-    public synchronized void save(MetricStore store, Map<Integer, Long> positions) {
+    public synchronized void save(MetricStore store, Map<Integer, Long> positions, String topicId) {
         Map<String, Long> revisions = store.revisions();
         boolean changed = !positions.equals(savedPositions);
         for (var series : revisions.entrySet()) {
@@ -99,6 +108,7 @@ public class MetricSnapshots {
             properties.setProperty("series." + i++, series);
         }
         positions.forEach((partition, offset) -> properties.setProperty("position." + partition, Long.toString(offset)));
+        properties.setProperty("topic.id", topicId);
         StringWriter text = new StringWriter();
         try {
             properties.store(text, "tipstream.metrics read up to these positions; the series' events are in "

@@ -42,6 +42,8 @@ public class MetricsConsumer {
 
     private final MetricStore store;
     private final MetricSnapshots snapshots;
+    /** The id of the topic the positions are on (the consuming thread's). */
+    private String topicId = "";
     private final long snapshotEveryNanos;
     private final String bootstrapServers;
     private final Counter consumed;
@@ -112,7 +114,8 @@ public class MetricsConsumer {
             List<TopicPartition> partitions = Topics.partitionsOnceCreated(consumer, Topics.METRICS, running::get);
             alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.METRICS), "eval-metrics-dlq");
             consumer.assign(partitions);
-            Map<Integer, Long> saved = snapshots.load(store);
+            topicId = Topics.idOf(bootstrapServers, Topics.METRICS);
+            Map<Integer, Long> saved = snapshots.load(store, topicId);
             positions.putAll(saved);
             for (TopicPartition partition : partitions) {
                 Long position = saved.get(partition.partition());
@@ -153,7 +156,7 @@ public class MetricsConsumer {
     /** Saves the store with the positions it holds everything before; an S3 failure waits for the next time. */
     private void save(Map<Integer, Long> positions) {
         try {
-            snapshots.save(store, Map.copyOf(positions));
+            snapshots.save(store, Map.copyOf(positions), topicId);
         } catch (RuntimeException e) {
             LOG.warnf("metric store snapshot not saved this time: %s", e.toString());
         }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -106,6 +107,31 @@ class MetricSnapshotsTest {
         consumer.stop(null);
     }
 
+    @Test
+    void aTopicCreatedAgainIsReadFromItsBeginning() throws Exception {
+        // the snapshot's positions belong to the topic they were read on: on a topic deleted and
+        // created again under the same name they would skip as many of its first records
+        recreateTopic(); // offsets from 0, whatever the other tests published
+        for (long step = 0; step < 10; step++) {
+            publish("r4/train", "metrics/loss", step, 1.0);
+        }
+        MetricStore first = new MetricStore();
+        MetricsConsumer consumer = consumer(first);
+        await(() -> first.series("r4/train", "metrics/loss").size() == 10);
+        consumer.stop(null);
+
+        recreateTopic();
+        for (long step = 100; step < 112; step++) {
+            publish("r4/train", "metrics/loss", step, 2.0); // the same key: the partition of the first 10
+        }
+        MetricStore second = new MetricStore();
+        MetricsConsumer restarted = consumer(second);
+        // what the old topic held is kept, and all of the new one is read
+        await(() -> second.series("r4/train", "metrics/loss").size() == 22);
+        assertThat(restarted.recordsRead()).isEqualTo(12);
+        restarted.stop(null);
+    }
+
     private static MetricsConsumer consumer(MetricStore store) {
         MetricsConsumer consumer = new MetricsConsumer(store, new MetricSnapshots(stack.blobStore()),
                 stack.kafkaBootstrapServers(), new SimpleMeterRegistry(), producer, new EvalConfig() {
@@ -181,6 +207,25 @@ class MetricSnapshotsTest {
 
     private static long beginningOffsets() throws Exception {
         return offsets(OffsetSpec.earliest());
+    }
+
+    /** Deletes tipstream.metrics and creates it again, as an operator might; the same name, another topic id. */
+    private static void recreateTopic() throws Exception {
+        try (Admin admin = admin()) {
+            admin.deleteTopics(List.of(Topics.METRICS)).all().get();
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    admin.createTopics(List.of(new NewTopic(Topics.METRICS, DevStack.PARTITIONS, (short) 1)
+                            .configs(Topics.CONFIG))).all().get();
+                    return;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // still being deleted
+                    assertThat(System.nanoTime()).as("topic created again within 30 s: " + e.getCause()).isLessThan(deadline);
+                    Thread.sleep(200);
+                }
+            }
+        }
     }
 
     private static void deleteEveryRecord() throws Exception {
