@@ -3,6 +3,7 @@ package tipstream.augment;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -97,7 +98,7 @@ final class BuildShare implements AutoCloseable {
         if (partitions == 0) {
             partitions = consumer.partitionsFor(Topics.FRAMES).size();
         }
-        return Set.copyOf(assigned);
+        return Collections.unmodifiableSet(new TreeSet<>(assigned)); // sorted: read in logs
     }
 
     /** Whether this replica builds the capture: its records' partition is held here (as the producer's partitioner places a key). */

@@ -29,6 +29,7 @@ import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
+import tipstream.devstack.LiveHealth;
 import tipstream.devstack.LocalPlatform;
 import tipstream.devstack.PipelineServices;
 import tipstream.v1.DatasetManifest;
@@ -58,6 +59,9 @@ public final class FaultDrill implements Callable<Integer> {
     int steps;
     @Option(names = "--checkpoint-every", defaultValue = "50")
     int checkpointEvery;
+    @Option(names = "--augment-replicas", defaultValue = "2",
+            description = "augment replicas (one consumer group); the one that publishes versions is the one killed")
+    int augmentReplicas;
     @Option(names = "--data", defaultValue = "bench/target/fault-drill")
     Path dataDir;
 
@@ -81,6 +85,11 @@ public final class FaultDrill implements Callable<Integer> {
         try {
             for (PipelineServices.Service service : LocalPlatform.services()) {
                 start(service);
+                if (service.name().equals("augment-service")) {
+                    for (int r = 2; r <= augmentReplicas; r++) {
+                        start(service.replica("augment-service-" + r, LocalPlatform.AUGMENT_PORT + 10 * (r - 1)));
+                    }
+                }
             }
             Map<String, List<String>> sent = stream(stackSettings);
             DatasetManifest manifest = awaitAll(sent);
@@ -151,7 +160,9 @@ public final class FaultDrill implements Callable<Integer> {
                     System.out.println("   the interrupted upload failed as it should: " + e.getMessage());
                 }
             } else if (c == captures / 2) {
-                kill("augment-service", "while captures stream in (it builds a version every 3 s)");
+                String augment = augmentPublisher();
+                kill(augment, "while captures stream in (it builds a version every 3 s)"
+                        + (augmentReplicas > 1 ? ", the replica of " + augmentReplicas + " that publishes" : ""));
             } else if (c == 3 * captures / 4) {
                 faults.add("Kafka and S3 restarted");
                 System.out.println("-- restarting Kafka and S3");
@@ -163,6 +174,20 @@ public final class FaultDrill implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "   sent %s (%d of %d)%n", capture.captureId(), c + 1, captures);
         }
         return sent;
+    }
+
+    /** The augment replica that publishes the versions (the one holding partition 0 of the frames). */
+    private String augmentPublisher() throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            for (PipelineServices.Service service : settings.values()) {
+                if (service.module().equals("augment-service") && LiveHealth.flag(service.port(), "publishes")) {
+                    return service.name();
+                }
+            }
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("no augment replica says it publishes versions");
     }
 
     private static void upload(List<RigClient.RigFrame> frames, int attempts) {

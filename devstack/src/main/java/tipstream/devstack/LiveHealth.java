@@ -24,19 +24,29 @@ public final class LiveHealth {
 
     /** The value of {@code key} in any check's data, or empty while the service does not answer. */
     public static OptionalLong number(int port, String key) throws InterruptedException {
+        JsonNode value = value(port, key);
+        return value.canConvertToLong() ? OptionalLong.of(value.asLong()) : OptionalLong.empty();
+    }
+
+    /** Whether {@code key} is true in a check's data (false while the service does not answer). */
+    public static boolean flag(int port, String key) throws InterruptedException {
+        return value(port, key).asBoolean(false);
+    }
+
+    private static JsonNode value(int port, String key) throws InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/live"))
                 .timeout(Duration.ofSeconds(2)).build();
         try {
             JsonNode health = JSON.readTree(HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body());
             for (JsonNode check : health.path("checks")) {
                 JsonNode value = check.path("data").path(key);
-                if (value.canConvertToLong()) {
-                    return OptionalLong.of(value.asLong());
+                if (!value.isMissingNode()) {
+                    return value;
                 }
             }
-            return OptionalLong.empty();
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         } catch (IOException e) {
-            return OptionalLong.empty();
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         }
     }
 }

@@ -14,8 +14,17 @@ import java.util.Map;
  * readiness endpoints answer. Closing stops them in reverse order of the pipeline.
  */
 public final class PipelineServices implements AutoCloseable {
-    /** A service's folder, HTTP/gRPC port, heap and extra configuration. */
-    public record Service(String name, int port, String maxHeap, Map<String, String> config) {
+    /** A service (a replica's own name), its module's folder, HTTP/gRPC port, heap and extra configuration. */
+    public record Service(String name, String module, int port, String maxHeap, Map<String, String> config) {
+        /** The only replica of a module: named as its folder. */
+        public Service(String name, int port, String maxHeap, Map<String, String> config) {
+            this(name, name, port, maxHeap, config);
+        }
+
+        /** Another replica of the same module, with its own name and port. */
+        public Service replica(String replicaName, int replicaPort) {
+            return new Service(replicaName, module, replicaPort, maxHeap, config);
+        }
     }
 
     private final List<ServiceProcess> processes;
@@ -41,7 +50,7 @@ public final class PipelineServices implements AutoCloseable {
             for (Service service : services) {
                 Map<String, String> config = new LinkedHashMap<>(stackConfig);
                 config.putAll(service.config());
-                started.add(ServiceProcess.start(service.name(), ServiceProcess.runJar(projectDir, service.name()),
+                started.add(ServiceProcess.start(service.name(), ServiceProcess.runJar(projectDir, service.module()),
                         config, service.port(), logDir.resolve(service.name() + ".log"), service.maxHeap()));
             }
             for (ServiceProcess process : started) {
