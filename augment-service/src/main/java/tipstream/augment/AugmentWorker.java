@@ -76,7 +76,8 @@ public final class AugmentWorker implements AutoCloseable {
     private volatile Set<Integer> held;
     /** Every usable frame and its record, and every frame's latest label, read so far (by capture/frame). */
     private final Map<String, FrameRef> frames = new TreeMap<>();
-    private final Map<String, ConsumerRecord<String, byte[]>> frameRecords = new HashMap<>();
+    /** Where each usable frame's record is (not the record: its content is the FrameRef above). */
+    private final Map<String, RecordPosition> frameRecords = new HashMap<>();
     private final Map<String, TipLabel> labels = new HashMap<>();
     /** Each capture's shards for the newest source this worker knows of (built here or by another replica). */
     private final Map<String, CaptureShards> built = new HashMap<>();
@@ -89,6 +90,10 @@ public final class AugmentWorker implements AutoCloseable {
     private long recordsRead;
 
     private record Unusable(ConsumerRecord<String, byte[]> record, String reason) {
+    }
+
+    /** A record's place in tipstream.frames: a few bytes a frame instead of the record (~0.5 kB). */
+    private record RecordPosition(int partition, long offset) {
     }
 
     /**
@@ -207,7 +212,8 @@ public final class AugmentWorker implements AutoCloseable {
                             : isStored(ref.getBlobKey()) ? null : "blob " + ref.getBlobKey() + " is missing";
                     if (reason == null) {
                         frames.put(ref.getCaptureId() + "/" + ref.getFrameName(), ref);
-                        frameRecords.put(ref.getCaptureId() + "/" + ref.getFrameName(), record);
+                        frameRecords.put(ref.getCaptureId() + "/" + ref.getFrameName(),
+                                new RecordPosition(record.partition(), record.offset()));
                     }
                 } else {
                     TipLabel label = TipLabel.parseFrom(record.value());
@@ -394,7 +400,10 @@ public final class AugmentWorker implements AutoCloseable {
         int dead = 0;
         for (DatasetAssembler.Rejected r : rejected) {
             FrameRef ref = r.frame().frame();
-            ConsumerRecord<String, byte[]> record = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
+            RecordPosition position = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
+            ConsumerRecord<String, byte[]> record = position == null ? null
+                    : new ConsumerRecord<>(Topics.FRAMES, position.partition(), position.offset(), ref.getCaptureId(),
+                            ref.toByteArray()); // ingest keys a frame's record by its capture
             if (record == null) {
                 // known from the index only: its record is beyond the topic's retention
                 LOG.warnf("frame %s/%s left out: %s", ref.getCaptureId(), ref.getFrameName(), r.reason());

@@ -173,8 +173,9 @@ class AugmentWorkerTest {
             byte[] rotten = "not a png at all".getBytes(StandardCharsets.UTF_8);
             String sha = Sha256.hex(rotten);
             blobs.put("frames/" + sha + ".png", rotten, "image/png");
-            send(producer, Topics.FRAMES, "R", FrameRef.newBuilder().setCaptureId("R").setFrameName("R-camL0000.png")
-                    .setSha256(sha).setBlobKey("frames/" + sha + ".png").build().toByteArray());
+            FrameRef rottenRef = FrameRef.newBuilder().setCaptureId("R").setFrameName("R-camL0000.png")
+                    .setSha256(sha).setBlobKey("frames/" + sha + ".png").build();
+            var rottenRecord = producer.send(new ProducerRecord<>(Topics.FRAMES, "R", rottenRef.toByteArray())).get();
             send(producer, Topics.LABELS, "R", label("R", 0, 1, 100, 100).toByteArray());
             // a reference whose sha256 is no hash at all
             send(producer, Topics.FRAMES, "S", FrameRef.newBuilder().setCaptureId("S").setFrameName("S-camL0000.png")
@@ -189,6 +190,14 @@ class AugmentWorkerTest {
             assertThat(dead).extracting(DeadLetter::getReason)
                     .anySatisfy(r -> assertThat(r).contains("frames/" + sha + ".png cannot be used"))
                     .anySatisfy(r -> assertThat(r).contains("sha256 is not 64 hex digits"));
+            // the left-out frame's letter carries its record: key, content and place in the topic
+            DeadLetter rottenLetter = dead.stream().filter(d -> d.getReason().contains("cannot be used")).findFirst()
+                    .orElseThrow();
+            assertThat(rottenLetter.getKey().toStringUtf8()).isEqualTo("R");
+            assertThat(FrameRef.parseFrom(rottenLetter.getValue())).isEqualTo(rottenRef);
+            assertThat(rottenLetter.getSourceTopic()).isEqualTo(Topics.FRAMES);
+            assertThat(rottenLetter.getPartition()).isEqualTo(rottenRecord.partition());
+            assertThat(rottenLetter.getOffset()).isEqualTo(rottenRecord.offset());
 
             // a new capture: a new version, the bad frames neither block it nor are dead-lettered again
             send(producer, Topics.FRAMES, "C", frame(blobs, "C", 0).toByteArray());
