@@ -401,14 +401,13 @@ public final class AugmentWorker implements AutoCloseable {
         for (DatasetAssembler.Rejected r : rejected) {
             FrameRef ref = r.frame().frame();
             RecordPosition position = frameRecords.get(ref.getCaptureId() + "/" + ref.getFrameName());
-            ConsumerRecord<String, byte[]> record = position == null ? null
-                    : new ConsumerRecord<>(Topics.FRAMES, position.partition(), position.offset(), ref.getCaptureId(),
-                            ref.toByteArray()); // ingest keys a frame's record by its capture
-            if (record == null) {
+            if (position == null) {
                 // known from the index only: its record is beyond the topic's retention
                 LOG.warnf("frame %s/%s left out: %s", ref.getCaptureId(), ref.getFrameName(), r.reason());
-            } else if (alreadyDead.add(DeadLetters.position(record))) {
-                deadLetter(record, r.reason());
+            } else if (alreadyDead.add(DeadLetters.position(Topics.FRAMES, position.partition(), position.offset()))) {
+                // the record again, as ingest wrote it: keyed by its capture, the FrameRef its content
+                deadLetter(new ConsumerRecord<>(Topics.FRAMES, position.partition(), position.offset(),
+                        ref.getCaptureId(), ref.toByteArray()), r.reason());
                 dead++;
             }
         }
