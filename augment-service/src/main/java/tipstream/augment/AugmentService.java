@@ -10,6 +10,7 @@ import jakarta.enterprise.event.Observes;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.errors.InterruptException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
@@ -109,8 +110,8 @@ public class AugmentService {
                             + " unchanged since the last version), %.1f s", config.dataset(), pass.version().get(),
                             pass.labelledFrames(), pass.samples(), pass.shards(), pass.shardsBuilt(), nanos / 1e9);
                 }
-            } catch (InterruptedException e) {
-                return;
+            } catch (InterruptedException | InterruptException e) {
+                return; // shutting down (Kafka's clients turn an interrupt into their own exception)
             } catch (Exception e) {
                 failedPasses.increment();
                 lastFailure = e.toString();
