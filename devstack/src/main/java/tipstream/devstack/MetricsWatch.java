@@ -2,6 +2,7 @@ package tipstream.devstack;
 
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.time.Instant;
@@ -11,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import tipstream.v1.MetricEvent;
@@ -24,23 +26,43 @@ import tipstream.v1.SubscribeRequest;
 public final class MetricsWatch implements AutoCloseable {
     private final ManagedChannel channel;
     private final Map<String, TreeMap<Long, MetricEvent>> series = new TreeMap<>();
+    private final Consumer<MetricEvent> listener;
+    private final AtomicInteger resubscriptions = new AtomicInteger();
     private volatile Throwable failure;
 
     public MetricsWatch(String host, int port, Consumer<MetricEvent> listener) {
         this.channel = ManagedChannelBuilder.forAddress(host, port).usePlaintext().build();
+        this.listener = listener;
+        subscribe();
+    }
+
+    /**
+     * All runs from step 0. Eval ends a subscriber that falls too far behind the live events with
+     * RESOURCE_EXHAUSTED; the watch then subscribes again, and the stored events it replays are
+     * handed to the listener only if they had not arrived before.
+     */
+    private void subscribe() {
         MetricsGrpc.newStub(channel).subscribe(SubscribeRequest.getDefaultInstance(), new StreamObserver<>() {
             @Override
             public void onNext(MetricEvent event) {
+                boolean isNew;
                 synchronized (series) {
-                    series.computeIfAbsent(event.getRun() + " " + event.getTag(), k -> new TreeMap<>())
-                            .put(event.getStep(), event);
+                    isNew = series.computeIfAbsent(event.getRun() + " " + event.getTag(), k -> new TreeMap<>())
+                            .put(event.getStep(), event) == null;
                     series.notifyAll();
                 }
-                listener.accept(event);
+                if (isNew) {
+                    listener.accept(event);
+                }
             }
 
             @Override
             public void onError(Throwable t) {
+                if (Status.fromThrowable(t).getCode() == Status.Code.RESOURCE_EXHAUSTED && !channel.isShutdown()) {
+                    resubscriptions.incrementAndGet();
+                    subscribe();
+                    return;
+                }
                 failure = t;
                 synchronized (series) {
                     series.notifyAll();
@@ -51,6 +73,11 @@ public final class MetricsWatch implements AutoCloseable {
             public void onCompleted() {
             }
         });
+    }
+
+    /** How many times eval ended the subscription for falling behind and the watch subscribed again. */
+    public int resubscriptions() {
+        return resubscriptions.get();
     }
 
     /** The value of a run's tag at a step, if it has arrived. */
