@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.within;
 import org.junit.jupiter.api.Test;
 
 class TipHeatmapTest {
-    /** The heatmap preset's map: 33 x 26 cells of 16 x 16 px over a 528 x 406 frame. */
-    private final TipHeatmap map = (TipHeatmap) TipNetConfig.heatmap().encoding(528, 406);
+    /** A map of 33 x 26 cells of 16 x 16 px over a 528 x 406 frame (output stride 8 at half resolution). */
+    private final TipHeatmap map = new TipHeatmap(528, 406, 33, 26, 16, 16);
 
     @Test
     void knownAnswerAtTheFrameCentre() {

@@ -145,17 +145,19 @@ class TipNetTest {
     }
 
     @Test
-    void presetsMapAHalfResolutionFrameToTheirOutputMaps() {
-        INDArray input = FrameTensor.batch(List.of(new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY)), 203, 264);
+    void presetsMapTheirInputToTheirOutputMaps() {
+        BufferedImage frame = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
         TipNet grid = TipNet.build(TipNetConfig.grid());
-        assertThat(grid.network().outputSingle(input).shape()).containsExactly(1, 3, 7, 9);
+        INDArray half = FrameTensor.batch(List.of(frame), 203, 264);
+        assertThat(grid.network().outputSingle(half).shape()).containsExactly(1, 3, 7, 9);
         assertThat(grid.parameterCount()).isBetween(200_000L, 1_000_000L);
         TipNet heatmap = TipNet.build(TipNetConfig.heatmap());
-        assertThat(heatmap.network().outputSingle(input).shape()).containsExactly(1, 4, 26, 33);
-        // output stride 8 at half resolution: 16 px cells of the original frame
+        INDArray threeEighths = FrameTensor.batch(List.of(frame), 152, 198);
+        assertThat(heatmap.network().outputSingle(threeEighths).shape()).containsExactly(1, 4, 19, 25);
+        // output stride 8 at 3/8 of the frame: cells of 8 / 0.375 = 21.3 px of the original frame
         TipHeatmap map = (TipHeatmap) heatmap.encoding(528, 406);
-        assertThat(map.cellWidth()).isEqualTo(16.0);
-        assertThat(map.cellHeight()).isEqualTo(16.0);
+        assertThat(map.cellWidth()).isCloseTo(8 * 528 / 198.0, within(1e-9));
+        assertThat(map.cellHeight()).isCloseTo(8 * 406 / 152.0, within(1e-9));
     }
 
     @Test
