@@ -53,9 +53,8 @@ public final class TailCommand implements Callable<Integer> {
         try {
             while (true) {
                 try {
-                    if (follow(channel, out, printed)) {
-                        return 0;
-                    }
+                    follow(channel, out, printed);
+                    return 0;
                 } catch (StatusRuntimeException e) {
                     if (e.getStatus().getCode() != Status.Code.RESOURCE_EXHAUSTED) {
                         throw e;
@@ -70,8 +69,8 @@ public final class TailCommand implements Callable<Integer> {
         }
     }
 
-    /** One subscription, to its end; true when the command is done (the stream ended, or --until-step reached). */
-    private boolean follow(ManagedChannel channel, PrintWriter out, Set<String> printed) {
+    /** One subscription, until the stream ends or an event reaches --until-step. */
+    private void follow(ManagedChannel channel, PrintWriter out, Set<String> printed) {
         // one subscription for every run, filtered here: a run id names two series (train, eval)
         Iterator<MetricEvent> events = MetricsGrpc.newBlockingStub(channel).withCallCredentials(target.credentials())
                 .subscribe(SubscribeRequest.newBuilder().setTag(tag).setFromStep(fromStep).build());
@@ -86,9 +85,8 @@ public final class TailCommand implements Callable<Integer> {
                 out.flush();
             }
             if (untilStep >= 0 && event.getStep() >= untilStep) {
-                return true;
+                return;
             }
         }
-        return true;
     }
 }
