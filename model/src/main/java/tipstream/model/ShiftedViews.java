@@ -8,8 +8,8 @@ import java.util.List;
 import tipstream.dataset.FrameResize;
 
 /**
- * Test-time views: each frame located as it is and moved by half a first-stage cell (11 frame
- * pixels on the heatmap preset's ~21 px cells) right, down, both, and back both, each view's place
+ * Test-time views: each frame located as it is and moved by half a first-stage cell (16 frame
+ * pixels on the heatmap preset's ~32 px cells) right, down, both, and back both, each view's place
  * moved back; the frame's answer is the view placed nearest the views' median place, with the
  * views' mean presence. A tip near a cell's edge or corner sits in mid-cell in another view, and
  * one view's wrong place is outvoted. Measured on four main-job checkpoints (BENCHMARKS.md, "Model

@@ -112,13 +112,14 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
     }
 
     /**
-     * The heatmap model at 3/8 of the frame's resolution (198 x 152): a stride-2 stem and two stages
-     * (output stride 8, a 25 x 19 map of ~21 px cells), four context convolutions there (each cell
-     * sees about 210 x 210 px of the frame), no batch norm. 3/8 rather than half: the first stage
-     * only has to find the tip (the refiner places it on the frame's own pixels), and with 0.56x the
-     * pixels it takes ~1.45x the steps in the same minutes, which is what its misses wanted (on the
-     * main job's stored dataset, 6.8 fit-minutes: eval overall_mean 0.908 and dist_mean 4.3 px against
-     * 0.849 and 10.2 px at half resolution; BENCHMARKS.md, "Model quality"). Measured (BENCHMARKS.md): DL4J M2.1 computes batch norm's
+     * The heatmap model at a quarter of the frame's resolution (132 x 102): a stride-2 stem and two
+     * stages (output stride 8, a 17 x 13 map of 32 px cells), four context convolutions there (each
+     * cell sees about 320 x 320 px of the frame), no batch norm. A quarter rather than half: the first
+     * stage only has to find the tip (the refiner places it on the frame's own pixels), and with fewer
+     * pixels it takes more steps in the same minutes, which is what its misses wanted (on the main
+     * job's stored dataset, 6.8 fit-minutes: eval overall_mean 0.926 and dist_mean 3.75 px at a
+     * quarter, 4668 steps; 0.908 and 4.31 px at 3/8, 3852 steps; 0.849-0.867 and 8.9-10.2 px at half,
+     * 2636-2681 steps; BENCHMARKS.md, "Model quality"). Measured (BENCHMARKS.md): DL4J M2.1 computes batch norm's
      * statistics with slow legacy reductions and the full-resolution stem's maps are the largest,
      * so a stride-2 stem without batch norm trains 4x faster (100 vs 25 images/s) and learns at
      * least as well in the same minutes. Not dilated: DL4J M2.1 runs dilated convolutions 2-4x
@@ -132,7 +133,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
      * 0.868, but behind at 30, 0.953 against 0.963; BENCHMARKS.md).
      */
     public static TipNetConfig heatmap() {
-        return new TipNetConfig(Head.HEATMAP, 152, 198, 16, List.of(32, 64), List.of(), 64,
+        return new TipNetConfig(Head.HEATMAP, 102, 132, 16, List.of(32, 64), List.of(), 64,
                 List.of(1, 1, 1, 1), 1e-3, 42, 1.0, 1.0, 2, false, 0, TipRefiner.DEFAULT_CROP, true);
     }
 

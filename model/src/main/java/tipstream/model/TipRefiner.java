@@ -16,7 +16,7 @@ import tipstream.dataset.RandomAugmentation;
  * The second stage (coarse to fine, as the winner of the 2019 satellite pose challenge): a small
  * heatmap network that sees the {@code crop x crop} frame pixels, at the frame's full resolution,
  * around where the first stage placed the tip, and places it again. The first stage sees the frame
- * at 3/8 size on ~21 px cells (half size and 16 px cells when this was measured on the main job's
+ * at a quarter size on ~32 px cells (half size and 16 px cells when this was measured on the main job's
  * eval frames: its median miss of 3.3 px became 1.0 px on the crop; BENCHMARKS.md, "Model quality"). The frame's presence is both stages'
  * ({@link #choose}).
  * <p>

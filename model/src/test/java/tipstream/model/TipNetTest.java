@@ -152,12 +152,12 @@ class TipNetTest {
         assertThat(grid.network().outputSingle(half).shape()).containsExactly(1, 3, 7, 9);
         assertThat(grid.parameterCount()).isBetween(200_000L, 1_000_000L);
         TipNet heatmap = TipNet.build(TipNetConfig.heatmap());
-        INDArray threeEighths = FrameTensor.batch(List.of(frame), 152, 198);
-        assertThat(heatmap.network().outputSingle(threeEighths).shape()).containsExactly(1, 4, 19, 25);
-        // output stride 8 at 3/8 of the frame: cells of 8 / 0.375 = 21.3 px of the original frame
+        INDArray quarter = FrameTensor.batch(List.of(frame), 102, 132);
+        assertThat(heatmap.network().outputSingle(quarter).shape()).containsExactly(1, 4, 13, 17);
+        // output stride 8 at a quarter of the frame: cells of about 32 px of the original frame
         TipHeatmap map = (TipHeatmap) heatmap.encoding(528, 406);
-        assertThat(map.cellWidth()).isCloseTo(8 * 528 / 198.0, within(1e-9));
-        assertThat(map.cellHeight()).isCloseTo(8 * 406 / 152.0, within(1e-9));
+        assertThat(map.cellWidth()).isCloseTo(8 * 528 / 132.0, within(1e-9));
+        assertThat(map.cellHeight()).isCloseTo(8 * 406 / 102.0, within(1e-9));
     }
 
     @Test
