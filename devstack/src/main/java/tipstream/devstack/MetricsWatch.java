@@ -39,19 +39,20 @@ public final class MetricsWatch implements AutoCloseable {
     /**
      * All runs from step 0. Eval ends a subscriber that falls too far behind the live events with
      * RESOURCE_EXHAUSTED; the watch then subscribes again, and the stored events it replays are
-     * handed to the listener only if they had not arrived before.
+     * handed to the listener only if they had not arrived before (the same event, not only the same step).
      */
     private void subscribe() {
         MetricsGrpc.newStub(channel).subscribe(SubscribeRequest.getDefaultInstance(), new StreamObserver<>() {
             @Override
             public void onNext(MetricEvent event) {
-                boolean isNew;
+                MetricEvent before;
                 synchronized (series) {
-                    isNew = series.computeIfAbsent(event.getRun() + " " + event.getTag(), k -> new TreeMap<>())
-                            .put(event.getStep(), event) == null;
+                    before = series.computeIfAbsent(event.getRun() + " " + event.getTag(), k -> new TreeMap<>())
+                            .put(event.getStep(), event);
                     series.notifyAll();
                 }
-                if (isNew) {
+                // a replay sends the same event again; a step redone (a resumed run) is a new one
+                if (!event.equals(before)) {
                     listener.accept(event);
                 }
             }
