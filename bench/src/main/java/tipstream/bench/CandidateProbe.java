@@ -1,7 +1,6 @@
 package tipstream.bench;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +9,7 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.model.FrameTensor;
 import tipstream.model.TipEncoding;
@@ -120,13 +120,14 @@ public final class CandidateProbe {
                         line.append(String.format(Locale.ROOT, "  [%5.1f px heat %.3f refiner %.3f]", miss[c],
                                 candidates.get(c).presence(), refinerPresence.get(c)));
                     }
+                    line.append(tipCell(map, logits, s.getTip().getX(), s.getTip().getY()));
                     System.out.println(line);
                 }
             }
         }
         presence(net, refiner, map, Path.of(args[1]));
         System.out.printf(Locale.ROOT, "%d frames with a tip, %d first-stage picks > 20 px off; first candidate within 10 px at rank:"
-                + " 1: %d, 2: %d, 3: %d, 4: %d, none: %d%n", frames, far, rank[0], rank[1], rank[2], rank[3], rank[4]);
+                + " %s (the last: none)%n", frames, far, java.util.Arrays.toString(rank));
         System.out.printf(Locale.ROOT, "mean miss: strongest heat %.2f px, by refiner presence %.2f, by heat x refiner %.2f,"
                 + " by heat x sqrt(refiner) %.2f, oracle %.2f%n", sums[0] / frames, sums[1] / frames, sums[2] / frames,
                 sums[3] / frames, sums[4] / frames);
@@ -174,6 +175,26 @@ public final class CandidateProbe {
         return refiner.averaged();
     }
 
+    /** Where the tip's own cell stands in the heat: its softmax share and its rank among all cells. */
+    static String tipCell(TipHeatmap map, float[] logits, double x, double y) {
+        int cells = map.rows() * map.cols();
+        int tip = Math.min(map.rows() - 1, (int) (y / map.cellHeight())) * map.cols()
+                + Math.min(map.cols() - 1, (int) (x / map.cellWidth()));
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < cells; i++) {
+            max = Math.max(max, logits[i]);
+        }
+        double sum = 0;
+        int rank = 1;
+        for (int i = 0; i < cells; i++) {
+            sum += Math.exp(logits[i] - max);
+            if (logits[i] > logits[tip]) {
+                rank++;
+            }
+        }
+        return String.format(Locale.ROOT, "  tip cell heat %.3f rank %d", Math.exp(logits[tip] - max) / sum, rank);
+    }
+
     /**
      * A frame whose chosen place is over 20 px off, drawn for a look ({@code -Dprobe.misses=DIR}): the
      * true tip in green, each candidate's crop in red (its rank beside it) with the refiner's place.
@@ -203,7 +224,7 @@ public final class CandidateProbe {
     static List<BufferedImage> images(List<DatasetSample> samples) throws java.io.IOException {
         List<BufferedImage> images = new ArrayList<>();
         for (DatasetSample s : samples) {
-            images.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+            images.add(PngFrameCodec.decodeStored(s.getPng().toByteArray()));
         }
         return images;
     }

@@ -7,10 +7,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.model.FrameTensor;
 import tipstream.model.TipHeatmap;
@@ -189,7 +189,7 @@ public final class DecodeProbe {
         for (int start = 0; start < samples.size(); start += 25) {
             List<BufferedImage> frames = new ArrayList<>();
             for (DatasetSample s : samples.subList(start, Math.min(samples.size(), start + 25))) {
-                frames.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+                frames.add(PngFrameCodec.decodeStored(s.getPng().toByteArray()));
             }
             INDArray input = FrameTensor.batch(frames, net.config().inputHeight(), net.config().inputWidth());
             INDArray output = net.output(input);

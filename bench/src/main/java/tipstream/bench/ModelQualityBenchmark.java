@@ -3,7 +3,6 @@ package tipstream.bench;
 import java.awt.image.BufferedImage;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
-import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -32,6 +31,7 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.FrameFormat;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.eval.CheckpointEvaluator;
@@ -327,7 +327,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             for (List<DatasetSample> set : sets) {
                 List<BufferedImage> frames = new ArrayList<>();
                 for (DatasetSample s : set) {
-                    frames.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+                    frames.add(PngFrameCodec.decodeStored(s.getPng().toByteArray()));
                 }
                 setFrames.add(frames);
                 writeInt(toPeer, set.size());

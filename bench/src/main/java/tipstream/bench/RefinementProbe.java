@@ -1,7 +1,6 @@
 package tipstream.bench;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,9 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Random;
-import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.model.FrameTensor;
@@ -99,7 +98,7 @@ public final class RefinementProbe {
     static List<BufferedImage> images(List<DatasetSample> samples) throws Exception {
         List<BufferedImage> out = new ArrayList<>();
         for (DatasetSample s : samples) {
-            out.add(ImageIO.read(new ByteArrayInputStream(s.getPng().toByteArray())));
+            out.add(PngFrameCodec.decodeStored(s.getPng().toByteArray()));
         }
         return out;
     }

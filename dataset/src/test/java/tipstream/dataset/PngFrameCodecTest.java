@@ -100,4 +100,30 @@ class PngFrameCodecTest {
         PngFrameCodec tiny = new PngFrameCodec(FrameFormat.LAB_CAMERA, 100);
         assertThatThrownBy(() -> tiny.check(new byte[101])).hasMessageContaining("over the limit of 100");
     }
+
+    @Test
+    void aStoredFrameDecodesInMemoryToItsPixels() throws Exception {
+        boolean cached = ImageIO.getUseCache();
+        ImageIO.setUseCache(true); // as in a service that never set it: the stored frame must still decode in memory
+        try {
+            BufferedImage image = PngFrameCodec.decodeStored(png(gray(528, 406)));
+            assertThat(image.getType()).isEqualTo(BufferedImage.TYPE_BYTE_GRAY);
+            assertThat(image.getWidth()).isEqualTo(528);
+            assertThat(image.getRaster().getSample(10, 20, 0)).isEqualTo((70 + 60) & 0xff);
+            assertThat(image.getRaster().getSample(527, 405, 0)).isEqualTo((527 * 7 + 405 * 3) & 0xff);
+        } finally {
+            ImageIO.setUseCache(cached);
+        }
+    }
+
+    @Test
+    void aStoredFrameThatIsNotGrayscaleOrNotAPngIsRefused() throws Exception {
+        assertThatThrownBy(() -> PngFrameCodec.decodeStored(png(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB))))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("not an 8-bit grayscale PNG");
+        assertThatThrownBy(() -> PngFrameCodec.decodeStored("not a png".getBytes()))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("not an 8-bit grayscale PNG");
+        byte[] bytes = png(gray(528, 406));
+        assertThatThrownBy(() -> PngFrameCodec.decodeStored(Arrays.copyOf(bytes, bytes.length / 2)))
+                .isInstanceOf(java.io.IOException.class);
+    }
 }

@@ -1,13 +1,11 @@
 package tipstream.eval;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.model.FrameTensor;
 import tipstream.model.PresenceCurves;
 import tipstream.model.ShiftedViews;
@@ -129,13 +127,9 @@ public final class CheckpointEvaluator {
 
     private static BufferedImage decode(DatasetSample sample) {
         try {
-            BufferedImage image = ImageIO.read(new ByteArrayInputStream(sample.getPng().toByteArray()));
-            if (image == null || image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
-                throw new IllegalArgumentException("sample " + sample.getFrameName() + " is not a grayscale PNG");
-            }
-            return image;
+            return PngFrameCodec.decodeStored(sample.getPng().toByteArray());
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new IllegalArgumentException("sample " + sample.getFrameName() + ": " + e.getMessage(), e);
         }
     }
 }

@@ -7,13 +7,13 @@ import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import javax.imageio.ImageIO;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipPrediction;
 import tipstream.v1.DatasetSample;
@@ -99,7 +99,7 @@ public final class WorstFrames {
 
     private static BufferedImage decode(DatasetSample sample) {
         try {
-            return ImageIO.read(new ByteArrayInputStream(sample.getPng().toByteArray()));
+            return PngFrameCodec.decodeStored(sample.getPng().toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

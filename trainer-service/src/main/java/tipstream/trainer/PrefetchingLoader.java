@@ -1,7 +1,6 @@
 package tipstream.trainer;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,8 +16,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.imageio.ImageIO;
 import tipstream.dataset.FrameResize;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.model.FrameTensor;
@@ -321,11 +320,11 @@ public final class PrefetchingLoader implements AutoCloseable {
     }
 
     private static BufferedImage decode(DatasetSample sample) throws IOException {
-        BufferedImage image = ImageIO.read(new ByteArrayInputStream(sample.getPng().toByteArray()));
-        if (image == null || image.getType() != BufferedImage.TYPE_BYTE_GRAY) {
-            throw new IOException("sample " + sample.getFrameName() + " is not an 8-bit grayscale PNG");
+        try {
+            return PngFrameCodec.decodeStored(sample.getPng().toByteArray());
+        } catch (IOException e) {
+            throw new IOException("sample " + sample.getFrameName() + ": " + e.getMessage(), e);
         }
-        return image;
     }
 
     @Override
