@@ -36,6 +36,33 @@ class TipRefinerTest {
     }
 
     @Test
+    void everyWindowIsTheFramesPixelsWithTheNearestEdgePixelBeyondIt() {
+        Random random = new Random(5);
+        BufferedImage image = new BufferedImage(13, 9, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 9; y++) {
+            for (int x = 0; x < 13; x++) {
+                image.getRaster().setSample(x, y, 0, random.nextInt(256));
+            }
+        }
+        // windows inside, across each edge and corner, wider than the frame, and wholly beside it
+        for (int ox = -20; ox <= 20; ox += 3) {
+            for (int oy = -15; oy <= 15; oy += 3) {
+                for (int size : new int[] {1, 5, 30}) {
+                    BufferedImage window = TipRefiner.cut(image, ox, oy, size, size + 2);
+                    for (int y = 0; y < size + 2; y++) {
+                        for (int x = 0; x < size; x++) {
+                            int expected = image.getRaster().getSample(Math.max(0, Math.min(12, ox + x)),
+                                    Math.max(0, Math.min(8, oy + y)), 0);
+                            assertThat(window.getRaster().getSample(x, y, 0)).as("window at (%d, %d), pixel (%d, %d)",
+                                    ox, oy, x, y).isEqualTo(expected);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aTrainingCropHoldsTheTipWhereItsPixelsAreWithinTheJitterOfItsCentreOrIsANearMiss() {
         BufferedImage frame = frame(528, 406, 200.5, 150.5, new Random(1));
         Random random = new Random(2);
@@ -180,6 +207,73 @@ class TipRefinerTest {
             }
         }
         assertThat(right).isGreaterThanOrEqualTo(36);
+    }
+
+    @Test
+    void ofTheFirstStagesPlacesThePlaceScoringBestIsChosenWithoutCroppingPlacesThatCannotWin() {
+        // a stand-in refiner: its presence on a crop is the crop's centre pixel, its place the crop's centre
+        TipNetConfig shape = TipRefiner.shape(TipNetConfig.heatmap().withRefineCrop(16));
+        int[] cropsSeen = {0};
+        TipRefiner.CropPlacer centre = new TipRefiner.CropPlacer() {
+            @Override
+            public TipNetConfig shape() {
+                return shape;
+            }
+
+            @Override
+            public List<TipPrediction> place(org.nd4j.linalg.api.ndarray.INDArray crops) {
+                List<TipPrediction> placed = new ArrayList<>();
+                for (int i = 0; i < crops.size(0); i++) {
+                    placed.add(new TipPrediction(crops.getDouble(i, 0, 8, 8), 8, 8));
+                }
+                cropsSeen[0] += placed.size();
+                return placed;
+            }
+        };
+        Random random = new Random(11);
+        int[][] places = {{12, 12}, {32, 24}, {52, 36}};
+        List<BufferedImage> frames = new ArrayList<>();
+        List<List<TipEncoding.Candidate>> candidates = new ArrayList<>();
+        for (int n = 0; n < 200; n++) {
+            // each place's presence painted at its centre; the others' shares around the strongest's score
+            BufferedImage frame = new BufferedImage(64, 48, BufferedImage.TYPE_BYTE_GRAY);
+            double lead = 0;
+            List<TipEncoding.Candidate> options = new ArrayList<>();
+            for (int c = 0; c < places.length; c++) {
+                int value = c == 0 ? 10 + random.nextInt(246) : 128 + random.nextInt(128);
+                frame.getRaster().setSample(places[c][0], places[c][1], 0, value);
+                double share = c == 0 ? 0.2 + 0.7 * random.nextDouble() : lead * (0.5 + random.nextDouble());
+                lead = c == 0 ? share * value / 255.0 : lead;
+                options.add(new TipEncoding.Candidate(new TipPrediction(random.nextDouble(), places[c][0], places[c][1]),
+                        share));
+            }
+            frames.add(frame);
+            candidates.add(options);
+        }
+        List<TipPrediction> chosen = TipRefiner.choose(centre, frames, candidates, 64, 48);
+        int seenByChoose = cropsSeen[0];
+        int notTheStrongest = 0;
+        for (int n = 0; n < frames.size(); n++) {
+            // every place scored: the first of the best (share x the stand-in's presence on its crop)
+            TipEncoding.Candidate best = null;
+            TipPrediction at = null;
+            double bestScore = Double.NEGATIVE_INFINITY;
+            for (TipEncoding.Candidate c : candidates.get(n)) {
+                TipPrediction placed = centre.place(FrameTensor.batch(List.of(TipRefiner.cut(frames.get(n),
+                        (int) Math.round(c.tip().x()) - 8, (int) Math.round(c.tip().y()) - 8, 16)), 16, 16)).get(0);
+                if (c.share() * placed.presence() > bestScore) {
+                    bestScore = c.share() * placed.presence();
+                    best = c;
+                    at = placed;
+                }
+            }
+            assertThat(chosen.get(n).x()).as("frame %d", n).isCloseTo(Math.round(best.tip().x()) - 8 + at.x(), within(1e-9));
+            assertThat(chosen.get(n).y()).as("frame %d", n).isCloseTo(Math.round(best.tip().y()) - 8 + at.y(), within(1e-9));
+            assertThat(chosen.get(n).presence()).isCloseTo(Math.sqrt(best.tip().presence() * at.presence()), within(1e-6));
+            notTheStrongest += best == candidates.get(n).get(0) ? 0 : 1;
+        }
+        assertThat(notTheStrongest).as("frames whose chosen place is not the strongest").isGreaterThan(50);
+        assertThat(seenByChoose).as("crops the refiner saw").isLessThan(frames.size() * places.length);
     }
 
     /** Noise around 40 with a bright 3 x 3 dot centred at (x, y) (pixel i covers [i, i + 1)). */
