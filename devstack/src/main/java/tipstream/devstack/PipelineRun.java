@@ -307,7 +307,7 @@ public final class PipelineRun implements Callable<Integer> {
 
     /**
      * The training minutes the job leaves: its time less what it has taken so far and what the
-     * trainer's start, the untrained baseline and the last evaluation take (about 40 s here); none
+     * trainer's start and the last evaluation take (about 25 s here: the last evaluation 11 s); none
      * without a job time.
      */
     private Optional<Double> trainingMinutes() {
@@ -315,7 +315,7 @@ public final class PipelineRun implements Callable<Integer> {
             return Optional.empty();
         }
         double taken = (System.currentTimeMillis() - startedAtMillis) / 60_000.0;
-        double left = minutes - taken - 0.75;
+        double left = minutes - taken - 0.5;
         if (left < 1) {
             say("the job has taken %.1f of its %.1f minutes: training gets one minute", taken, minutes);
         }

@@ -43,12 +43,14 @@ public final class TipRefiner {
      */
     public static final int DEFAULT_CROP = 80;
     /**
-     * A training batch gives the refiner one crop for every this many of its frames. Refiners
-     * trained alone at 80 px (CandidateProbe, 2,400 steps): 16 crops a step gave dist_mean 3.55 px,
-     * overall_mean 0.941 and 8 crops 3.84 px, 0.928 (within a run's noise), for two thirds of the
-     * time; a refiner on every frame at 80 px made the main job's steps 10 % slower.
+     * A training batch gives the refiner one crop for every this many of its frames (4 crops in a
+     * batch of 16). With the first stage at a quarter size the refiner's crops were ~40 % of a step's
+     * compute at 8 crops; at 4 the main job took 18 % more steps in the same minutes and scored as
+     * well or better (BENCHMARKS.md, "The main job"). Refiners trained alone at 80 px (CandidateProbe,
+     * 2,400 steps): 16 crops a step gave dist_mean 3.55 px, overall_mean 0.941 and 8 crops 3.84 px,
+     * 0.928, within a run's noise.
      */
-    public static final int FRAMES_PER_CROP = 2;
+    public static final int FRAMES_PER_CROP = 4;
     /** How far from the tip a training crop is centred, each way: the first stage's misses, mostly. */
     public static final double JITTER_PX = 20;
     /** Share of a tip frame's training crops that are near misses; they are centred this far from the tip, in crops. */

@@ -26,6 +26,7 @@ import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipGrid;
 import tipstream.model.TipHeatmap;
+import tipstream.model.TipRefiner;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
 
@@ -169,10 +170,11 @@ class PrefetchingLoaderTest {
             TrainingBatch b = refined.get(k);
             assertThat(b.input()).isEqualTo(plain.get(k).input());
             assertThat(b.labels()).isEqualTo(plain.get(k).labels());
-            // one crop for every other frame of the batch of 10
-            assertThat(b.crops().input().shape()).containsExactly(5, 1, 16, 16);
-            assertThat(b.crops().labels().shape()).containsExactly(5, 4, 4, 4);
-            for (int i = 0; i < 5; i++) {
+            // one crop for every FRAMES_PER_CROP frames of the batch of 10, from the first on
+            int crops = (10 + TipRefiner.FRAMES_PER_CROP - 1) / TipRefiner.FRAMES_PER_CROP;
+            assertThat(b.crops().input().shape()).containsExactly(crops, 1, 16, 16);
+            assertThat(b.crops().labels().shape()).containsExactly(crops, 4, 4, 4);
+            for (int i = 0; i < crops; i++) {
                 float[] crop = b.crops().input().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data()
                         .asFloat();
                 float[] target = b.crops().labels().get(org.nd4j.linalg.indexing.NDArrayIndex.point(i)).dup().data()
@@ -192,7 +194,7 @@ class PrefetchingLoaderTest {
                 }
                 withTip++;
                 assertThat(crop[bright]).isEqualTo(1f);
-                assertThat((bright / 16 / 4) * 4 + (bright % 16) / 4).as("sample %s", b.samples().get(2 * i).getFrameName())
+                assertThat((bright / 16 / 4) * 4 + (bright % 16) / 4).as("sample %s", b.samples().get(TipRefiner.FRAMES_PER_CROP * i).getFrameName())
                         .isEqualTo(peak);
             }
         }
