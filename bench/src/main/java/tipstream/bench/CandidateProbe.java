@@ -182,17 +182,17 @@ public final class CandidateProbe {
                 + Math.min(map.cols() - 1, (int) (x / map.cellWidth()));
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < cells; i++) {
-            max = Math.max(max, logits[i]);
+            max = Math.max(max, logits[TipHeatmap.HEAT * cells + i]);
         }
         double sum = 0;
         int rank = 1;
         for (int i = 0; i < cells; i++) {
-            sum += Math.exp(logits[i] - max);
-            if (logits[i] > logits[tip]) {
+            sum += Math.exp(logits[TipHeatmap.HEAT * cells + i] - max);
+            if (logits[TipHeatmap.HEAT * cells + i] > logits[TipHeatmap.HEAT * cells + tip]) {
                 rank++;
             }
         }
-        return String.format(Locale.ROOT, "  tip cell heat %.3f rank %d", Math.exp(logits[tip] - max) / sum, rank);
+        return String.format(Locale.ROOT, "  tip cell heat %.3f rank %d", Math.exp(logits[TipHeatmap.HEAT * cells + tip] - max) / sum, rank);
     }
 
     /**
