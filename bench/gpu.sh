@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 13's GPU check in one call, on a machine with an NVIDIA GPU and its driver, Maven Central
-# reachable (the CUDA backend and its redist, ~2 GB, download on first use) and JDK 17:
+# reachable (the CUDA backend and its redist, ~2 GB, download on first use) and JDK 17 (the GPU
+# machine lent on 2026-12-04 had neither, nor CUDA 11: BENCHMARKS.md, "On a GPU"):
 #   bench/gpu.sh [out-dir]
 # builds with -Pcuda (ND4J then prefers its CUDA backend), prints the GPU, and runs the training
 # throughput benchmark (training and inference images/s) and the data-wait benchmark (training from

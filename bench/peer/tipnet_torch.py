@@ -138,8 +138,12 @@ def output_shape(net, height, width):
 def speed(args, props):
     torch.manual_seed(1)
     height, width = int(props["input.height"]), int(props["input.width"])
+    device = torch.device(args.device)
+    # a GPU runs asynchronously: a step's time is only known once its kernels have finished
+    finish = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     net = TipNet(props)
     channels, rows, cols = output_shape(net, height, width)
+    net.to(device)
     optimiser = torch.optim.Adam(net.parameters(), lr=float(props["learning.rate"]))
     x = torch.rand(args.batch, 1, height, width)
     labels = torch.zeros(args.batch, channels, rows, cols)
@@ -147,6 +151,7 @@ def speed(args, props):
         r, c = torch.randint(0, rows, (1,)).item(), torch.randint(0, cols, (1,)).item()
         labels[n, 0, r, c] = 1.0
         labels[n, 1:, r, c] = 0.5 if props["head"] == "HEATMAP" else torch.tensor([0.5, 0.5])
+    x, labels = x.to(device), labels.to(device)
 
     def step():
         optimiser.zero_grad()
@@ -157,10 +162,12 @@ def speed(args, props):
     net.train()
     for _ in range(args.warmup):
         step()
+    finish()
     times = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
         step()
+        finish()
         times.append(time.perf_counter() - t0)
     net.eval()
     infer = []
@@ -168,10 +175,11 @@ def speed(args, props):
         for _ in range(args.steps):
             t0 = time.perf_counter()
             net(x)
+            finish()
             infer.append(time.perf_counter() - t0)
     params = sum(p.numel() for p in net.parameters())
     print(f"PyTorch {torch.__version__} TipNet {props['head']}, {params} parameters, input 1x{height}x{width},"
-          f" batch {args.batch}, threads {torch.get_num_threads()}")
+          f" batch {args.batch}, threads {torch.get_num_threads()}, device {device}")
     print(f"training: median step {statistics.median(times):.3f} s, {args.batch / statistics.median(times):.1f} images/s")
     print(f"inference: median batch {statistics.median(infer):.3f} s, {args.batch / statistics.median(infer):.1f} images/s")
 
@@ -279,6 +287,7 @@ def main():
     parser.add_argument("mode", choices=["speed", "learn"])
     parser.add_argument("--config", required=True, help="a TipNetConfig's properties (TipNetConfig.toProperties)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="speed: cpu, or cuda on a machine with an NVIDIA GPU")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5, help="speed: untimed steps; learn: warm-up steps")
