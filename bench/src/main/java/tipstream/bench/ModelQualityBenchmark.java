@@ -6,6 +6,7 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -85,6 +86,13 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "11")
     long seed;
 
+    @Option(names = "--train-rooms", defaultValue = "VARIED",
+            description = "the training captures' rooms: VARIED (one each, as capture-sim renders) or ORIGINAL (one lab)")
+    LabSession.Rooms trainRooms;
+
+    @Option(names = "--eval-rooms", defaultValue = "VARIED", description = "the eval and validation captures' rooms")
+    LabSession.Rooms evalRooms;
+
     @Option(names = "--minutes", split = ",", defaultValue = "5,10,20,30",
             description = "training minutes at which to evaluate; the schedule ends at the last")
     List<Double> minutes;
@@ -104,6 +112,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
 
     @Option(names = "--flip-chance", description = "the random augmentation's chance of a mirror image (default: the trainer's)")
     Double flipChance;
+
+    @Option(names = "--augmentation", description = "the random augmentation's settings changed by name, e.g."
+            + " maxRotationDegrees=180 (RandomAugmentation.Settings; default: the trainer's)")
+    Map<String, Double> augmentationChanges = new HashMap<>();
 
     @Option(names = "--baked", defaultValue = "all", description = "augment's baked augmentations: all or none")
     String baked;
@@ -145,16 +157,16 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         // the held-out captures come from their own seed: the same eval frames whatever the training set
         int heldOutFrames = evalFrames == null ? frames : evalFrames;
         List<DatasetSample> eval = dataset != null ? stored("eval")
-                : samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames), 100, List.of());
+                : samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames, evalRooms), 100, List.of());
         List<DatasetSample> validation = dataset != null ? stored("validation")
-                : samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames), 100, List.of());
+                : samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames, evalRooms), 100, List.of());
         List<DatasetSample> train = dataset != null ? stored("train") : samples(LabSession.render(seed, trainCaptures,
-                frames), 0, baked.equals("none") ? List.of() : List.of(Augmentation.values()));
-        System.out.printf(Locale.ROOT, "eval: %d frames, %d show the tip; validation: %d frames%n", eval.size(),
-                eval.stream().filter(DatasetSample::getVisible).count(), validation.size());
+                frames, trainRooms), 0, baked.equals("none") ? List.of() : List.of(Augmentation.values()));
+        System.out.printf(Locale.ROOT, "eval: %d frames, %d show the tip; validation: %d frames (rooms: %s)%n", eval.size(),
+                eval.stream().filter(DatasetSample::getVisible).count(), validation.size(), evalRooms);
         System.out.printf(Locale.ROOT, "train: %d samples (%s), random augmentation %s%n", train.size(),
                 dataset != null ? "stored in " + dataset : trainCaptures + " captures of " + frames + " frames, baked"
-                + " augmentations: " + baked, randomAugmentation ? "on" : "off");
+                + " augmentations: " + baked + ", rooms: " + trainRooms, randomAugmentation ? augmentationSettings() : "off");
         List<DatasetSample> seen = new ArrayList<>(train);
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
@@ -270,7 +282,31 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
 
     private RandomAugmentation.Settings augmentationSettings() {
         RandomAugmentation.Settings standard = RandomAugmentation.standard();
-        return flipChance == null ? standard : standard.withFlipChance(flipChance);
+        Map<String, Double> changes = new HashMap<>(augmentationChanges);
+        if (flipChance != null) {
+            changes.put("flipChance", flipChance);
+        }
+        // the record rebuilt through its canonical constructor, each named component replaced
+        RecordComponent[] parts = RandomAugmentation.Settings.class.getRecordComponents();
+        Object[] values = new Object[parts.length];
+        Class<?>[] types = new Class<?>[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            types[i] = parts[i].getType();
+            try {
+                values[i] = changes.containsKey(parts[i].getName()) ? changes.remove(parts[i].getName())
+                        : parts[i].getAccessor().invoke(standard);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        if (!changes.isEmpty()) {
+            throw new IllegalArgumentException("no such augmentation setting: " + changes.keySet());
+        }
+        try {
+            return RandomAugmentation.Settings.class.getDeclaredConstructor(types).newInstance(values);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

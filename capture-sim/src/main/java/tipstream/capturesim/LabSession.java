@@ -9,11 +9,14 @@ import java.util.stream.IntStream;
 
 /**
  * A simulated lab session: several captures, each along its own kind of arm trajectory (sweeps,
- * arcs, approach and retreat, roll), deterministic for a seed: the same seed gives the same
- * pixels, byte for byte.
+ * arcs, approach and retreat, roll), in its own look and, unless asked for one room, its own room,
+ * deterministic for a seed: the same seed gives the same pixels, byte for byte.
  */
 public final class LabSession {
-    private static final SatelliteMockup SCENE = new SatelliteMockup();
+    private static final SatelliteMockup ORIGINAL_LAB = new SatelliteMockup();
+
+    /** Where a session's captures stand: each in a room of its own (the default), or all in the original lab. */
+    public enum Rooms { VARIED, ORIGINAL }
 
     private LabSession() {
     }
@@ -23,13 +26,22 @@ public final class LabSession {
      * draws from its own seed, so the pixels do not depend on the order they are rendered in.
      */
     public static List<SimulatedCapture> render(long seed, int captures, int frames) {
-        return IntStream.range(0, captures).parallel().mapToObj(c -> capture(seed, c, frames)).toList();
+        return render(seed, captures, frames, Rooms.VARIED);
+    }
+
+    /** {@link #render(long, int, int)} with the captures' rooms chosen. */
+    public static List<SimulatedCapture> render(long seed, int captures, int frames, Rooms rooms) {
+        return IntStream.range(0, captures).parallel().mapToObj(c -> capture(seed, c, frames, rooms)).toList();
     }
 
     /** Capture {@code index} of the session {@link #render} makes, alone: a session of any size can be streamed. */
     public static SimulatedCapture capture(long seed, int index, int frames) {
+        return capture(seed, index, frames, Rooms.VARIED);
+    }
+
+    private static SimulatedCapture capture(long seed, int index, int frames, Rooms rooms) {
         ArmTrajectory.Kind kind = ArmTrajectory.Kind.values()[(int) Math.floorMod(seed + index, 5L)];
-        return capture(seed * 1000 + index, kind, captureId(seed, index), frames);
+        return capture(seed * 1000 + index, kind, captureId(seed, index), frames, rooms);
     }
 
     /**
@@ -49,9 +61,18 @@ public final class LabSession {
     }
 
     public static SimulatedCapture capture(long seed, ArmTrajectory.Kind kind, String captureId, int frames) {
+        return capture(seed, kind, captureId, frames, Rooms.VARIED);
+    }
+
+    private static SimulatedCapture capture(long seed, ArmTrajectory.Kind kind, String captureId, int frames,
+            Rooms rooms) {
         Random random = random(seed);
         ArmTrajectory trajectory = ArmTrajectory.random(kind, random);
-        FrameRenderer renderer = new FrameRenderer(SCENE, SceneLook.random(random));
+        SceneLook look = SceneLook.random(random);
+        // drawn after the path and the look: in either room a capture keeps its camera path and look
+        SatelliteMockup scene = rooms == Rooms.ORIGINAL ? ORIGINAL_LAB
+                : new SatelliteMockup(SatelliteMockup.Room.random(random), random.nextLong());
+        FrameRenderer renderer = new FrameRenderer(scene, look);
         List<SimulatedFrame> rendered = new ArrayList<>(frames);
         for (int i = 0; i < frames; i++) {
             PinholeCamera camera = trajectory.cameraAt(frames == 1 ? 0 : i / (double) (frames - 1));

@@ -47,10 +47,40 @@ public final class SatelliteMockup {
     private final List<Knob> decoys = new ArrayList<>();
     private final List<Face> wingFaces = new ArrayList<>();
 
-    /** The same lab for every capture: only the camera moves (as on the real rig). */
+    /**
+     * How the lab around the mock-up is laid out: its size, the walls' and floor's albedo and
+     * texture, how much clutter stands along the walls, shelves, the gantry truss, hanging cables,
+     * and bright knobs (bolts, handles, lamps) on the clutter that look like the tip from afar.
+     */
+    public record Room(double halfWidth, double back, double front, double floorAlbedo, double[] wallAlbedos,
+            boolean brickWalls, int clutter, int shelves, boolean truss, int cables, int brightKnobs) {
+        /** The one lab every capture stood in before rooms varied. */
+        public static Room original() {
+            return new Room(9, -8, 9, 0.30, new double[] {0.42, 0.40, 0.36, 0.36}, true, 14, 4, true, 5, 0);
+        }
+
+        /** A lab of its own: the real lab and other renderers will not look like {@link #original()}. */
+        public static Room random(Random random) {
+            double[] walls = new double[4];
+            for (int i = 0; i < walls.length; i++) {
+                walls[i] = 0.12 + 0.55 * random.nextDouble();
+            }
+            // the arm's camera comes up to 7 m in front of the mock-up and 6 m to its side (ArmTrajectory)
+            return new Room(7 + 4 * random.nextDouble(), -(6 + 4 * random.nextDouble()), 8.5 + 3 * random.nextDouble(),
+                    0.1 + 0.45 * random.nextDouble(), walls, random.nextBoolean(), 4 + random.nextInt(20),
+                    random.nextInt(5), random.nextDouble() < 0.7, random.nextInt(9), random.nextInt(6));
+        }
+    }
+
+    /** The original lab ({@link Room#original()}). */
     public SatelliteMockup() {
-        Random layout = new Random(20180727L);
-        buildRoom(layout);
+        this(Room.original(), 20180727L);
+    }
+
+    /** The mock-up in {@code room}, its clutter placed by {@code layoutSeed}; only the camera moves (as on the real rig). */
+    public SatelliteMockup(Room room, long layoutSeed) {
+        Random layout = new Random(layoutSeed);
+        buildRoom(room, layout);
         addBox(BODY_MIN, BODY_MAX, 0.78, Texture.FOIL, true);
         for (int side = -1; side <= 1; side += 2) {
             addBox(new Vec3(side > 0 ? 0.6 : -0.95, -0.04, -0.04), new Vec3(side > 0 ? 0.95 : -0.6, 0.04, 0.04), 0.6,
@@ -77,60 +107,84 @@ public final class SatelliteMockup {
         decoys.add(new Knob(whip, 0.035, 0.9));
     }
 
-    private void buildRoom(Random layout) {
-        double x0 = -9;
-        double x1 = 9;
+    private void buildRoom(Room room, Random layout) {
+        double x0 = -room.halfWidth();
+        double x1 = room.halfWidth();
         double y0 = -2.2;
         double y1 = 6;
-        double z0 = -8;
-        double z1 = 9;
+        double z0 = room.back();
+        double z1 = room.front();
+        double[] walls = room.wallAlbedos();
+        Texture brick = room.brickWalls() ? Texture.BRICKS : Texture.PLAIN;
         // inside faces of the room: floor, ceiling-less walls
-        faces.add(quad(new Vec3(x0, y0, z0), new Vec3(x1, y0, z0), new Vec3(x1, y0, z1), new Vec3(x0, y0, z1), 0.30,
+        faces.add(quad(new Vec3(x0, y0, z0), new Vec3(x1, y0, z0), new Vec3(x1, y0, z1), new Vec3(x0, y0, z1),
+                room.floorAlbedo(), Texture.PLAIN));
+        faces.add(quad(new Vec3(x0, y0, z0), new Vec3(x0, y1, z0), new Vec3(x1, y1, z0), new Vec3(x1, y0, z0), walls[0],
+                brick));
+        faces.add(quad(new Vec3(x0, y0, z1), new Vec3(x1, y0, z1), new Vec3(x1, y1, z1), new Vec3(x0, y1, z1), walls[1],
+                brick));
+        faces.add(quad(new Vec3(x0, y0, z0), new Vec3(x0, y0, z1), new Vec3(x0, y1, z1), new Vec3(x0, y1, z0), walls[2],
                 Texture.PLAIN));
-        faces.add(quad(new Vec3(x0, y0, z0), new Vec3(x0, y1, z0), new Vec3(x1, y1, z0), new Vec3(x1, y0, z0), 0.42,
-                Texture.BRICKS));
-        faces.add(quad(new Vec3(x0, y0, z1), new Vec3(x1, y0, z1), new Vec3(x1, y1, z1), new Vec3(x0, y1, z1), 0.40,
-                Texture.BRICKS));
-        faces.add(quad(new Vec3(x0, y0, z0), new Vec3(x0, y0, z1), new Vec3(x0, y1, z1), new Vec3(x0, y1, z0), 0.36,
+        faces.add(quad(new Vec3(x1, y0, z0), new Vec3(x1, y1, z0), new Vec3(x1, y1, z1), new Vec3(x1, y0, z1), walls[3],
                 Texture.PLAIN));
-        faces.add(quad(new Vec3(x1, y0, z0), new Vec3(x1, y1, z0), new Vec3(x1, y1, z1), new Vec3(x1, y0, z1), 0.36,
-                Texture.PLAIN));
-        // clutter along the walls: shelves with boxes, crates on the floor, a truss
-        for (int i = 0; i < 14; i++) {
-            double along = -8 + layout.nextDouble() * 16;
+        // clutter along the walls: boxes and crates on the floor
+        double along0 = x0 + 1;
+        double alongSpan = 2 * room.halfWidth() - 2;
+        double sideScale = 0.9 * Math.min(z1, -z0) / (x1 - 1); // the side walls' clutter spread over 90 % of them
+        List<Vec3[]> crates = new ArrayList<>();
+        for (int i = 0; i < room.clutter(); i++) {
+            double along = along0 + layout.nextDouble() * alongSpan;
             double w = 0.4 + layout.nextDouble() * 1.2;
             double h = 0.3 + layout.nextDouble() * 1.6;
             double d = 0.4 + layout.nextDouble() * 0.8;
             double albedo = 0.2 + layout.nextDouble() * 0.5;
-            switch (i % 4) {
-                case 0 -> addBox(new Vec3(along, y0, z0 + 0.1), new Vec3(along + w, y0 + h, z0 + 0.1 + d), albedo,
-                        Texture.PLAIN, false);
-                case 1 -> addBox(new Vec3(along, y0, z1 - 0.1 - d), new Vec3(along + w, y0 + h, z1 - 0.1), albedo,
-                        Texture.PLAIN, false);
-                case 2 -> addBox(new Vec3(x0 + 0.1, y0, along * 0.9), new Vec3(x0 + 0.1 + d, y0 + h, along * 0.9 + w),
-                        albedo, Texture.PLAIN, false);
-                default -> addBox(new Vec3(x1 - 0.1 - d, y0, along * 0.9), new Vec3(x1 - 0.1, y0 + h, along * 0.9 + w),
-                        albedo, Texture.PLAIN, false);
-            }
+            Vec3[] box = switch (i % 4) {
+                case 0 -> new Vec3[] {new Vec3(along, y0, z0 + 0.1), new Vec3(along + w, y0 + h, z0 + 0.1 + d)};
+                case 1 -> new Vec3[] {new Vec3(along, y0, z1 - 0.1 - d), new Vec3(along + w, y0 + h, z1 - 0.1)};
+                case 2 -> new Vec3[] {new Vec3(x0 + 0.1, y0, along * sideScale), new Vec3(x0 + 0.1 + d, y0 + h,
+                        along * sideScale + w)};
+                default -> new Vec3[] {new Vec3(x1 - 0.1 - d, y0, along * sideScale), new Vec3(x1 - 0.1, y0 + h,
+                        along * sideScale + w)};
+            };
+            box = new Vec3[] {inside(box[0], x0, x1, z0, z1), inside(box[1], x0, x1, z0, z1)};
+            addBox(box[0], box[1], albedo, Texture.PLAIN, false);
+            crates.add(box);
         }
-        for (int shelf = 0; shelf < 4; shelf++) {
+        for (int shelf = 0; shelf < room.shelves(); shelf++) {
             double y = y0 + 0.9 + shelf * 0.8;
-            addBox(new Vec3(-7.5, y, z0 + 0.05), new Vec3(-2.5, y + 0.05, z0 + 0.6), 0.55, Texture.PLAIN, false);
-            addBox(new Vec3(3, y, z0 + 0.05), new Vec3(7.5, y + 0.05, z0 + 0.6), 0.55, Texture.PLAIN, false);
+            addBox(new Vec3(x0 + 1.5, y, z0 + 0.05), new Vec3(x0 + 6.5, y + 0.05, z0 + 0.6), 0.55, Texture.PLAIN, false);
+            addBox(new Vec3(x1 - 6, y, z0 + 0.05), new Vec3(x1 - 1.5, y + 0.05, z0 + 0.6), 0.55, Texture.PLAIN, false);
         }
         // a gantry truss across the back, and the mock-up's stand
-        for (double x = -6; x <= 6; x += 2) {
-            rods.add(new Rod(new Vec3(x, y0, z0 + 1.5), new Vec3(x, 4.5, z0 + 1.5), 0.05, 0.7));
-            rods.add(new Rod(new Vec3(x, 4.5, z0 + 1.5), new Vec3(x + 2, y0 + 0.2, z0 + 1.5), 0.025, 0.65));
+        double trussZ = z0 + 1.5;
+        if (room.truss()) {
+            double end = x1 - 3;
+            for (double x = -end; x <= end; x += 2) {
+                rods.add(new Rod(new Vec3(x, y0, trussZ), new Vec3(x, 4.5, trussZ), 0.05, 0.7));
+                rods.add(new Rod(new Vec3(x, 4.5, trussZ), new Vec3(x + 2, y0 + 0.2, trussZ), 0.025, 0.65));
+            }
+            rods.add(new Rod(new Vec3(-end, 4.5, trussZ), new Vec3(end + 2, 4.5, trussZ), 0.06, 0.7));
         }
-        rods.add(new Rod(new Vec3(-6, 4.5, z0 + 1.5), new Vec3(8, 4.5, z0 + 1.5), 0.06, 0.7));
         rods.add(new Rod(new Vec3(0, y0, 0), new Vec3(0, -0.5, 0), 0.08, 0.35));
-        // cables hanging from the truss
-        for (int i = 0; i < 5; i++) {
+        // cables hanging from the ceiling at the back
+        for (int i = 0; i < room.cables(); i++) {
             double x = -5 + layout.nextDouble() * 10;
-            rods.add(new Rod(new Vec3(x, 4.5, z0 + 1.5), new Vec3(x + layout.nextDouble() - 0.5, y0, z0 + 2.5
+            rods.add(new Rod(new Vec3(x, 4.5, trussZ), new Vec3(x + layout.nextDouble() - 0.5, y0, z0 + 2.5
                     + layout.nextDouble()), 0.015, 0.15));
         }
+        // bright knobs on top of some crates
+        for (int i = 0; i < room.brightKnobs() && !crates.isEmpty(); i++) {
+            Vec3[] box = crates.get(layout.nextInt(crates.size()));
+            double radius = 0.03 + 0.06 * layout.nextDouble();
+            decoys.add(new Knob(new Vec3((box[0].x() + box[1].x()) / 2, box[1].y() + radius,
+                    (box[0].z() + box[1].z()) / 2), radius, 0.7 + 0.25 * layout.nextDouble()));
+        }
+    }
+
+    /** The point moved inside the walls: a crate drawn at a wall's corner must not stick out of the room. */
+    private static Vec3 inside(Vec3 p, double x0, double x1, double z0, double z1) {
+        return new Vec3(Math.max(x0 + 0.05, Math.min(x1 - 0.05, p.x())), p.y(),
+                Math.max(z0 + 0.05, Math.min(z1 - 0.05, p.z())));
     }
 
     private static Face quad(Vec3 a, Vec3 b, Vec3 c, Vec3 d, double albedo, Texture texture) {

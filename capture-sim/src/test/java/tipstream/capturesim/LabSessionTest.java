@@ -93,4 +93,16 @@ class LabSessionTest {
         assertThat(java.util.Arrays.stream(noise).max().orElseThrow() - java.util.Arrays.stream(noise).min().orElseThrow())
                 .isGreaterThan(2);
     }
+
+    @Test
+    void eachCaptureStandsInARoomOfItsOwnUnlessTheOriginalLabIsAskedFor() {
+        SimulatedCapture varied = LabSession.render(9, 1, 3).get(0);
+        SimulatedCapture original = LabSession.render(9, 1, 3, LabSession.Rooms.ORIGINAL).get(0);
+        for (int i = 0; i < 3; i++) {
+            // the same camera path (the tip where it was), another room around the mock-up
+            assertThat(varied.frames().get(i).tipX()).isEqualTo(original.frames().get(i).tipX());
+            assertThat(varied.frames().get(i).tipY()).isEqualTo(original.frames().get(i).tipY());
+            assertThat(varied.labelledRigFrames().get(i).png()).isNotEqualTo(original.labelledRigFrames().get(i).png());
+        }
+    }
 }
