@@ -135,6 +135,18 @@ def output_shape(net, height, width):
         return tuple(net(torch.zeros(1, 1, height, width)).shape[1:])
 
 
+def optimiser_for(net, props, lr):
+    """Adam, as TipNet; with the shape's weight decay (DL4J's, decoupled: each step also takes
+    lr x decay x weight off every convolution's weights, not off biases), AdamW on those weights."""
+    decay = float(props.get("weight.decay", "0"))
+    if decay == 0:
+        return torch.optim.Adam(net.parameters(), lr=lr)
+    weights = [p for p in net.parameters() if p.dim() > 1]
+    others = [p for p in net.parameters() if p.dim() <= 1]
+    return torch.optim.AdamW([{"params": weights, "weight_decay": decay}, {"params": others, "weight_decay": 0.0}],
+                             lr=lr)
+
+
 def speed(args, props):
     torch.manual_seed(1)
     height, width = int(props["input.height"]), int(props["input.width"])
@@ -144,7 +156,7 @@ def speed(args, props):
     net = TipNet(props)
     channels, rows, cols = output_shape(net, height, width)
     net.to(device)
-    optimiser = torch.optim.Adam(net.parameters(), lr=float(props["learning.rate"]))
+    optimiser = optimiser_for(net, props, float(props["learning.rate"]))
     x = torch.rand(args.batch, 1, height, width)
     labels = torch.zeros(args.batch, channels, rows, cols)
     for n in range(args.batch):
@@ -220,12 +232,12 @@ def learn(args, props):
         refiner = TipNet(refiner_props)
         crop = int(refiner_props["input.width"])
         refiner_shape = output_shape(refiner, crop, crop)
-        refiner_optimiser = torch.optim.Adam(refiner.parameters(), lr=args.lr)
+        refiner_optimiser = optimiser_for(refiner, refiner_props, args.lr)
     sets = []
     for _ in range(3):
         (count,) = struct.unpack("<i", read_exactly(inp, 4))
         sets.append(read_floats(inp, (count, 1, height, width)))
-    optimiser = torch.optim.Adam(net.parameters(), lr=args.lr)
+    optimiser = optimiser_for(net, props, args.lr)
     minutes = [float(m) for m in args.minutes.split(",")]
     budget = minutes[-1] * 60
     floor = args.lr / 100

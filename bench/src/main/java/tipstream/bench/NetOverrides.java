@@ -48,6 +48,9 @@ final class NetOverrides {
     @Option(names = "--standardised", negatable = true, description = "each frame and crop to zero mean, unit variance")
     Boolean standardised;
 
+    @Option(names = "--weight-decay", description = "decoupled weight decay of the convolutions' weights (0: none)")
+    Double weightDecay;
+
     TipNetConfig apply(TipNetConfig preset) {
         return new TipNetConfig(preset.head(), inputHeight == null ? preset.inputHeight() : inputHeight,
                 inputWidth == null ? preset.inputWidth() : inputWidth,
@@ -61,7 +64,8 @@ final class NetOverrides {
                 batchNorm == null ? preset.batchNorm() : batchNorm,
                 fineChannels == null ? preset.fineChannels() : fineChannels,
                 refineCrop == null ? preset.refineCrop() : refineCrop,
-                standardised == null ? preset.standardised() : standardised);
+                standardised == null ? preset.standardised() : standardised,
+                weightDecay == null ? preset.weightDecay() : weightDecay);
     }
 
     private static List<Integer> positive(List<Integer> values) {

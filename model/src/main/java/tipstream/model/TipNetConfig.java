@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
 public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
         List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate, long seed,
         double presenceWeight, double positionWeight, int stemStride, boolean batchNorm, int fineChannels,
-        int refineCrop, boolean standardised) {
+        int refineCrop, boolean standardised, double weightDecay) {
 
     /** What the output map means and how it is scored. */
     public enum Head {
@@ -55,11 +55,22 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         contextDilations = List.copyOf(contextDilations);
         if (inputHeight <= 0 || inputWidth <= 0 || stemChannels <= 0 || stageChannels.isEmpty()
                 || (!contextDilations.isEmpty() && contextChannels <= 0) || (stemStride != 1 && stemStride != 2 && stemStride != 4)
-                || fineChannels < 0 || refineCrop < 0 || (refineCrop > 0 && (head != Head.HEATMAP || refineCrop % 4 != 0))) {
+                || fineChannels < 0 || refineCrop < 0 || (refineCrop > 0 && (head != Head.HEATMAP || refineCrop % 4 != 0))
+                || !(weightDecay >= 0)) {
             throw new IllegalArgumentException("a network needs a positive input size, a stem of stride 1, 2 or 4, at"
-                    + " least one stage, with context convolutions their width, no negative fine width, and a"
-                    + " refining crop only on a heatmap, a multiple of 4 pixels");
+                    + " least one stage, with context convolutions their width, no negative fine width, a"
+                    + " refining crop only on a heatmap, a multiple of 4 pixels, and no negative weight decay");
         }
+    }
+
+    /** A shape trained without weight decay. */
+    public TipNetConfig(Head head, int inputHeight, int inputWidth, int stemChannels, List<Integer> stageChannels,
+            List<Integer> deepChannels, int contextChannels, List<Integer> contextDilations, double learningRate,
+            long seed, double presenceWeight, double positionWeight, int stemStride, boolean batchNorm,
+            int fineChannels, int refineCrop, boolean standardised) {
+        this(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels, contextDilations,
+                learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm, fineChannels, refineCrop,
+                standardised, 0);
     }
 
     /** A shape that takes frames as they are (0..1, not standardised). */
@@ -97,7 +108,14 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
     public TipNetConfig withRefineCrop(int crop) {
         return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels,
                 contextDilations, learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm,
-                fineChannels, crop, standardised);
+                fineChannels, crop, standardised, weightDecay);
+    }
+
+    /** The same shape trained with another weight decay. */
+    public TipNetConfig withWeightDecay(double decay) {
+        return new TipNetConfig(head, inputHeight, inputWidth, stemChannels, stageChannels, deepChannels, contextChannels,
+                contextDilations, learningRate, seed, presenceWeight, positionWeight, stemStride, batchNorm,
+                fineChannels, refineCrop, standardised, decay);
     }
 
     /** Whether the output map is one level finer than the encoder's. */
@@ -221,6 +239,7 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
         p.setProperty("fine.channels", Integer.toString(fineChannels));
         p.setProperty("refine.crop", Integer.toString(refineCrop));
         p.setProperty("input.standardised", Boolean.toString(standardised));
+        p.setProperty("weight.decay", Double.toString(weightDecay));
         StringWriter out = new StringWriter();
         try {
             p.store(out, "tipstream network shape");
@@ -246,7 +265,8 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
                     Boolean.parseBoolean(p.getProperty("batch.norm", "true").trim()),
                     Integer.parseInt(p.getProperty("fine.channels", "0").trim()),
                     Integer.parseInt(p.getProperty("refine.crop", "0").trim()),
-                    Boolean.parseBoolean(p.getProperty("input.standardised", "false").trim()));
+                    Boolean.parseBoolean(p.getProperty("input.standardised", "false").trim()),
+                    Double.parseDouble(p.getProperty("weight.decay", "0").trim()));
         } catch (IOException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a network shape: " + e.getMessage(), e);
         }

@@ -72,7 +72,7 @@ public final class TipRefiner {
         int crop = coarse.refineCrop();
         return new TipNetConfig(TipNetConfig.Head.HEATMAP, crop, crop, 16, List.of(32, 64), List.of(), 64, List.of(1, 1),
                 coarse.learningRate(), coarse.seed() + 1, coarse.presenceWeight(), coarse.positionWeight(), 1, false, 0, 0,
-                coarse.standardised());
+                coarse.standardised(), coarse.weightDecay());
     }
 
     /** A training crop: the image the refiner sees, and the tip in its pixels (if it is in view). */

@@ -99,6 +99,40 @@ class TipNetTest {
     }
 
     @Test
+    void weightDecayPullsEachWeightTowardsZeroByRateTimesDecayAndTheReportedLossStaysTheDatas() {
+        double decay = 0.5;
+        TipNet plain = TipNet.build(SMALL_REFINED);
+        TipNet decayed = TipNet.build(SMALL_REFINED.withWeightDecay(decay));
+        // biases start at 0, which no decay would move: give both networks the same non-zero ones
+        for (TipNet net : List.of(plain, decayed)) {
+            net.network().paramTable().forEach((name, values) -> {
+                if (name.endsWith("_b")) {
+                    values.assign(0.1);
+                }
+            });
+        }
+        assertThat(decayed.refiner().orElseThrow().config().weightDecay()).as("the refiner decays too").isEqualTo(decay);
+        assertThat(decayed.network().params()).isEqualTo(plain.network().params());
+        Batch batch = batch(new Random(3), 8, SMALL_FAST.encoding(40, 32));
+        double before = plain.loss(batch.input(), batch.labels());
+        assertThat(decayed.loss(batch.input(), batch.labels())).isCloseTo(before, within(1e-6 * before));
+        java.util.Map<String, INDArray> start = new java.util.HashMap<>();
+        decayed.network().paramTable().forEach((name, values) -> start.put(name, values.dup()));
+        double plainLoss = plain.fit(batch.input(), batch.labels());
+        assertThat(decayed.fit(batch.input(), batch.labels())).isCloseTo(plainLoss, within(1e-6 * plainLoss));
+        // the same Adam step (same gradient), then, on weights but not biases, learning rate x decay x weight
+        int weights = 0;
+        for (var parameter : plain.network().paramTable().entrySet()) {
+            INDArray pulled = parameter.getValue().sub(decayed.network().getParam(parameter.getKey()));
+            INDArray expected = parameter.getKey().endsWith("_W") ? start.get(parameter.getKey()).mul(3e-3 * decay)
+                    : pulled.like();
+            weights += parameter.getKey().endsWith("_W") ? 1 : 0;
+            assertThat(pulled.sub(expected).amaxNumber().doubleValue()).as(parameter.getKey()).isLessThan(1e-6);
+        }
+        assertThat(weights).isGreaterThan(3);
+    }
+
+    @Test
     void averagesTheWeightsOverStepsAndKeepsTheAverageInCheckpoints() {
         TipNet net = TipNet.build(SMALL_FAST);
         assertThat(net.averaged().network().params()).as("untrained: the weights as they are")
@@ -183,19 +217,20 @@ class TipNetTest {
     @Test
     void configurationSurvivesItsTextForm() {
         for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP,
-                SMALL_FAST, SMALL_FINE, SMALL_PATCHIFY, SMALL_REFINED)) {
+                SMALL_FAST, SMALL_FINE, SMALL_PATCHIFY, SMALL_REFINED, SMALL_FAST.withWeightDecay(0.05))) {
             assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
         }
         // checkpoints from before the stem's stride, batch norm and the fine level were recorded had a
         // stride-1 stem, batch norm and no fine level
-        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm|fine\\.channels|refine\\.crop|input\\.standardised)=.*$",
+        String older = SMALL.toProperties().replaceAll("(?m)^(stem\\.stride|batch\\.norm|fine\\.channels|refine\\.crop|input\\.standardised|weight\\.decay)=.*$",
                 "");
         assertThat(older).doesNotContain("stem.stride").doesNotContain("batch.norm").doesNotContain("fine.channels")
-                .doesNotContain("refine.crop").doesNotContain("input.standardised");
+                .doesNotContain("refine.crop").doesNotContain("input.standardised").doesNotContain("weight.decay");
         assertThat(TipNetConfig.fromProperties(older)).isEqualTo(SMALL);
         assertThatThrownBy(() -> new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8, List.of(16), List.of(), 16,
                 List.of(1), 3e-3, 7, 1.0, 1.0, 3, false)).hasMessageContaining("stride 1, 2 or 4");
         assertThatThrownBy(() -> TipNetConfig.grid().withRefineCrop(64)).hasMessageContaining("only on a heatmap");
+        assertThatThrownBy(() -> SMALL_FAST.withWeightDecay(-0.1)).hasMessageContaining("no negative weight decay");
         assertThatThrownBy(() -> SMALL_FAST.withRefineCrop(30)).hasMessageContaining("a multiple of 4");
         assertThatThrownBy(() -> TipNetConfig.fromProperties("head=HEATMAP\n"))
                 .hasMessage("not a network shape: 'input.height' is missing");

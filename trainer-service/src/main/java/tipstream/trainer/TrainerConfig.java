@@ -14,6 +14,13 @@ public interface TrainerConfig {
     /** The network of a new run: {@code heatmap} (default) or {@code grid} (the seed project's). */
     String model();
 
+    /**
+     * Decoupled weight decay of a new run's network (each step also takes learning rate x decay x
+     * weight off every convolution's weights); 0 by default (BENCHMARKS.md, "Model quality": within
+     * the noise at 0.1 and 0.2). A resumed run keeps the shape its checkpoints carry.
+     */
+    double weightDecay();
+
     /** Whether each training sample is freshly and randomly augmented every epoch (view and look). */
     boolean randomAugmentation();
 

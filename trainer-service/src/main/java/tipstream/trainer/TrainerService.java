@@ -202,7 +202,7 @@ public class TrainerService {
     private TrainingRun.Settings settings(DatasetManifest dataset, Optional<String> encoder) {
         LearningRateSchedule schedule = new LearningRateSchedule(config.learningRate(), config.minLearningRate(),
                 config.warmupSteps(), config.maxSteps());
-        TipNetConfig net = TipNetConfig.named(config.model());
+        TipNetConfig net = TipNetConfig.named(config.model()).withWeightDecay(config.weightDecay());
         return new TrainingRun.Settings(config.runId(), config.dataset(), net, augmentation(), dataset.getFrameWidth(),
                 dataset.getFrameHeight(), config.batchSize(), config.checkpointEvery(), config.seed(), Integer.MAX_VALUE / 2,
                 config.prefetchBatches(), config.decodeThreads(), config.frameCacheMb() << 20, schedule,
