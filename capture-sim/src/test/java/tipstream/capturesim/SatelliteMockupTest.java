@@ -14,9 +14,10 @@ class SatelliteMockupTest {
     @Test
     void everythingOfARandomRoomStandsInsideItsWalls() {
         Random random = new Random(3);
-        for (int k = 0; k < 200; k++) {
-            Room room = Room.random(random);
-            SatelliteMockup scene = new SatelliteMockup(room, random.nextLong());
+        for (int k = 0; k <= 200; k++) {
+            // room 0 is the original lab, whose corner crates used to stick out through its walls
+            Room room = k == 0 ? Room.original() : Room.random(random);
+            SatelliteMockup scene = k == 0 ? new SatelliteMockup() : new SatelliteMockup(room, random.nextLong());
             List<Vec3> points = new ArrayList<>();
             scene.faces().stream().filter(f -> !f.satellite()).forEach(f -> points.addAll(List.of(f.corners())));
             scene.rods().forEach(r -> points.addAll(List.of(r.from(), r.to())));
@@ -64,13 +65,10 @@ class SatelliteMockupTest {
     }
 
     @Test
-    void theOriginalLabIsTheOneEveryCaptureHadBefore() {
+    void theOriginalLabHoldsItsFourteenCratesAndEightShelfBoardsAndNoBrightKnobs() {
         SatelliteMockup original = new SatelliteMockup();
-        SatelliteMockup again = new SatelliteMockup(Room.original(), 20180727L);
-        assertThat(original.faces()).hasSameSizeAs(again.faces());
-        assertThat(original.rods()).isEqualTo(again.rods());
         // 5 walls and floor, 14 crates and 8 shelf boards of 6 faces, the mock-up's body, two arms and two wings
         assertThat(original.faces()).hasSize(5 + (14 + 8) * 6 + 3 * 6 + 2);
-        assertThat(original.decoys()).hasSize(5);
+        assertThat(original.decoys()).as("the mock-up's own five").hasSize(5);
     }
 }

@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.within;
 import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -116,7 +118,7 @@ class TipNetTest {
         Batch batch = batch(new Random(3), 8, SMALL_FAST.encoding(40, 32));
         double before = plain.loss(batch.input(), batch.labels());
         assertThat(decayed.loss(batch.input(), batch.labels())).isCloseTo(before, within(1e-6 * before));
-        java.util.Map<String, INDArray> start = new java.util.HashMap<>();
+        Map<String, INDArray> start = new HashMap<>();
         decayed.network().paramTable().forEach((name, values) -> start.put(name, values.dup()));
         double plainLoss = plain.fit(batch.input(), batch.labels());
         assertThat(decayed.fit(batch.input(), batch.labels())).isCloseTo(plainLoss, within(1e-6 * plainLoss));
@@ -124,7 +126,8 @@ class TipNetTest {
         int weights = 0;
         for (var parameter : plain.network().paramTable().entrySet()) {
             INDArray pulled = parameter.getValue().sub(decayed.network().getParam(parameter.getKey()));
-            INDArray expected = parameter.getKey().endsWith("_W") ? start.get(parameter.getKey()).mul(3e-3 * decay)
+            INDArray expected = parameter.getKey().endsWith("_W")
+                    ? start.get(parameter.getKey()).mul(SMALL_REFINED.learningRate() * decay)
                     : pulled.like();
             weights += parameter.getKey().endsWith("_W") ? 1 : 0;
             assertThat(pulled.sub(expected).amaxNumber().doubleValue()).as(parameter.getKey()).isLessThan(1e-6);
