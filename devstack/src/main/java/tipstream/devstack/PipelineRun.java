@@ -13,7 +13,13 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.StatusRuntimeException;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -25,14 +31,19 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.RigClient;
 import tipstream.capturesim.RigClient.RigFrame;
 import tipstream.capturesim.SimulatedCapture;
+import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ImportSummary;
 import tipstream.v1.MetricEvent;
+import tipstream.v1.PredictGrpc;
+import tipstream.v1.PredictRequest;
+import tipstream.v1.PredictResponse;
 import tipstream.v1.ShardEntry;
 import tipstream.v1.UploadSummary;
 
@@ -53,6 +64,8 @@ public final class PipelineRun implements Callable<Integer> {
     /** Captures uploaded at once (ingest stores up to 8 frames of a stream at once; captures here have 4). */
     private static final int CAPTURES_IN_FLIGHT = 4;
     private static final String DATASET = LocalPlatform.DATASET;
+    /** Held-out frames the job sends to Predict at its end, to show the model in use. */
+    private static final int PREDICTED_FRAMES = 6;
     private static final String[] SEED_METRICS = {"metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
         "accuracy/overall_mean"};
     /** Held here: JUL keeps loggers weakly, and a collected one forgets its level. */
@@ -204,6 +217,7 @@ public final class PipelineRun implements Callable<Integer> {
 
         step("augment: waiting for dataset '" + DATASET + "'");
         DatasetManifest manifest = awaitDataset(stack, services);
+        List<SimulatedFrame> shown = heldOutFrames(session, manifest);
         long trainSamples = samples(manifest, CaptureSplit.TRAIN);
         long validationSamples = samples(manifest, CaptureSplit.VALIDATION);
         long evalSamples = samples(manifest, CaptureSplit.EVAL);
@@ -265,6 +279,9 @@ public final class PipelineRun implements Callable<Integer> {
         say("training: %.1f images/s (median step), %.2f%% of step time waiting for data", imagesPerSecond,
                 100 * waitSeconds / stepSeconds);
 
+        step("predict: the model eval-service serves, on held-out frames (tipstream predict IMAGE does the same)");
+        showPredictions(shown);
+
         step("peak resident memory per process");
         List<ChildJvm> jvms = new ArrayList<>(stack.processes());
         services.processes().forEach(p -> jvms.add(p.jvm()));
@@ -284,6 +301,47 @@ public final class PipelineRun implements Callable<Integer> {
         say("done in %.1f s", (System.nanoTime() - t0) / 1e9);
         stopAll();
         return 0;
+    }
+
+    /** The first few frames of the dataset's eval captures: frames the model never trains on. */
+    private static List<SimulatedFrame> heldOutFrames(List<SimulatedCapture> session, DatasetManifest manifest) {
+        var evalCaptures = manifest.getShardsList().stream().filter(s -> s.getSplit().equals(CaptureSplit.EVAL))
+                .map(ShardEntry::getCaptureId).collect(Collectors.toSet());
+        return session.stream().filter(c -> evalCaptures.contains(c.captureId())).flatMap(c -> c.frames().stream())
+                .limit(PREDICTED_FRAMES).toList();
+    }
+
+    /**
+     * Frames sent to Predict, each answer beside its label: which checkpoint predict serves (the best
+     * on validation, not always the last) and what it says about a frame.
+     */
+    private void showPredictions(List<SimulatedFrame> frames) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", EVAL_PORT).usePlaintext().build();
+        try {
+            var predict = PredictGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.MINUTES);
+            for (int i = 0; i < frames.size(); i++) {
+                SimulatedFrame frame = frames.get(i);
+                PredictResponse answer = predict.predictTip(PredictRequest.newBuilder()
+                        .setPng(ByteString.copyFrom(PngFrameCodec.encode(frame.image()))).build());
+                if (i == 0) {
+                    say("serving %s step %d, presence threshold %.3f (calibrated on validation)", answer.getRunId(),
+                            answer.getCheckpointStep(), answer.getPresenceThreshold());
+                }
+                String said = answer.getTipPresent()
+                        ? String.format(Locale.ROOT, "tip at (%5.1f, %5.1f)", answer.getTip().getX(), answer.getTip().getY())
+                        : "no tip              ";
+                String label = !frame.visible() ? "labelled: no tip"
+                        : answer.getTipPresent() ? String.format(Locale.ROOT, "labelled (%5.1f, %5.1f): %.1f px off",
+                                frame.tipX(), frame.tipY(), Math.hypot(answer.getTip().getX() - frame.tipX(),
+                                        answer.getTip().getY() - frame.tipY()))
+                        : String.format(Locale.ROOT, "labelled (%5.1f, %5.1f)", frame.tipX(), frame.tipY());
+                say("%-32s %s  confidence %.3f   %s", frame.frameName(), said, answer.getConfidence(), label);
+            }
+        } catch (StatusRuntimeException e) {
+            say("predict did not answer: %s (logs/eval-service.log)", e.getStatus());
+        } finally {
+            channel.shutdownNow();
+        }
     }
 
     /** One line per evaluation, as its last tag arrives. */
