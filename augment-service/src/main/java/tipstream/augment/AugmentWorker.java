@@ -22,6 +22,7 @@ import tipstream.dataset.BlobStore;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameIndex;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
@@ -207,7 +208,7 @@ public final class AugmentWorker implements AutoCloseable {
                 if (record.topic().equals(Topics.FRAMES)) {
                     FrameRef ref = FrameRef.parseFrom(record.value());
                     reason = !SHA256_HEX.matcher(ref.getSha256()).matches() ? "sha256 is not 64 hex digits"
-                            : !ref.getBlobKey().equals("frames/" + ref.getSha256() + ".png")
+                            : !ref.getBlobKey().equals(ObjectKeys.frame(ref.getSha256()))
                                     ? "blob key " + ref.getBlobKey() + " is not frames/<sha256>.png"
                             : isStored(ref.getBlobKey()) ? null : "blob " + ref.getBlobKey() + " is missing";
                     if (reason == null) {
@@ -264,7 +265,7 @@ public final class AugmentWorker implements AutoCloseable {
                     (key, bytes) -> blobs.put(key, bytes, "application/octet-stream"));
             dead += deadLetter(build.rejected());
             // last: a build found here is complete, its frames left out dead-lettered
-            blobs.put(Shard.capturesKey(dataset, source), build.shards().toByteArray(), "application/x-protobuf");
+            blobs.put(ObjectKeys.captureShards(dataset, source), build.shards().toByteArray(), "application/x-protobuf");
             built.put(capture.getKey(), build.shards());
             shardsBuilt += build.shardsBuilt();
         }
@@ -294,7 +295,7 @@ public final class AugmentWorker implements AutoCloseable {
             return new Pass(labelled.size(), Optional.empty(), 0, shardsBuilt, 0, dead);
         }
         DatasetManifest manifest = composed.get();
-        String manifestKey = ManifestCodec.key(dataset, manifest.getVersion());
+        String manifestKey = ObjectKeys.manifest(dataset, manifest.getVersion());
         // the shards this version adds (a trainer reads the rest from the manifest each names); at
         // least one, so that every version is announced
         Set<String> listedBefore = new HashSet<>();
@@ -369,7 +370,7 @@ public final class AugmentWorker implements AutoCloseable {
                 return Optional.of(shards);
             }
         }
-        Optional<byte[]> stored = blobs.find(Shard.capturesKey(dataset, source));
+        Optional<byte[]> stored = blobs.find(ObjectKeys.captureShards(dataset, source));
         if (stored.isEmpty()) {
             return Optional.empty();
         }
@@ -447,7 +448,7 @@ public final class AugmentWorker implements AutoCloseable {
     }
 
     private String latestKey() {
-        return ManifestCodec.latestKey(dataset);
+        return ObjectKeys.latestVersion(dataset);
     }
 
     private Optional<DatasetManifest> latestManifest() throws InvalidProtocolBufferException {
@@ -456,7 +457,7 @@ public final class AugmentWorker implements AutoCloseable {
             return Optional.empty();
         }
         String version = new String(latest.get(), StandardCharsets.UTF_8).trim();
-        return Optional.of(ManifestCodec.fromJson(blobs.get(ManifestCodec.key(dataset, version))));
+        return Optional.of(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(dataset, version))));
     }
 
     private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws Exception {

@@ -19,6 +19,7 @@ import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.FrameFormat;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.InvalidFrameException;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
@@ -161,7 +162,7 @@ public final class DatasetAssembler {
         for (int start = 0; start < samples.size(); start += shardSize) {
             List<DatasetSample> chunk = samples.subList(start, Math.min(samples.size(), start + shardSize));
             byte[] bytes = Shard.write(chunk);
-            String key = Shard.key(dataset, bytes);
+            String key = ObjectKeys.shard(dataset, bytes);
             store.accept(key, bytes);
             shards.addShards(Shard.entry(key, which, chunk.size(), bytes).toBuilder()
                     .setCaptureId(captureId).setSourceFingerprint(source));

@@ -33,10 +33,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
-import tipstream.dataset.FrameFormat;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.FrameFormat;
 import tipstream.dataset.FrameIndex;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
 import tipstream.dataset.Shard;
@@ -150,8 +151,8 @@ class AugmentWorkerTest {
 
             AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
             assertThat(restarted.runOnce().version()).contains("1.0.0");
-            String latest = new String(blobs.get(ManifestCodec.latestKey("lab")), StandardCharsets.UTF_8).trim();
-            DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", latest)));
+            String latest = new String(blobs.get(ObjectKeys.latestVersion("lab")), StandardCharsets.UTF_8).trim();
+            DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", latest)));
             assertThat(read(stack, Topics.SHARDS, ShardReady.parser())).extracting(ShardReady::getShardKey)
                     .containsAll(manifest.getShardsList().stream().map(ShardEntry::getKey).toList());
         }
@@ -232,7 +233,7 @@ class AugmentWorkerTest {
             index.recordLabel(label("E", 0, 1, 30, 40));
             publish(producer, index, frame(blobs, "D", 0), label("D", 0, 1, 20, 20));
             AugmentWorker.Pass whole = worker.runOnce();
-            assertThat(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", whole.version().orElseThrow())))
+            assertThat(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", whole.version().orElseThrow())))
                     .getCapturesList()).containsExactly("A", "B", "D");
 
             deleteEveryRecord(admin);
@@ -242,7 +243,7 @@ class AugmentWorkerTest {
             publish(producer, index, frame(blobs, "C", 0), label("C", 0, 1, 50, 60));
             // the running worker had read every record the topics lost: it reads on, C's 2 records
             AugmentWorker.Pass pass = worker.runOnce();
-            assertThat(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", pass.version().orElseThrow())))
+            assertThat(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", pass.version().orElseThrow())))
                     .getCapturesList()).containsExactly("A", "B", "C", "D");
             assertThat(worker.recordsRead()).isEqualTo(8);
 
@@ -252,7 +253,7 @@ class AugmentWorkerTest {
                     assembler, "lab");
             AugmentWorker.Pass afterRestart = restarted.runOnce();
             DatasetManifest manifest = ManifestCodec.fromJson(
-                    blobs.get(ManifestCodec.key("lab", afterRestart.version().orElseThrow())));
+                    blobs.get(ObjectKeys.manifest("lab", afterRestart.version().orElseThrow())));
             assertThat(manifest.getCapturesList()).containsExactly("A", "B", "C", "D", "E");
             assertThat(afterRestart.samples()).isEqualTo(5);
             assertThat(restarted.recordsRead()).isEqualTo(2);
@@ -265,7 +266,7 @@ class AugmentWorkerTest {
             deleteEveryRecord(admin);
             AugmentWorker.Pass revisedPass = restarted.runOnce();
             DatasetManifest patched = ManifestCodec.fromJson(
-                    blobs.get(ManifestCodec.key("lab", revisedPass.version().orElseThrow())));
+                    blobs.get(ObjectKeys.manifest("lab", revisedPass.version().orElseThrow())));
             var sampleC = patched.getShardsList().stream().flatMap(s -> {
                 try {
                     return Shard.read(blobs.get(s.getKey())).stream();
@@ -381,14 +382,14 @@ class AugmentWorkerTest {
                 assertThat(old.runOnce().version()).contains("1.1.0");
             }
             // a version stored by a publisher that was gone before it moved latest is never overwritten
-            DatasetManifest stored = ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", "1.1.0")));
-            blobs.put(ManifestCodec.latestKey("lab"), "1.0.0".getBytes(StandardCharsets.UTF_8), "text/plain");
+            DatasetManifest stored = ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", "1.1.0")));
+            blobs.put(ObjectKeys.latestVersion("lab"), "1.0.0".getBytes(StandardCharsets.UTF_8), "text/plain");
             send(producer, Topics.FRAMES, "D", frame(blobs, "D", 0).toByteArray());
             send(producer, Topics.LABELS, "D", label("D", 0, 1, 50, 60).toByteArray());
             try (AugmentWorker next = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack),
                     assembler, "lab")) {
                 assertThat(next.runOnce().version()).isEmpty(); // 1.1.0 is taken: latest moves to it
-                assertThat(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", "1.1.0")))).isEqualTo(stored);
+                assertThat(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", "1.1.0")))).isEqualTo(stored);
                 AugmentWorker.Pass after = next.runOnce();
                 assertThat(after.version()).contains("1.2.0");
             }
@@ -454,13 +455,13 @@ class AugmentWorkerTest {
 
     /** The manifest {@code latest} names, if any. */
     private static Optional<DatasetManifest> latest(BlobStore blobs) {
-        Optional<byte[]> latest = blobs.find(ManifestCodec.latestKey("lab"));
+        Optional<byte[]> latest = blobs.find(ObjectKeys.latestVersion("lab"));
         if (latest.isEmpty()) {
             return Optional.empty();
         }
         String version = new String(latest.get(), StandardCharsets.UTF_8).trim();
         try {
-            return Optional.of(ManifestCodec.fromJson(blobs.get(ManifestCodec.key("lab", version))));
+            return Optional.of(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", version))));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             throw new AssertionError(e);
         }

@@ -26,6 +26,7 @@ import tipstream.capturesim.RigClient;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
@@ -147,9 +148,9 @@ public final class FaultDrill implements Callable<Integer> {
             SimulatedCapture capture = LabSession.capture(7, c, midUpload ? Math.max(frames, 80) : frames);
             List<RigClient.RigFrame> rigFrames = capture.labelledRigFrames();
             if (midUpload) {
-                int before = stack.blobStore().list("frames/").size();
+                int before = stack.blobStore().list(ObjectKeys.FRAMES).size();
                 CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> upload(rigFrames, 1));
-                while (!upload.isDone() && stack.blobStore().list("frames/").size() < before + 1) {
+                while (!upload.isDone() && stack.blobStore().list(ObjectKeys.FRAMES).size() < before + 1) {
                     Thread.sleep(5);
                 }
                 kill("ingest-service", (upload.isDone() ? "after (too late for mid-) upload of " : "mid-upload of ")
@@ -206,10 +207,10 @@ public final class FaultDrill implements Callable<Integer> {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         while (System.nanoTime() < deadline) {
             BlobStore blobs = stack.blobStore();
-            if (blobs.exists(ManifestCodec.latestKey(LocalPlatform.DATASET))) {
-                String version = new String(blobs.get(ManifestCodec.latestKey(LocalPlatform.DATASET)),
+            if (blobs.exists(ObjectKeys.latestVersion(LocalPlatform.DATASET))) {
+                String version = new String(blobs.get(ObjectKeys.latestVersion(LocalPlatform.DATASET)),
                         StandardCharsets.UTF_8).trim();
-                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ManifestCodec.key(LocalPlatform.DATASET, version)));
+                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(LocalPlatform.DATASET, version)));
                 if (manifest.getCapturesList().containsAll(sent.keySet())) {
                     return manifest;
                 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.FrameRef;
@@ -32,7 +33,7 @@ public final class FullSizeDataset {
                     continue;
                 }
                 FrameRef ref = FrameRef.parseFrom(Files.readAllBytes(
-                        bucket.resolve("index/frames/" + sample.getCaptureId() + "/" + sample.getFrameName())));
+                        bucket.resolve(ObjectKeys.FRAME_INDEX + sample.getCaptureId() + "/" + sample.getFrameName())));
                 samples.add(sample.toBuilder().setPng(ByteString.copyFrom(Files.readAllBytes(
                         bucket.resolve(ref.getBlobKey())))).build());
             }

@@ -15,19 +15,16 @@ import tipstream.trainer.TrainingBatch;
 
 /**
  * What the training loader costs alone: batches of the heatmap preset drawn from a dataset's train
- * shards on disk as fast as the loader makes them, with the process's CPU seconds per batch.
+ * shards on disk as fast as the loader makes them, with the process's CPU seconds per batch; with
+ * four arguments, each part of drawing one sample timed alone instead.
  * <pre>
- * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.LoaderProbe DATASET [batches]
+ * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.LoaderProbe DATASET_VERSION [batches [cache MB [parts]]]
  * </pre>
  */
 public final class LoaderProbe {
     public static void main(String[] args) throws Exception {
-        Path train = Path.of(args[0]).resolve("train");
         int batches = args.length > 1 ? Integer.parseInt(args[1]) : 300;
-        List<String> keys;
-        try (var files = Files.list(train)) {
-            keys = files.sorted().map(Path::toString).toList();
-        }
+        List<String> keys = StoredDataset.shards(Path.of(args[0]), "train").stream().map(Path::toString).toList();
         TipNetConfig config = TipNetConfig.heatmap();
         TipEncoding encoding = config.encoding(528, 406);
         TipNetConfig crop = TipRefiner.shape(config);
@@ -68,8 +65,7 @@ public final class LoaderProbe {
             long decode = 0, resize = 0, augment = 0, cut = 0;
             for (tipstream.v1.DatasetSample s : samples) {
                 long t0 = System.nanoTime();
-                java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(
-                        new java.io.ByteArrayInputStream(s.getPng().toByteArray()));
+                java.awt.image.BufferedImage image = tipstream.dataset.PngFrameCodec.decodeStored(s.getPng().toByteArray());
                 long t1 = System.nanoTime();
                 java.awt.image.BufferedImage small = tipstream.dataset.FrameResize.to(image, config.inputWidth(),
                         config.inputHeight());

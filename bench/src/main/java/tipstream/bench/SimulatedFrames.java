@@ -6,6 +6,7 @@ import java.util.Map;
 import tipstream.augment.DatasetAssembler;
 import tipstream.capturesim.RigClient.RigFrame;
 import tipstream.capturesim.SimulatedCapture;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Sha256;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Point;
@@ -22,9 +23,9 @@ final class SimulatedFrames {
         for (SimulatedCapture capture : captures) {
             for (RigFrame f : capture.labelledRigFrames()) {
                 String sha = Sha256.hex(f.png());
-                blobs.put("frames/" + sha + ".png", f.png());
+                blobs.put(ObjectKeys.frame(sha), f.png());
                 FrameRef ref = FrameRef.newBuilder().setCaptureId(f.captureId()).setFrameName(f.frameName())
-                        .setBlobKey("frames/" + sha + ".png").setSha256(sha).setWidth(528).setHeight(406).build();
+                        .setBlobKey(ObjectKeys.frame(sha)).setSha256(sha).setWidth(528).setHeight(406).build();
                 TipLabel label = TipLabel.newBuilder().setCaptureId(f.captureId()).setFrameName(f.frameName())
                         .setVisible(f.tipVisible()).setTip(Point.newBuilder().setX(Math.max(0, f.tipX()))
                                 .setY(Math.max(0, f.tipY()))).setRevision(1).build();

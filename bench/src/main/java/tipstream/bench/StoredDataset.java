@@ -20,6 +20,15 @@ final class StoredDataset {
     }
 
     static List<DatasetSample> samples(Path version, String split) throws Exception {
+        List<DatasetSample> samples = new ArrayList<>();
+        for (Path shard : shards(version, split)) {
+            samples.addAll(Shard.read(Files.readAllBytes(shard)));
+        }
+        return samples;
+    }
+
+    /** The files of one split's shards. */
+    static List<Path> shards(Path version, String split) throws Exception {
         List<Path> shards;
         Path folder = version.resolve(split);
         if (Files.isDirectory(folder)) {
@@ -32,10 +41,6 @@ final class StoredDataset {
             shards = manifest.getShardsList().stream().filter(entry -> entry.getSplit().equals(split))
                     .map(entry -> bucket.resolve(entry.getKey())).toList();
         }
-        List<DatasetSample> samples = new ArrayList<>();
-        for (Path shard : shards) {
-            samples.addAll(Shard.read(Files.readAllBytes(shard)));
-        }
-        return samples;
+        return shards;
     }
 }

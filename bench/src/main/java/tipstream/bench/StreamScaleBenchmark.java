@@ -26,6 +26,7 @@ import tipstream.capturesim.RigClient;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.LocalPlatform;
 import tipstream.devstack.PipelineServices;
@@ -129,12 +130,12 @@ public final class StreamScaleBenchmark implements Callable<Integer> {
         while (!done) {
             try {
                 peakHeap.accumulateAndGet(heapUsed(http), Math::max);
-                if (blobs.exists(ManifestCodec.latestKey(LocalPlatform.DATASET))) {
-                    String version = new String(blobs.get(ManifestCodec.latestKey(LocalPlatform.DATASET)),
+                if (blobs.exists(ObjectKeys.latestVersion(LocalPlatform.DATASET))) {
+                    String version = new String(blobs.get(ObjectKeys.latestVersion(LocalPlatform.DATASET)),
                             StandardCharsets.UTF_8).trim();
                     if (!version.equals(seen)) {
                         long now = System.nanoTime();
-                        byte[] json = blobs.get(ManifestCodec.key(LocalPlatform.DATASET, version));
+                        byte[] json = blobs.get(ObjectKeys.manifest(LocalPlatform.DATASET, version));
                         DatasetManifest manifest = ManifestCodec.fromJson(json);
                         int added = 0;
                         for (String capture : manifest.getCapturesList()) {
@@ -144,7 +145,7 @@ public final class StreamScaleBenchmark implements Callable<Integer> {
                             }
                         }
                         Map<String, Long> sizes = new HashMap<>();
-                        blobs.list("datasets/" + LocalPlatform.DATASET + "/shards/").forEach(item ->
+                        blobs.list(ObjectKeys.shards(LocalPlatform.DATASET)).forEach(item ->
                                 sizes.put(item.objectName(), item.size()));
                         long newBytes = 0;
                         int newShards = 0;

@@ -15,8 +15,8 @@ import tipstream.v1.TipLabel;
  * Keys are built from names that {@link FrameName} has checked, never from raw input.
  */
 public class FrameIndex {
-    private static final String FRAMES = "index/frames/";
-    private static final String LABELS = "index/labels/";
+    private static final String FRAMES = ObjectKeys.FRAME_INDEX;
+    private static final String LABELS = ObjectKeys.LABEL_INDEX;
 
     private final BlobStore blobs;
 

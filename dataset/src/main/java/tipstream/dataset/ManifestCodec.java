@@ -10,16 +10,6 @@ public final class ManifestCodec {
     private ManifestCodec() {
     }
 
-    /** Where a dataset version's manifest is stored. */
-    public static String key(String dataset, String version) {
-        return "datasets/" + dataset + "/" + version + "/manifest.json";
-    }
-
-    /** Where the dataset's newest version is named (plain text, e.g. "1.2.0"). */
-    public static String latestKey(String dataset) {
-        return "datasets/" + dataset + "/latest";
-    }
-
     public static byte[] toJson(DatasetManifest manifest) {
         try {
             return JsonFormat.printer().print(manifest).getBytes(StandardCharsets.UTF_8);

@@ -25,20 +25,6 @@ public final class Shard {
     private Shard() {
     }
 
-    /** Where a dataset's shard of these bytes lives: named by content, shared by every version that lists it. */
-    public static String key(String dataset, byte[] bytes) {
-        return "datasets/" + dataset + "/shards/" + Sha256.hex(bytes) + ".tshard";
-    }
-
-    /**
-     * Where the shards built from one capture's source are listed ({@code CaptureShards}): named by
-     * the source's fingerprint, so the augment replica that publishes versions finds what another
-     * replica built without listing anything.
-     */
-    public static String capturesKey(String dataset, String sourceFingerprint) {
-        return "datasets/" + dataset + "/captures/" + sourceFingerprint + ".pb";
-    }
-
     public static byte[] write(List<DatasetSample> samples) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {

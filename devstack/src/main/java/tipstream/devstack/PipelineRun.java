@@ -28,16 +28,17 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import tipstream.capturesim.LabSession;
-import tipstream.capturesim.RigClient;
 import tipstream.capturesim.RigClient.RigFrame;
+import tipstream.capturesim.RigClient;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
+import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
-import tipstream.dataset.ManifestCodec;
-import tipstream.dataset.PngFrameCodec;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ImportSummary;
 import tipstream.v1.MetricEvent;
@@ -205,7 +206,7 @@ public final class PipelineRun implements Callable<Integer> {
 
         step("what arrived");
         BlobStore blobs = stack.blobStore();
-        var frameObjects = blobs.list("frames/");
+        var frameObjects = blobs.list(ObjectKeys.FRAMES);
         long frameBytes = frameObjects.stream().mapToLong(item -> item.size()).sum();
         Map<String, Long> records = TopicCounts.count(stack.kafkaBootstrapServers(),
                 List.of(Topics.FRAMES, Topics.LABELS, Topics.deadLetter(Topics.FRAMES), Topics.deadLetter(Topics.LABELS)));
@@ -292,10 +293,9 @@ public final class PipelineRun implements Callable<Integer> {
         say("%-16s %5.0f MB", "this launcher", ProcessMemory.peakResidentBytes(ProcessHandle.current().pid()) / 1e6);
 
         step("where things are");
-        say("run files     s3://%s/runs/%s/ (checkpoints/, train/ and eval/ TensorBoard event files)",
-                stack.settings().bucket(), runId);
-        say("dataset       s3://%s/datasets/%s/%s/manifest.json", stack.settings().bucket(), DATASET,
-                manifest.getVersion());
+        say("run files     s3://%s/%s (checkpoints/, train/ and eval/ TensorBoard event files)",
+                stack.settings().bucket(), ObjectKeys.run(runId));
+        say("dataset       s3://%s/%s", stack.settings().bucket(), ObjectKeys.manifest(DATASET, manifest.getVersion()));
         say("S3 data dir   %s", dataDir.resolve("s3").toAbsolutePath());
         say("logs          %s", dataDir.resolve("logs").toAbsolutePath());
         say("done in %.1f s", (System.nanoTime() - t0) / 1e9);
@@ -403,9 +403,9 @@ public final class PipelineRun implements Callable<Integer> {
             long read = LiveHealth.number(AUGMENT_PORT, "records").orElse(0);
             if (read >= sent) {
                 BlobStore blobs = stack.blobStore();
-                String version = new String(blobs.get(ManifestCodec.latestKey(DATASET)),
+                String version = new String(blobs.get(ObjectKeys.latestVersion(DATASET)),
                         java.nio.charset.StandardCharsets.UTF_8).trim();
-                return ManifestCodec.fromJson(blobs.get(ManifestCodec.key(DATASET, version)));
+                return ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(DATASET, version)));
             }
             if (read != shown) {
                 say("augment has built versions from %d of %d frame and label records; waiting", read, sent);

@@ -8,6 +8,7 @@ import java.util.function.Function;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.ObjectKeys;
 import tipstream.model.TipNet;
 import tipstream.v1.BestCheckpoint;
 import tipstream.v1.CheckpointReady;
@@ -20,7 +21,7 @@ import tipstream.v1.CheckpointReady;
  */
 @ApplicationScoped
 public class BestModel {
-    static final String KEY = "models/best.pb";
+    private static final String KEY = ObjectKeys.BEST_MODEL;
     private static final Logger LOG = Logger.getLogger(BestModel.class);
     private static final long RELOAD_INTERVAL_NANOS = 5_000_000_000L;
 

@@ -40,7 +40,7 @@ import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameFormat;
-import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.model.ShiftedViews;
@@ -255,7 +255,7 @@ public class CheckpointEvaluations {
             return;
         }
         // the newest version's eval split: every checkpoint is measured on all the eval captures there are
-        String version = blobs.find(ManifestCodec.latestKey(checkpoint.getDataset()))
+        String version = blobs.find(ObjectKeys.latestVersion(checkpoint.getDataset()))
                 .map(b -> new String(b, StandardCharsets.UTF_8).trim()).orElse(checkpoint.getDatasetVersion());
         Optional<EvalSets.EvalSet> samples;
         Optional<EvalSets.EvalSet> validation;
@@ -343,7 +343,7 @@ public class CheckpointEvaluations {
             FrameFormat frame) {
         long now = System.currentTimeMillis();
         WorstFrames.sheet(scored, threshold, frame.width(), WORST_FRAMES, 4).ifPresent(sheet -> blobs.put(
-                "runs/" + checkpoint.getRunId() + "/eval_worst/" + TfEventsFile.fileName(now, String.format(
+                ObjectKeys.worstFrames(checkpoint.getRunId()) + TfEventsFile.fileName(now, String.format(
                         "tipstream.step-%012d", checkpoint.getStep())),
                 TfEventsFile.ofImage("eval/worst_frames", checkpoint.getStep(), sheet, now), "application/octet-stream"));
     }

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Optional;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.FrameFormat;
-import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.DatasetSample;
@@ -40,7 +40,7 @@ final class EvalSets {
     /** The split's samples (none when it has no capture), or empty when the version's manifest is not in S3. */
     synchronized Optional<EvalSet> of(String dataset, String version, String split)
             throws Shard.CorruptShardException, com.google.protobuf.InvalidProtocolBufferException {
-        String key = ManifestCodec.key(dataset, version);
+        String key = ObjectKeys.manifest(dataset, version);
         String cacheKey = key + "#" + split;
         EvalSet cached = cache.get(cacheKey);
         if (cached != null) {

@@ -14,6 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.ObjectKeys;
 import tipstream.v1.MetricEvent;
 import tipstream.v1.RunInfo;
 
@@ -74,6 +75,6 @@ public class EventFileWriter {
 
     /** runs/<run-id>/<train|eval>/events.out.tfevents.<seconds>.tipstream */
     static String key(String run, long createdAtMs) {
-        return "runs/" + run + "/" + TfEventsFile.fileName(createdAtMs, "tipstream");
+        return ObjectKeys.eventFiles(run) + TfEventsFile.fileName(createdAtMs, "tipstream");
     }
 }

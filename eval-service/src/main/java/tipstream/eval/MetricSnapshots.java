@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Sha256;
 import tipstream.v1.MetricEvent;
 
@@ -30,13 +31,15 @@ import tipstream.v1.MetricEvent;
 @ApplicationScoped
 public class MetricSnapshots {
     private static final Logger LOG = Logger.getLogger(MetricSnapshots.class);
-    static final String PREFIX = "metrics/store/";
+    private static final String PREFIX = ObjectKeys.METRIC_STORE;
     static final String POSITIONS_KEY = PREFIX + "positions.properties";
 
     private final BlobStore blobs;
     /** Each series' revision when it was last saved or loaded. */
     private final Map<String, Long> saved = new HashMap<>();
     private Map<Integer, Long> savedPositions = Map.of();
+    /** The id of the topic the saved positions are on; empty while unknown. */
+    private String savedTopicId = "";
 
     public MetricSnapshots(BlobStore blobs) {
         this.blobs = blobs;
@@ -68,7 +71,7 @@ public class MetricSnapshots {
                 }
             }
             saved.putAll(store.revisions());
-            String savedTopicId = properties.getProperty("topic.id", "");
+            savedTopicId = properties.getProperty("topic.id", "");
             if (!savedTopicId.isEmpty() && !topicId.isEmpty() && !savedTopicId.equals(topicId)) {
                 LOG.warnf("tipstream.metrics is another topic (id %s) than the snapshot's (id %s): reading it from its"
                         + " beginning", topicId, savedTopicId);
@@ -87,7 +90,8 @@ public class MetricSnapshots {
     /**
      * Writes every series that changed since the last save or load, then {@code positions} on the
      * topic of {@code topicId}: every record before them must be in the store. Nothing is written
-     * when nothing changed.
+     * when nothing changed. An empty {@code topicId} (the broker did not say) keeps the id the
+     * snapshot had, so a topic created again is still told apart at the next start.
      */
     public synchronized void save(MetricStore store, Map<Integer, Long> positions, String topicId) {
         Map<String, Long> revisions = store.revisions();
@@ -108,7 +112,10 @@ public class MetricSnapshots {
             properties.setProperty("series." + i++, series);
         }
         positions.forEach((partition, offset) -> properties.setProperty("position." + partition, Long.toString(offset)));
-        properties.setProperty("topic.id", topicId);
+        if (!topicId.isEmpty()) {
+            savedTopicId = topicId;
+        }
+        properties.setProperty("topic.id", savedTopicId);
         StringWriter text = new StringWriter();
         try {
             properties.store(text, "tipstream.metrics read up to these positions; the series' events are in "

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.ObjectKeys;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -45,7 +46,7 @@ class BestModelTest {
             BlobStore blobs = stack.blobStore();
             CheckpointReady c1 = CheckpointReady.newBuilder().setRunId("r10").setStep(900)
                     .setCheckpointKey("runs/r10/checkpoints/step-000000000900.zip").build();
-            blobs.put(BestModel.KEY, BestCheckpoint.newBuilder().setCheckpoint(c1).setOverallMean(0.9).setLoss(1.0)
+            blobs.put(ObjectKeys.BEST_MODEL, BestCheckpoint.newBuilder().setCheckpoint(c1).setOverallMean(0.9).setLoss(1.0)
                     .setChosenOn("validation").build().toByteArray(), "application/x-protobuf");
             BestModel best = new BestModel(blobs);
             best.load(null); // C1's network is not there (yet)
@@ -61,7 +62,7 @@ class BestModelTest {
                     new BestModel.Scoring("validation", "lab 1.1.0", 1, other -> {
                         throw new AssertionError("C1's network cannot be read");
                     }))).isFalse();
-            assertThat(BestCheckpoint.parseFrom(blobs.get(BestModel.KEY)).getCheckpoint().getStep()).isEqualTo(900);
+            assertThat(BestCheckpoint.parseFrom(blobs.get(ObjectKeys.BEST_MODEL)).getCheckpoint().getStep()).isEqualTo(900);
 
             // once C1's network can be read, it is served
             blobs.put(c1.getCheckpointKey(), net.toBytes(), "application/zip");
@@ -113,7 +114,7 @@ class BestModelTest {
                         return scoring(7, 1.0);
                     }))).isTrue();
             assertThat(scoredAgain).hasValue(1);
-            BestCheckpoint stored = BestCheckpoint.parseFrom(blobs.get(BestModel.KEY));
+            BestCheckpoint stored = BestCheckpoint.parseFrom(blobs.get(ObjectKeys.BEST_MODEL));
             assertThat(stored.getCheckpoint().getStep()).isEqualTo(1200);
             assertThat(stored.getDatasetVersion()).isEqualTo("lab 1.1.0");
             assertThat(stored.getEvalSamples()).isEqualTo(40);
@@ -129,7 +130,7 @@ class BestModelTest {
             CheckpointReady c4 = c1.toBuilder().setStep(2400).build();
             assertThat(best.offer(c4, net, scoring(8, 0.1), new BestModel.Scoring("validation", "lab 1.2.0", 60,
                     other -> scoring(9, 2.0)))).isFalse();
-            stored = BestCheckpoint.parseFrom(blobs.get(BestModel.KEY));
+            stored = BestCheckpoint.parseFrom(blobs.get(ObjectKeys.BEST_MODEL));
             assertThat(stored.getCheckpoint().getStep()).isEqualTo(1200);
             assertThat(stored.getOverallMean()).isEqualTo(0.9);
             assertThat(stored.getDatasetVersion()).isEqualTo("lab 1.2.0");
@@ -144,7 +145,7 @@ class BestModelTest {
             BlobStore blobs = stack.blobStore();
             TipNet net = TipNet.build(TipNetConfig.standard());
             for (boolean betterFirst : new boolean[] {true, false}) {
-                blobs.delete(BestModel.KEY);
+                blobs.delete(ObjectKeys.BEST_MODEL);
                 BestModel a = new BestModel(blobs);
                 BestModel b = new BestModel(blobs);
                 a.load(null);
@@ -161,7 +162,7 @@ class BestModelTest {
                     assertThat(b.offer(worse, net, scoring(8, 1.0), on)).isTrue();
                     assertThat(a.offer(better, net, scoring(9, 1.0), on)).isTrue();
                 }
-                BestCheckpoint stored = BestCheckpoint.parseFrom(blobs.get(BestModel.KEY));
+                BestCheckpoint stored = BestCheckpoint.parseFrom(blobs.get(ObjectKeys.BEST_MODEL));
                 assertThat(stored.getCheckpoint().getRunId()).as("better offered first: %s", betterFirst)
                         .isEqualTo("r10-a");
                 assertThat(stored.getOverallMean()).isEqualTo(0.9);

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
@@ -186,8 +187,8 @@ class CheckpointEvaluationsTest {
             blobs.put(shardKey, shard, "application/octet-stream");
             manifest.addShards(Shard.entry(shardKey, CaptureSplit.EVAL, eval.size(), shard));
         }
-        blobs.put(ManifestCodec.key(dataset, version), ManifestCodec.toJson(manifest.build()), "application/json");
-        blobs.put(ManifestCodec.latestKey(dataset), version.getBytes(StandardCharsets.UTF_8), "text/plain");
+        blobs.put(ObjectKeys.manifest(dataset, version), ManifestCodec.toJson(manifest.build()), "application/json");
+        blobs.put(ObjectKeys.latestVersion(dataset), version.getBytes(StandardCharsets.UTF_8), "text/plain");
     }
 
     private static DatasetSample sample(String name, boolean visible, double x, double y) {

@@ -95,6 +95,18 @@ class MetricSnapshotsTest {
     }
 
     @Test
+    void aTopicIdTheBrokerDidNotGiveKeepsTheOneTheSnapshotHad() {
+        new MetricSnapshots(stack.blobStore()).save(new MetricStore(), Map.of(0, 5L), "id-A");
+        MetricSnapshots restarted = new MetricSnapshots(stack.blobStore());
+        assertThat(restarted.load(new MetricStore(), "")).containsEntry(0, 5L); // the id unknown at this start
+        restarted.save(new MetricStore(), Map.of(0, 9L), "");
+
+        assertThat(new MetricSnapshots(stack.blobStore()).load(new MetricStore(), "id-B"))
+                .as("a topic created again is still told apart").isEmpty();
+        assertThat(new MetricSnapshots(stack.blobStore()).load(new MetricStore(), "id-A")).containsEntry(0, 9L);
+    }
+
+    @Test
     void anUnreadableSnapshotMeansReadingTheTopicFromItsBeginning() throws Exception {
         MetricStore store = new MetricStore();
         stack.blobStore().put(MetricSnapshots.POSITIONS_KEY,

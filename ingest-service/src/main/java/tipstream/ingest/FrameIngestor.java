@@ -11,14 +11,15 @@ import tipstream.dataset.FrameFormat;
 import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameName;
 import tipstream.dataset.InvalidFrameException;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
 import tipstream.dataset.Topics;
 import tipstream.v1.FrameLabel;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Rejection;
-import tipstream.v1.UploadSummary;
 import tipstream.v1.UploadFrame;
+import tipstream.v1.UploadSummary;
 
 /**
  * Takes in one uploaded frame: checks it, stores the PNG content-addressed in S3, publishes its
@@ -113,7 +114,7 @@ public class FrameIngestor {
         long stored = 0;
         if (known.isEmpty()) {
             // content-addressed: writing it again is harmless, so no existence check first
-            String key = "frames/" + sha + ".png";
+            String key = ObjectKeys.frame(sha);
             blobs.put(key, frame.png(), "image/png");
             stored = frame.png().length;
             FrameRef ref = FrameRef.newBuilder()

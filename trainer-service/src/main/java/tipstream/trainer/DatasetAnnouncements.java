@@ -24,6 +24,7 @@ import tipstream.dataset.BlobStore.BlobStoreException;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Topics;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ShardReady;
@@ -150,7 +151,7 @@ public final class DatasetAnnouncements implements AutoCloseable {
 
     /** The version the {@code latest} pointer names, if there is one newer than the one kept. */
     private void takeStoredLatest() {
-        Optional<byte[]> pointer = manifests.apply(ManifestCodec.latestKey(dataset));
+        Optional<byte[]> pointer = manifests.apply(ObjectKeys.latestVersion(dataset));
         if (pointer.isEmpty()) {
             return;
         }
@@ -163,7 +164,7 @@ public final class DatasetAnnouncements implements AutoCloseable {
             LOG.warnf("dataset %s: the latest pointer names %s, not a version: %s", dataset, version, e.getMessage());
             return;
         }
-        Optional<byte[]> manifest = manifests.apply(ManifestCodec.key(dataset, version));
+        Optional<byte[]> manifest = manifests.apply(ObjectKeys.manifest(dataset, version));
         if (manifest.isEmpty()) {
             LOG.warnf("dataset %s: the latest pointer names %s, whose manifest is missing", dataset, version);
             return;

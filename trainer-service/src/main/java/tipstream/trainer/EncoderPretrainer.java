@@ -5,8 +5,8 @@ import java.util.Optional;
 import java.util.Random;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.RandomAugmentation;
-import tipstream.dataset.Sha256;
 import tipstream.model.EncoderPretraining;
 import tipstream.model.TipNetConfig;
 import tipstream.v1.ShardEntry;
@@ -23,11 +23,6 @@ public final class EncoderPretrainer {
     static final double MASK_SHARE = 0.4;
 
     private EncoderPretrainer() {
-    }
-
-    /** The S3 key a pretrained encoder is stored under. */
-    static String key(byte[] encoder) {
-        return "encoders/" + Sha256.hex(encoder) + ".zip";
     }
 
     /** Pretrains for {@code steps} batches and returns the stored encoder's key. */
@@ -50,7 +45,7 @@ public final class EncoderPretrainer {
             }
         }
         byte[] bytes = pretraining.encoder().toBytes();
-        String key = key(bytes);
+        String key = ObjectKeys.encoder(bytes);
         blobs.put(key, bytes, "application/zip");
         LOG.infof("pretrained encoder stored at %s (%d steps, reconstruction loss %.5f)", key, steps, loss);
         return key;

@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
 import tipstream.dataset.WriterFence;
@@ -18,10 +19,9 @@ import tipstream.model.PretrainedEncoder;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
-import tipstream.model.TipPrediction;
 import tipstream.model.TipNetConfig;
+import tipstream.model.TipPrediction;
 import tipstream.v1.CheckpointReady;
-import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 import tipstream.v1.ShardEntry;
 
@@ -153,7 +153,7 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     private static String folder(String runId) {
-        return "runs/" + runId + "/checkpoints/";
+        return ObjectKeys.checkpoints(runId);
     }
 
     public long step() {
@@ -372,7 +372,7 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     private static String baseKey(String runId, long step) {
-        return folder(runId) + String.format("step-%012d", step);
+        return ObjectKeys.checkpoint(runId, step);
     }
 
     private static byte[] writeMetrics(List<MetricEvent> events) throws IOException {

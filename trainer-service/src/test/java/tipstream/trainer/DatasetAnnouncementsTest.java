@@ -17,9 +17,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import tipstream.dataset.BlobStore;
 import tipstream.dataset.BlobStore.BlobStoreException;
+import tipstream.dataset.BlobStore;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
 import tipstream.v1.DatasetManifest;
@@ -58,14 +59,14 @@ class DatasetAnnouncementsTest {
     /** Stores a version's manifest; returns its key. */
     private static String store(String dataset, String version) throws Exception {
         DatasetManifest manifest = DatasetManifest.newBuilder().setDataset(dataset).setVersion(version).build();
-        String key = ManifestCodec.key(dataset, version);
+        String key = ObjectKeys.manifest(dataset, version);
         stack.blobStore().put(key, ManifestCodec.toJson(manifest), "application/json");
         return key;
     }
 
     /** Moves the dataset's latest pointer, as augment does just after it announces a version. */
     private static void point(String dataset, String version) throws Exception {
-        stack.blobStore().put(ManifestCodec.latestKey(dataset), version.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        stack.blobStore().put(ObjectKeys.latestVersion(dataset), version.getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "text/plain");
     }
 
@@ -109,7 +110,7 @@ class DatasetAnnouncementsTest {
     @Test
     void anS3ErrorDelaysAVersionButDoesNotLoseIt() throws Exception {
         BlobStore blobs = stack.blobStore();
-        String manifestKey = ManifestCodec.key("blip", "1.0.0");
+        String manifestKey = ObjectKeys.manifest("blip", "1.0.0");
         AtomicInteger manifestLookups = new AtomicInteger();
         try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "blip",
                 key -> {
@@ -164,8 +165,8 @@ class DatasetAnnouncementsTest {
         // announcements are gone from tipstream.shards, as records beyond retention are
         BlobStore blobs = stack.blobStore();
         DatasetManifest manifest = DatasetManifest.newBuilder().setDataset("expired").setVersion("1.3.0").build();
-        blobs.put(ManifestCodec.key("expired", "1.3.0"), ManifestCodec.toJson(manifest), "application/json");
-        blobs.put(ManifestCodec.latestKey("expired"), "1.3.0".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        blobs.put(ObjectKeys.manifest("expired", "1.3.0"), ManifestCodec.toJson(manifest), "application/json");
+        blobs.put(ObjectKeys.latestVersion("expired"), "1.3.0".getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "text/plain");
         try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "expired",
                 blobs::find, producer)) {
