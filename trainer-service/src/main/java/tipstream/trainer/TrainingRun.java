@@ -147,13 +147,9 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     static Optional<CheckpointReady> lastCheckpoint(BlobStore blobs, String runId) throws Exception {
-        Optional<String> key = blobs.list(folder(runId)).stream().map(item -> item.objectName())
+        Optional<String> key = blobs.list(ObjectKeys.checkpoints(runId)).stream().map(item -> item.objectName())
                 .filter(name -> name.endsWith(".state")).max(Comparator.naturalOrder());
         return key.isEmpty() ? Optional.empty() : Optional.of(CheckpointReady.parseFrom(blobs.get(key.get())));
-    }
-
-    private static String folder(String runId) {
-        return ObjectKeys.checkpoints(runId);
     }
 
     public long step() {
