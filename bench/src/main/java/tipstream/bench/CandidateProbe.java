@@ -28,10 +28,13 @@ import tipstream.v1.DatasetSample;
  * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.CandidateProbe CHECKPOINT DATASET_VERSION \
  *   [--train-refiner STEPS CROP]
  * </pre>
- * {@code -Dprobe.misses=DIR} draws each frame whose chosen place is over 20 px off into DIR.
+ * {@code -Dprobe.misses=DIR} draws each frame whose chosen place is over 20 px off into DIR; {@code -Dprobe.split=train}
+ * probes the training frames instead of eval's.
  */
 public final class CandidateProbe {
     static final int K = 4;
+    /** The frames probed: the dataset's eval split, or another ({@code -Dprobe.split=train}: does it fit what it trained on?). */
+    static final String SPLIT = System.getProperty("probe.split", "eval");
 
     public static void main(String[] args) throws Exception {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
@@ -39,7 +42,7 @@ public final class CandidateProbe {
                 ? trainRefiner(net.config(), Path.of(args[1]), Integer.parseInt(args[3]),
                         args.length > 4 ? Integer.parseInt(args[4]) : TipRefiner.DEFAULT_CROP)
                 : net.refiner().orElseThrow();
-        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), "eval");
+        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), SPLIT);
         Path sheets = System.getProperty("probe.misses") == null ? null : Path.of(System.getProperty("probe.misses"));
         if (sheets != null) {
             Files.createDirectories(sheets);
@@ -273,7 +276,7 @@ public final class CandidateProbe {
 
     /** The seed metrics with the frame's presence taken three ways, each threshold calibrated on validation. */
     static void presence(TipNet net, TipNet refiner, TipHeatmap map, Path dataset) throws Exception {
-        List<DatasetSample> eval = StoredDataset.samples(dataset, "eval");
+        List<DatasetSample> eval = StoredDataset.samples(dataset, SPLIT);
         List<DatasetSample> validation = StoredDataset.samples(dataset, "validation");
         List<Choice> e = choices(net, refiner, map, eval);
         List<Choice> v = choices(net, refiner, map, validation);

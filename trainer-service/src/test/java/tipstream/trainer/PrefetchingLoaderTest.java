@@ -95,7 +95,7 @@ class PrefetchingLoaderTest {
         try (PrefetchingLoader loader = loader(shards::get, keys, 0, 0, 3)) {
             uncached = drain(loader);
         }
-        long shardBytes = 10 * 20 * 16; // ten decoded 20 x 16 frames
+        long shardBytes = 10 * 2 * 20 * 16; // ten decoded 20 x 16 frames, each counted again at the 20 x 16 input
         List<List<String>> cached;
         try (PrefetchingLoader loader = new PrefetchingLoader(counted, keys, GRID, Optional.empty(),
                 Optional.empty(), 16, 20, 10, 7, 3, 2, 7 * shardBytes, 0, 0, 3)) {
