@@ -10,7 +10,7 @@ the same text every checkpoint carries), so both frameworks train exactly the sa
           the benchmark's eval, validation and training-sample frames at each reporting time, which
           the benchmark scores with eval-service's own code. Not run by hand.
 
-Layers as in tipstream.model.TipNet: 3x3 stem (stride 1 or 2), stride-2 3x3 stages, 3x3 context
+Layers as in tipstream.model.TipNet: 3x3 stem (stride 1 or 2; 4x4 at stride 4), stride-2 3x3 stages, 3x3 context
 convolutions, each conv + batch norm + ReLU (or conv with bias + ReLU without batch norm), He
 initialisation; a heatmap head of three 1x1 convolutions (heat, presence starting at p = 0.1, the
 two offsets) or the seed's grid head; the same losses as HeatmapLoss and TipLoss; Adam. Deeper
@@ -45,6 +45,19 @@ def ints(text):
     return [int(v) for v in text.split(",") if v.strip()]
 
 
+class SamePadding(nn.Module):
+    """Zero padding to a multiple of the stride, as DL4J's Same mode pads a kernel as large as its
+    stride: half of it (rounded down) before, the rest after."""
+
+    def __init__(self, stride):
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x):
+        h, w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride
+        return F.pad(x, (w // 2, w - w // 2, h // 2, h - h // 2))
+
+
 class TipNet(nn.Module):
     def __init__(self, props):
         super().__init__()
@@ -59,7 +72,11 @@ class TipNet(nn.Module):
 
         def block(cout, stride, dilation=1):
             nonlocal cin
-            layers.append(nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=not norm))
+            if stride == 4:  # TipNet's 4 x 4 "patchify" stem, padded as DL4J's Same mode pads it
+                layers.append(SamePadding(4))
+                layers.append(nn.Conv2d(cin, cout, 4, 4, 0, bias=not norm))
+            else:
+                layers.append(nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=not norm))
             if norm:
                 layers.append(nn.BatchNorm2d(cout))
             layers.append(nn.ReLU())
