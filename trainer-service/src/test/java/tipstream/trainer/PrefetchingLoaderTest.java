@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
@@ -113,6 +114,32 @@ class PrefetchingLoaderTest {
             assertThat(loader.cachedBytes()).isEqualTo(3 * shardBytes);
         }
         assertThat(fetches.values().stream().mapToInt(AtomicInteger::get).sum()).isEqualTo(3 + 4 * 3);
+    }
+
+    @Test
+    void framesKeptAtTheInputSizeDrawTheSameAugmentedBatchesEveryEpochAsFramesShrunkAgain() throws Exception {
+        Map<String, byte[]> shards = shards(4, 10, "s");
+        List<String> keys = new ArrayList<>(shards.keySet());
+        Optional<RandomAugmentation> augmentation = Optional.of(new RandomAugmentation(RandomAugmentation.standard()));
+        List<INDArray> kept = new ArrayList<>();
+        // 20 x 16 frames drawn at a 10 x 8 input: kept once shrunk (the budget holds every shard) ...
+        try (PrefetchingLoader loader = new PrefetchingLoader(shards::get, keys, GRID, Optional.empty(), augmentation,
+                8, 10, 10, 7, 3, 2, 1 << 20, 0, 0, 3)) {
+            for (TrainingBatch b = loader.next(); b != null; b = loader.next()) {
+                assertThat(b.input().shape()).containsExactly(10, 1, 8, 10);
+                kept.add(b.input().dup());
+            }
+            assertThat(loader.cachedBytes()).isEqualTo(40L * (20 * 16 + 10 * 8));
+        }
+        // ... and decoded and shrunk again every epoch (no budget): the same pixels, epoch after epoch
+        List<INDArray> shrunkAgain = new ArrayList<>();
+        try (PrefetchingLoader loader = new PrefetchingLoader(shards::get, keys, GRID, Optional.empty(), augmentation,
+                8, 10, 10, 7, 3, 2, 0, 0, 0, 3)) {
+            for (TrainingBatch b = loader.next(); b != null; b = loader.next()) {
+                shrunkAgain.add(b.input().dup());
+            }
+        }
+        assertThat(kept).hasSize(12).isEqualTo(shrunkAgain);
     }
 
     @Test
