@@ -273,8 +273,8 @@ public final class PrefetchingLoader implements AutoCloseable {
 
     /**
      * A sample whose frame is decoded the first time it is drawn (the PNG is let go then), and
-     * scaled to the network's input once: the area-mean shrink cost a third of a sample's drawing
-     * (0.37 of ~1.1 ms on one core), drawn again every epoch from the same frame.
+     * scaled to the network's input once: the area-mean shrink, redone every epoch from the same
+     * frame, was 0.37 ms of the 0.7-1.2 ms of CPU a sample cost the loader (BENCHMARKS.md, "The main job").
      */
     private static final class Decoded {
         private DatasetSample sample;
