@@ -42,7 +42,7 @@ public final class CandidateProbe {
                 ? trainRefiner(net.config(), Path.of(args[1]), Integer.parseInt(args[3]),
                         args.length > 4 ? Integer.parseInt(args[4]) : TipRefiner.DEFAULT_CROP)
                 : net.refiner().orElseThrow();
-        List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), SPLIT);
+        List<DatasetSample> probed = StoredDataset.samples(Path.of(args[1]), SPLIT);
         Path sheets = System.getProperty("probe.misses") == null ? null : Path.of(System.getProperty("probe.misses"));
         if (sheets != null) {
             Files.createDirectories(sheets);
@@ -53,8 +53,8 @@ public final class CandidateProbe {
         int frames = 0;
         int[] rank = new int[K + 1];
         int far = 0;
-        for (int start = 0; start < eval.size(); start += 32) {
-            List<DatasetSample> batch = eval.subList(start, Math.min(eval.size(), start + 32));
+        for (int start = 0; start < probed.size(); start += 32) {
+            List<DatasetSample> batch = probed.subList(start, Math.min(probed.size(), start + 32));
             List<BufferedImage> images = images(batch);
             INDArray output = firstStage(net, images);
             for (int i = 0; i < batch.size(); i++) {
@@ -276,9 +276,9 @@ public final class CandidateProbe {
 
     /** The seed metrics with the frame's presence taken three ways, each threshold calibrated on validation. */
     static void presence(TipNet net, TipNet refiner, TipHeatmap map, Path dataset) throws Exception {
-        List<DatasetSample> eval = StoredDataset.samples(dataset, SPLIT);
+        List<DatasetSample> probed = StoredDataset.samples(dataset, SPLIT);
         List<DatasetSample> validation = StoredDataset.samples(dataset, "validation");
-        List<Choice> e = choices(net, refiner, map, eval);
+        List<Choice> e = choices(net, refiner, map, probed);
         List<Choice> v = choices(net, refiner, map, validation);
         java.util.Map<String, java.util.function.ToDoubleFunction<Choice>> ways = new java.util.LinkedHashMap<>();
         ways.put("first stage's", Choice::first);
@@ -286,7 +286,7 @@ public final class CandidateProbe {
         ways.put("first x refiner", c -> c.first() * c.refiner());
         ways.put("refiner's", Choice::refiner);
         for (var way : ways.entrySet()) {
-            RefinementProbe.report(way.getKey(), eval, e.stream().map(c -> new TipPrediction(
+            RefinementProbe.report(way.getKey(), probed, e.stream().map(c -> new TipPrediction(
                     way.getValue().applyAsDouble(c), c.x(), c.y())).toList(), validation, v.stream().map(c ->
                     new TipPrediction(way.getValue().applyAsDouble(c), c.x(), c.y())).toList());
         }

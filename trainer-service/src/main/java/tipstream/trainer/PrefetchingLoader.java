@@ -273,8 +273,8 @@ public final class PrefetchingLoader implements AutoCloseable {
 
     /**
      * A sample whose frame is decoded the first time it is drawn (the PNG is let go then), and
-     * scaled to the network's input once: the area-mean shrink, redone every epoch from the same
-     * frame, was 0.37 ms of the 0.7-1.2 ms of CPU a sample cost the loader (BENCHMARKS.md, "The main job").
+     * scaled to the network's input once: redone every epoch from the same frame, the area-mean
+     * shrink cost more than the sample's augmentation (0.57-0.87 against 0.23-0.29 ms; BENCHMARKS.md, "The main job").
      */
     private static final class Decoded {
         private DatasetSample sample;
