@@ -39,7 +39,7 @@ public final class CandidateProbe {
     public static void main(String[] args) throws Exception {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
         TipNet refiner = args.length > 3 && args[2].equals("--train-refiner")
-                ? trainRefiner(net.config(), Path.of(args[1]), Integer.parseInt(args[3]),
+                ? trainRefiner(net, Path.of(args[1]), Integer.parseInt(args[3]),
                         args.length > 4 ? Integer.parseInt(args[4]) : TipRefiner.DEFAULT_CROP)
                 : net.refiner().orElseThrow();
         List<DatasetSample> probed = StoredDataset.samples(Path.of(args[1]), SPLIT);
@@ -139,12 +139,26 @@ public final class CandidateProbe {
     /**
      * A refiner trained alone, as the trainer trains it (its crops drawn with the standard random
      * augmentation, batch 16, the trainer's default schedule), on the dataset's training frames:
-     * to compare ways of training it against the same first stage. {@code -Drefiner.batch=N} draws N
+     * to compare ways of training it against the same first stage. Its crops away from the tip go to the
+     * first stage's confusers on each frame as the trainer's do ({@code -Drefiner.mined=false}: only to the
+     * random near misses); {@code -Drefiner.seed=N} draws other crops, {@code -Drefiner.batch=N} draws N
      * crops a step, {@code -Drefiner.stem=2} gives it a stride-2 stem (BENCHMARKS.md, "The main job").
      */
-    static TipNet trainRefiner(TipNetConfig coarse, Path dataset, int steps, int cropSize) throws Exception {
+    static TipNet trainRefiner(TipNet net, Path dataset, int steps, int cropSize) throws Exception {
+        TipNetConfig coarse = net.config();
         List<DatasetSample> train = StoredDataset.samples(dataset, "train");
         List<BufferedImage> images = images(train);
+        List<List<TipPrediction>> confusers = new ArrayList<>();
+        TipHeatmap map = (TipHeatmap) net.encoding(528, 406);
+        for (int start = 0; start < train.size(); start += 32) {
+            INDArray output = firstStage(net, images.subList(start, Math.min(train.size(), start + 32)));
+            for (int i = start; i < Math.min(train.size(), start + 32); i++) {
+                DatasetSample s = train.get(i);
+                confusers.add(!Boolean.parseBoolean(System.getProperty("refiner.mined", "true")) ? List.of()
+                        : TipRefiner.confusers(map.candidates(output.get(NDArrayIndex.point(i - start)).dup().data().asFloat(),
+                                TipRefiner.CANDIDATES), s.getVisible(), s.getTip().getX(), s.getTip().getY(), cropSize));
+            }
+        }
         TipNetConfig c = TipRefiner.shape(coarse.withRefineCrop(cropSize));
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
                 c.stageChannels(), c.deepChannels(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
@@ -153,7 +167,7 @@ public final class CandidateProbe {
         TipEncoding encoding = refiner.encoding(cropSize, cropSize);
         var schedule = new tipstream.trainer.LearningRateSchedule(0.002, 0.00002, 30, steps);
         var augmentation = java.util.Optional.of(new RandomAugmentation(RandomAugmentation.standard()));
-        java.util.Random random = new java.util.Random(7);
+        java.util.Random random = new java.util.Random(Long.getLong("refiner.seed", 7));
         long t0 = System.nanoTime();
         double loss = Double.NaN;
         for (int step = 1; step <= steps; step++) {
@@ -163,7 +177,7 @@ public final class CandidateProbe {
                 int i = random.nextInt(train.size());
                 DatasetSample s = train.get(i);
                 TipRefiner.Drawn d = TipRefiner.draw(images.get(i), s.getVisible(), s.getTip().getX(), s.getTip().getY(),
-                        528, 406, cropSize, augmentation, random);
+                        528, 406, cropSize, confusers.get(i), augmentation, random);
                 crops.add(d.image());
                 labels.add(encoding.encode(d.visible(), d.x(), d.y()));
             }

@@ -55,6 +55,16 @@ public final class TipRefiner {
     public static final double JITTER_PX = 20;
     /** Share of a tip frame's training crops that are near misses; they are centred this far from the tip, in crops. */
     public static final double NEAR_MISS_SHARE = 0.3;
+    /**
+     * Share of the crops away from the tip (near misses, crops of frames without a tip) centred on a
+     * place the first stage confuses with the tip, when the trainer has found those places
+     * ({@link #confusers}): hard negatives, as two-stage detectors train their second stage on the
+     * first one's proposals. Refiners trained alone against one first stage (CandidateProbe
+     * {@code --train-refiner 2400 80}, two seeds): choosing among the first stage's places missed the
+     * tip by 8.49 / 8.45 px on average against 9.57 / 9.54 without, overall_mean 0.894 / 0.908
+     * against 0.890 / 0.890; every such crop (share 1) gave 8.67 px and 0.887 (BENCHMARKS.md).
+     */
+    public static final double CONFUSER_SHARE = 0.5;
     private static final double NEAR_MISS_MIN_CROPS = 0.5;
     private static final double NEAR_MISS_MAX_CROPS = 3;
     /** How many of the first stage's places the refiner looks at. */
@@ -75,6 +85,17 @@ public final class TipRefiner {
                 coarse.standardised(), coarse.weightDecay());
     }
 
+    /**
+     * The places of a training frame that the first stage finds tip-like but are not the tip (its
+     * strongest {@code places}, less those a crop around the tip would hold): the crops the refiner
+     * most needs to learn to say "no tip" to (decoys, glints, other parts of the object).
+     */
+    public static List<TipPrediction> confusers(List<TipEncoding.Candidate> places, boolean visible, double tipX,
+            double tipY, int crop) {
+        return places.stream().map(TipEncoding.Candidate::tip)
+                .filter(p -> !visible || Math.hypot(p.x() - tipX, p.y() - tipY) > crop / 2.0).toList();
+    }
+
     /** A training crop: the image the refiner sees, and the tip in its pixels (if it is in view). */
     public record Drawn(BufferedImage image, boolean visible, double x, double y) {
     }
@@ -88,13 +109,30 @@ public final class TipRefiner {
      */
     public static Drawn draw(BufferedImage frame, boolean visible, double tipX, double tipY, int frameWidth,
             int frameHeight, int crop, Optional<RandomAugmentation> augmentation, Random random) {
+        return draw(frame, visible, tipX, tipY, frameWidth, frameHeight, crop, List.of(), augmentation, random);
+    }
+
+    /**
+     * A training crop as {@link #draw(BufferedImage, boolean, double, double, int, int, int, Optional, Random)},
+     * where {@code confusers} (frame pixels) are places of this frame away from its tip that the
+     * first stage finds tip-like: a share of the crops that would be near misses, or anywhere in a
+     * frame without a tip ({@link #CONFUSER_SHARE}), is centred within {@link #JITTER_PX} of one of them.
+     */
+    public static Drawn draw(BufferedImage frame, boolean visible, double tipX, double tipY, int frameWidth,
+            int frameHeight, int crop, List<TipPrediction> confusers, Optional<RandomAugmentation> augmentation,
+            Random random) {
         BufferedImage full = FrameResize.to(frame, frameWidth, frameHeight);
         double cx;
         double cy;
-        if (!visible) {
+        boolean away = !visible || random.nextDouble() < NEAR_MISS_SHARE;
+        if (away && !confusers.isEmpty() && random.nextDouble() < CONFUSER_SHARE) {
+            TipPrediction c = confusers.get(random.nextInt(confusers.size()));
+            cx = c.x() + (2 * random.nextDouble() - 1) * JITTER_PX;
+            cy = c.y() + (2 * random.nextDouble() - 1) * JITTER_PX;
+        } else if (!visible) {
             cx = random.nextDouble() * frameWidth;
             cy = random.nextDouble() * frameHeight;
-        } else if (random.nextDouble() < NEAR_MISS_SHARE) {
+        } else if (away) {
             double angle = random.nextDouble() * 2 * Math.PI;
             double distance = crop * (NEAR_MISS_MIN_CROPS + random.nextDouble() * (NEAR_MISS_MAX_CROPS - NEAR_MISS_MIN_CROPS));
             cx = Math.max(0, Math.min(frameWidth, tipX + distance * Math.cos(angle)));

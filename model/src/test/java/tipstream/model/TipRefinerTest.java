@@ -145,6 +145,56 @@ class TipRefinerTest {
     }
 
     @Test
+    void theFirstStagesConfusersAreItsPlacesThatACropAroundTheTipWouldNotHold() {
+        List<TipEncoding.Candidate> places = List.of(new TipEncoding.Candidate(new TipPrediction(0.9, 100, 100), 0.7),
+                new TipEncoding.Candidate(new TipPrediction(0.5, 130, 100), 0.2), // 30 px off: a 64 px crop holds the tip
+                new TipEncoding.Candidate(new TipPrediction(0.3, 300, 200), 0.1));
+        assertThat(TipRefiner.confusers(places, true, 101, 99, 64)).containsExactly(new TipPrediction(0.3, 300, 200));
+        assertThat(TipRefiner.confusers(places, false, -1, -1, 64)).as("without a tip every place is a confusion")
+                .hasSize(3);
+    }
+
+    @Test
+    void cropsAwayFromTheTipGoToTheFirstStagesConfusersAsOftenAsTheirShareSays() {
+        // a dark frame with one bright mark, the place the first stage confuses with the tip
+        BufferedImage frame = new BufferedImage(528, 406, BufferedImage.TYPE_BYTE_GRAY);
+        frame.getRaster().setSample(400, 300, 0, 255);
+        List<TipPrediction> confusers = List.of(new TipPrediction(0.8, 400.5, 300.5));
+        Random random = new Random(8);
+        int draws = 1000;
+        int[] noTip = new int[2];
+        int[] withTip = new int[2];
+        for (int i = 0; i < draws; i++) {
+            for (int known = 0; known < 2; known++) {
+                List<TipPrediction> where = known == 1 ? confusers : List.of();
+                noTip[known] += marked(TipRefiner.draw(frame, false, -1, -1, 528, 406, 64, where, Optional.empty(), random));
+                withTip[known] += marked(TipRefiner.draw(frame, true, 100, 80, 528, 406, 64, where, Optional.empty(), random));
+            }
+        }
+        // a crop centred within JITTER_PX (20) of the mark holds it; one anywhere does so 1.9 % of the time
+        double anywhere = 64.0 * 64 / (528 * 406);
+        assertThat(noTip[0] / (double) draws).isLessThan(0.04);
+        assertThat(noTip[1] / (double) draws).isCloseTo(TipRefiner.CONFUSER_SHARE + (1 - TipRefiner.CONFUSER_SHARE)
+                * anywhere, within(0.05));
+        // of a tip frame's crops only the near misses go there (none of them reach 300 px away otherwise)
+        assertThat(withTip[0]).isZero();
+        assertThat(withTip[1] / (double) draws).isCloseTo(TipRefiner.NEAR_MISS_SHARE * TipRefiner.CONFUSER_SHARE,
+                within(0.04));
+    }
+
+    /** 1 when the crop holds a bright pixel. */
+    private static int marked(TipRefiner.Drawn crop) {
+        for (int y = 0; y < crop.image().getHeight(); y++) {
+            for (int x = 0; x < crop.image().getWidth(); x++) {
+                if (crop.image().getRaster().getSample(x, y, 0) > 128) {
+                    return 1;
+                }
+            }
+        }
+        return 0;
+    }
+
+    @Test
     void theRefinerPlacesTheTipAgainOnTheCropAroundTheFirstStagesGuessAndKeepsItsPresence() {
         TipNetConfig coarse = new TipNetConfig(TipNetConfig.Head.HEATMAP, 40, 48, 8, List.of(16), List.of(), 16,
                 List.of(1), 3e-3, 7, 1.0, 1.0, 2, false, 0, 32);

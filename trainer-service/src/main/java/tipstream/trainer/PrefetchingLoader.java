@@ -22,6 +22,7 @@ import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.model.FrameTensor;
 import tipstream.model.TipEncoding;
+import tipstream.model.TipPrediction;
 import tipstream.model.TipRefiner;
 import tipstream.v1.DatasetSample;
 
@@ -65,6 +66,8 @@ public final class PrefetchingLoader implements AutoCloseable {
     private final AtomicLong cachedBytes = new AtomicLong();
     private final Thread producer;
     private final AtomicLong waitNanos = new AtomicLong();
+    /** The first stage's confusers of each sample by {@link #id} ({@link TipRefiner#confusers}), as last found. */
+    private volatile Map<String, List<TipPrediction>> confusers = Map.of();
     private volatile boolean closed;
     /** Why the producer stopped, if it failed: kept apart from the queue, which may be full. */
     private volatile RuntimeException failure;
@@ -145,6 +148,30 @@ public final class PrefetchingLoader implements AutoCloseable {
             return null;
         }
         return (TrainingBatch) item;
+    }
+
+    /** A sample of a kept shard, decoded, with its frame at the network's input size (as drawn, before augmentation). */
+    public record Kept(String id, DatasetSample sample, BufferedImage input) {
+    }
+
+    /** The samples of kept shards drawn so far (decoded): what the trainer can look at without fetching. */
+    public List<Kept> kept() {
+        List<Kept> kept = new ArrayList<>();
+        for (List<Decoded> shard : cache.values()) {
+            for (Decoded d : shard) {
+                d.ifDrawn().ifPresent(input -> kept.add(new Kept(id(d.sample()), d.sample(), input)));
+            }
+        }
+        return kept;
+    }
+
+    /**
+     * Where the first stage confuses each sample's tip with something else ({@link Kept#id} to its places
+     * in frame pixels): the refining stage's crops of those samples go there too from the next batch on
+     * ({@link TipRefiner#draw}); replaces what was set before.
+     */
+    public void confusers(Map<String, List<TipPrediction>> byId) {
+        confusers = Map.copyOf(byId);
     }
 
     /** Total time callers of {@link #next} spent waiting for data, in nanoseconds. */
@@ -297,6 +324,11 @@ public final class PrefetchingLoader implements AutoCloseable {
             return frame;
         }
 
+        /** The frame at the network's input size, if it was drawn already. */
+        synchronized Optional<BufferedImage> ifDrawn() {
+            return Optional.ofNullable(input);
+        }
+
         /** The frame at the network's input size (every loader asks for one size). */
         synchronized BufferedImage input(int width, int height) throws IOException {
             if (input == null) {
@@ -323,17 +355,23 @@ public final class PrefetchingLoader implements AutoCloseable {
         boolean visible = sample.getVisible();
         double x = visible ? sample.getTip().getX() : -1;
         double y = visible ? sample.getTip().getY() : -1;
-        String id = sample.getCaptureId() + "/" + sample.getFrameName() + "/" + sample.getAugmentation();
+        String id = id(sample);
         long drawSeed = seed * 0x9E3779B97F4A7C15L ^ (epoch + 1L) * 0xC2B2AE3D27D4EB4FL ^ id.hashCode();
         TipRefiner.Drawn crop = refinerEncoding.filter(e -> cropped).map(e -> TipRefiner.draw(decoded, visible, x, y,
                 (int) Math.round(encoding.frameWidth()), (int) Math.round(encoding.frameHeight()),
-                (int) Math.round(e.frameWidth()), augmentation, new Random(drawSeed ^ 0x5DEECE66DL))).orElse(null);
+                (int) Math.round(e.frameWidth()), confusers.getOrDefault(id, List.of()), augmentation,
+                new Random(drawSeed ^ 0x5DEECE66DL))).orElse(null);
         if (augmentation.isEmpty()) {
             return new Drawn(new RandomAugmentation.Result(image, visible, x, y), crop);
         }
         Random random = new Random(drawSeed);
         return new Drawn(augmentation.get().apply(image, visible, x, y, encoding.frameWidth(), encoding.frameHeight(),
                 random), crop);
+    }
+
+    /** A sample's identity in a run: its draws are seeded by it, its confusers kept by it. */
+    private static String id(DatasetSample sample) {
+        return sample.getCaptureId() + "/" + sample.getFrameName() + "/" + sample.getAugmentation();
     }
 
     private static BufferedImage decode(DatasetSample sample) throws IOException {

@@ -27,6 +27,7 @@ import tipstream.dataset.Shard;
 import tipstream.devstack.DevStack;
 import tipstream.model.TipGrid;
 import tipstream.model.TipHeatmap;
+import tipstream.model.TipPrediction;
 import tipstream.model.TipRefiner;
 import tipstream.v1.DatasetSample;
 import tipstream.v1.Point;
@@ -229,6 +230,64 @@ class PrefetchingLoaderTest {
             }
         }
         assertThat(withTip).isPositive(); // (seeded: 2 of the 20 crops hold the 16 px window's tip)
+    }
+
+    @Test
+    void keptSamplesCanBeLookedAtAndTheirConfusersDrawTheRefinersCropsAwayFromTheTip() throws Exception {
+        // frames without a tip, 96 x 80, dark but for a mark at (80, 64), which a crop anywhere holds 21 % of the time
+        Map<String, byte[]> shards = new ConcurrentHashMap<>();
+        for (int i = 0; i < 8; i++) {
+            List<DatasetSample> samples = new ArrayList<>();
+            for (int j = 0; j < 10; j++) {
+                BufferedImage image = new BufferedImage(96, 80, BufferedImage.TYPE_BYTE_GRAY);
+                image.getRaster().setSample(80, 64, 0, 255);
+                samples.add(DatasetSample.newBuilder().setCaptureId("c").setFrameName("s" + i + "-" + j + ".png")
+                        .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).setVisible(false).build());
+            }
+            shards.put("shard-" + i, Shard.write(samples));
+        }
+        List<String> keys = new ArrayList<>(shards.keySet());
+        TipHeatmap frameMap = new TipHeatmap(96, 80, 6, 5, 16, 16);
+        TipHeatmap cropMap = new TipHeatmap(48, 48, 4, 4, 12, 12);
+        int[] marked = new int[2];
+        for (int known = 0; known < 2; known++) {
+            // a queue of one batch: of the second epoch's eight batches, at most two are drawn before the confusers are set
+            try (PrefetchingLoader loader = new PrefetchingLoader(shards::get, keys, frameMap, Optional.of(cropMap),
+                    Optional.empty(), 40, 48, 10, 7, 1, 2, Long.MAX_VALUE, 0, 0, 2)) {
+                for (int b = 0; b < 8; b++) {
+                    assertThat(loader.next().epoch()).isZero();
+                }
+                List<PrefetchingLoader.Kept> kept = loader.kept();
+                assertThat(kept).hasSize(80);
+                assertThat(kept.stream().map(PrefetchingLoader.Kept::id).distinct()).hasSize(80);
+                assertThat(kept.get(0).input().getWidth()).isEqualTo(48);
+                assertThat(kept.get(0).input().getHeight()).isEqualTo(40);
+                assertThat(kept.get(0).sample().getPng().isEmpty()).as("the PNG is let go once decoded").isTrue();
+                if (known == 1) {
+                    loader.confusers(kept.stream().collect(java.util.stream.Collectors.toMap(PrefetchingLoader.Kept::id,
+                            k -> List.of(new TipPrediction(0.9, 80.5, 64.5)))));
+                }
+                for (int b = 0; b < 8; b++) {
+                    TrainingBatch batch = loader.next();
+                    assertThat(batch.epoch()).isEqualTo(1);
+                    if (b < 2) {
+                        continue;
+                    }
+                    for (int c = 0; c < batch.crops().input().size(0); c++) {
+                        float[] crop = batch.crops().input().get(org.nd4j.linalg.indexing.NDArrayIndex.point(c)).dup()
+                                .data().asFloat();
+                        float brightest = 0;
+                        for (float p : crop) {
+                            brightest = Math.max(brightest, p);
+                        }
+                        marked[known] += brightest > 0.5f ? 1 : 0;
+                    }
+                }
+            }
+        }
+        // 18 crops each: about 4 hold the mark when drawn anywhere, about 11 when half go to the confuser
+        assertThat(marked[0]).isLessThan(8);
+        assertThat(marked[1]).isGreaterThan(marked[0] + 3);
     }
 
     @Test
