@@ -47,6 +47,7 @@ import tipstream.model.TipNetConfig;
 import tipstream.model.TipPrediction;
 import tipstream.model.TipRefiner;
 import tipstream.trainer.LearningRateSchedule;
+import tipstream.trainer.Confusers;
 import tipstream.trainer.PrefetchingLoader;
 import tipstream.trainer.TrainingBatch;
 import tipstream.v1.DatasetSample;
@@ -63,6 +64,9 @@ import tipstream.v1.DatasetSample;
  */
 @Command(name = "ModelQualityBenchmark", mixinStandardHelpOptions = true)
 public final class ModelQualityBenchmark implements Callable<Integer> {
+    /** The refiner's confusers are found again every this many steps, as at the main job's checkpoints (TrainingRun). */
+    private static final int CONFUSERS_EVERY = 800;
+
     @Option(names = "--model", split = ",", defaultValue = "heatmap,grid", description = "presets to compare")
     List<String> models;
 
@@ -208,9 +212,13 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 double warm = Math.min(1.0, step / (double) warmup);
                 net.setLearningRate(warm * schedule.at((int) Math.min(1000, 1000 * seconds / budget)));
-                // one step as the trainer takes it (TrainingRun): the first stage, then the refiner on its crops
+                // one step as the trainer takes it (TrainingRun): the first stage, then the refiner on its crops,
+                // and now and then the first stage's confusers for the refiner's crops
                 net.fit(drawn.input(), drawn.labels());
                 net.refiner().ifPresent(refiner -> refiner.fit(drawn.crops().input(), drawn.crops().labels()));
+                if (config.refines() && step % CONFUSERS_EVERY == 0) {
+                    loader.confusers(Confusers.find(net, net.encoding(528, 406), loader.kept()));
+                }
                 seconds += (System.nanoTime() - t0) / 1e9;
                 if (seconds >= minutes.get(next) * 60) {
                     // scored as eval-service scores a checkpoint: with the running average of the weights

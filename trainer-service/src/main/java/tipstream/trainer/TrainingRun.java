@@ -5,30 +5,23 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jboss.logging.Logger;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
 import tipstream.dataset.WriterFence;
-import tipstream.model.FrameTensor;
 import tipstream.model.PretrainedEncoder;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 import tipstream.model.TipPrediction;
-import tipstream.model.TipRefiner;
 import tipstream.v1.CheckpointReady;
-import tipstream.v1.DatasetSample;
 import tipstream.v1.MetricEvent;
 import tipstream.v1.ShardEntry;
 
@@ -50,8 +43,6 @@ public final class TrainingRun implements AutoCloseable {
     private static final String ANNOUNCED = ".announced";
     /** With a time limit, the run plans its end every this many steps (and at each checkpoint). */
     static final int PLAN_EVERY = 50;
-    /** Frames the first stage looks at at once when it looks for its confusers. */
-    private static final int MINING_BATCH = 32;
     private static final Logger LOG = Logger.getLogger(TrainingRun.class);
 
     /** What a run needs to know; the same settings resume the same run. */
@@ -275,7 +266,7 @@ public final class TrainingRun implements AutoCloseable {
             }
             if (step % settings.checkpointEvery() == 0) {
                 checkpoint();
-                mineConfusers();
+                findConfusers();
             }
         }
         return step;
@@ -299,33 +290,18 @@ public final class TrainingRun implements AutoCloseable {
     }
 
     /**
-     * With a refining stage, looks at the training frames the loader keeps through the first stage as
-     * it is now, and hands the loader each frame's confusers (the places it finds tip-like that are
-     * not the tip, {@link TipRefiner#confusers}), so that the refiner's crops away from the tip go
-     * there until the next checkpoint. About a second for the main job's 1,140 frames at each checkpoint; a
-     * resumed run finds them again at its first checkpoint (until then its crops away from the tip
-     * are random near misses, where the run it resumes had the last confusers).
+     * With a refining stage, hands the loader the first stage's confusers on the training frames it
+     * keeps, as the first stage is now ({@link Confusers}). A resumed run finds them again at its first
+     * checkpoint (until then its crops away from the tip are random near misses, where the run it
+     * resumes had the last confusers).
      */
-    private void mineConfusers() {
+    private void findConfusers() {
         if (net.refiner().isEmpty()) {
             return;
         }
         long t0 = System.nanoTime();
-        int crop = net.refiner().get().config().inputWidth();
         List<PrefetchingLoader.Kept> kept = loader.kept();
-        Map<String, List<TipPrediction>> found = new HashMap<>();
-        for (int start = 0; start < kept.size(); start += MINING_BATCH) {
-            List<PrefetchingLoader.Kept> some = kept.subList(start, Math.min(kept.size(), start + MINING_BATCH));
-            INDArray output = net.output(FrameTensor.batch(some.stream().map(PrefetchingLoader.Kept::input).toList(),
-                    net.config().inputHeight(), net.config().inputWidth()));
-            for (int i = 0; i < some.size(); i++) {
-                DatasetSample s = some.get(i).sample();
-                found.put(some.get(i).id(), TipRefiner.confusers(encoding.candidates(
-                        output.get(NDArrayIndex.point(i)).dup().data().asFloat(), TipRefiner.CANDIDATES),
-                        s.getVisible(), s.getTip().getX(), s.getTip().getY(), crop));
-            }
-        }
-        loader.confusers(found);
+        loader.confusers(Confusers.find(net, encoding, kept));
         LOG.infof("run %s: the first stage's confusers on %d training frames in %.1f s", settings.runId(), kept.size(),
                 (System.nanoTime() - t0) / 1e9);
     }
