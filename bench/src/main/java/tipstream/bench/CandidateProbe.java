@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -18,6 +19,8 @@ import tipstream.model.TipHeatmap;
 import tipstream.model.TipNet;
 import tipstream.model.TipPrediction;
 import tipstream.model.TipRefiner;
+import tipstream.trainer.Confusers;
+import tipstream.trainer.PrefetchingLoader;
 import tipstream.v1.DatasetSample;
 
 /**
@@ -148,17 +151,13 @@ public final class CandidateProbe {
         TipNetConfig coarse = net.config();
         List<DatasetSample> train = StoredDataset.samples(dataset, "train");
         List<BufferedImage> images = images(train);
-        List<List<TipPrediction>> confusers = new ArrayList<>();
-        TipHeatmap map = (TipHeatmap) net.encoding(528, 406);
-        for (int start = 0; start < train.size(); start += 32) {
-            INDArray output = firstStage(net, images.subList(start, Math.min(train.size(), start + 32)));
-            for (int i = start; i < Math.min(train.size(), start + 32); i++) {
-                DatasetSample s = train.get(i);
-                confusers.add(!Boolean.parseBoolean(System.getProperty("refiner.mined", "true")) ? List.of()
-                        : TipRefiner.confusers(map.candidates(output.get(NDArrayIndex.point(i - start)).dup().data().asFloat(),
-                                TipRefiner.CANDIDATES), s.getVisible(), s.getTip().getX(), s.getTip().getY(), cropSize));
-            }
+        // the first stage's confusers on each frame, as the trainer finds them on the frames it keeps
+        List<PrefetchingLoader.Kept> kept = new ArrayList<>();
+        for (int i = 0; i < train.size(); i++) {
+            kept.add(new PrefetchingLoader.Kept(Integer.toString(i), train.get(i), images.get(i)));
         }
+        Map<String, List<TipPrediction>> confusers = Boolean.parseBoolean(System.getProperty("refiner.mined", "true"))
+                ? Confusers.find(net, net.encoding(528, 406), cropSize, kept) : Map.of();
         TipNetConfig c = TipRefiner.shape(coarse.withRefineCrop(cropSize));
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
                 c.stageChannels(), c.deepChannels(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
@@ -177,7 +176,7 @@ public final class CandidateProbe {
                 int i = random.nextInt(train.size());
                 DatasetSample s = train.get(i);
                 TipRefiner.Drawn d = TipRefiner.draw(images.get(i), s.getVisible(), s.getTip().getX(), s.getTip().getY(),
-                        528, 406, cropSize, confusers.get(i), augmentation, random);
+                        528, 406, cropSize, confusers.getOrDefault(Integer.toString(i), List.of()), augmentation, random);
                 crops.add(d.image());
                 labels.add(encoding.encode(d.visible(), d.x(), d.y()));
             }

@@ -46,8 +46,8 @@ import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 import tipstream.model.TipPrediction;
 import tipstream.model.TipRefiner;
-import tipstream.trainer.LearningRateSchedule;
 import tipstream.trainer.Confusers;
+import tipstream.trainer.LearningRateSchedule;
 import tipstream.trainer.PrefetchingLoader;
 import tipstream.trainer.TrainingBatch;
 import tipstream.v1.DatasetSample;
@@ -217,7 +217,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 net.fit(drawn.input(), drawn.labels());
                 net.refiner().ifPresent(refiner -> refiner.fit(drawn.crops().input(), drawn.crops().labels()));
                 if (config.refines() && step % CONFUSERS_EVERY == 0) {
-                    loader.confusers(Confusers.find(net, net.encoding(528, 406), loader.kept()));
+                    loader.confusers(Confusers.find(net, net.encoding(528, 406), config.refineCrop(), loader.kept()));
                 }
                 seconds += (System.nanoTime() - t0) / 1e9;
                 if (seconds >= minutes.get(next) * 60) {

@@ -18,7 +18,7 @@ import tipstream.v1.DatasetSample;
  * refining stage's crops away from the tip there ({@link PrefetchingLoader#confusers}). The trainer
  * looks again at each checkpoint, so the refiner learns to say "no tip" to what the first stage
  * currently finds tip-like (hard negatives, as two-stage detectors train their second stage on the
- * first one's proposals). About a second for the main job's 1,140 frames.
+ * first one's proposals). 1.9-4.3 s for the main job's 1,140 frames, beside eval (BENCHMARKS.md).
  */
 public final class Confusers {
     /** Frames the first stage looks at at once. */
@@ -28,12 +28,12 @@ public final class Confusers {
     }
 
     /**
-     * The confusers of each kept sample (by {@link PrefetchingLoader.Kept#id}) for a network with a
-     * refining stage; {@code encoding} is the first stage's, in frame pixels.
+     * The confusers of each kept sample (by {@link PrefetchingLoader.Kept#id}): the first stage of
+     * {@code net} on each sample's frame, its places in {@code encoding}'s (frame) pixels, less those a
+     * {@code crop}-pixel crop around the tip holds (the refining stage's crop).
      */
-    public static Map<String, List<TipPrediction>> find(TipNet net, TipEncoding encoding, List<PrefetchingLoader.Kept> kept) {
-        int crop = net.refiner().orElseThrow(() -> new IllegalArgumentException("the network has no refining stage"))
-                .config().inputWidth();
+    public static Map<String, List<TipPrediction>> find(TipNet net, TipEncoding encoding, int crop,
+            List<PrefetchingLoader.Kept> kept) {
         Map<String, List<TipPrediction>> found = new HashMap<>();
         for (int start = 0; start < kept.size(); start += BATCH) {
             List<PrefetchingLoader.Kept> some = kept.subList(start, Math.min(kept.size(), start + BATCH));

@@ -150,7 +150,10 @@ public final class PrefetchingLoader implements AutoCloseable {
         return (TrainingBatch) item;
     }
 
-    /** A sample of a kept shard, decoded, with its frame at the network's input size (as drawn, before augmentation). */
+    /**
+     * A sample of a kept shard, decoded, with its frame at the network's input size (as drawn, before
+     * augmentation; a frame of another size is scaled to the input where it is looked at).
+     */
     public record Kept(String id, DatasetSample sample, BufferedImage input) {
     }
 

@@ -301,7 +301,7 @@ public final class TrainingRun implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         List<PrefetchingLoader.Kept> kept = loader.kept();
-        loader.confusers(Confusers.find(net, encoding, kept));
+        loader.confusers(Confusers.find(net, encoding, net.refiner().get().config().inputWidth(), kept));
         LOG.infof("run %s: the first stage's confusers on %d training frames in %.1f s", settings.runId(), kept.size(),
                 (System.nanoTime() - t0) / 1e9);
     }

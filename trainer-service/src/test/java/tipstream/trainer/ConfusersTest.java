@@ -50,7 +50,7 @@ class ConfusersTest {
             }
             kept.add(new PrefetchingLoader.Kept("c/f" + i, sample.build(), input));
         }
-        Map<String, List<TipPrediction>> found = Confusers.find(net, encoding, kept);
+        Map<String, List<TipPrediction>> found = Confusers.find(net, encoding, SHAPE.refineCrop(), kept);
         assertThat(found).hasSize(40);
         int dropped = 0;
         for (int i = 0; i < 40; i++) {
