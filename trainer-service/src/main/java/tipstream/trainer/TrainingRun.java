@@ -266,7 +266,9 @@ public final class TrainingRun implements AutoCloseable {
             }
             if (step % settings.checkpointEvery() == 0) {
                 checkpoint();
-                findConfusers();
+                if (step < finalStep) { // none to draw crops for after the last step
+                    findConfusers();
+                }
             }
         }
         return step;
