@@ -258,16 +258,26 @@ public final class PipelineRun implements Callable<Integer> {
             bar.stepTo(trained);
         }
 
+        step("predict: the model eval-service serves, on held-out frames (tipstream predict IMAGE does the same)");
+        long served = showPredictions(shown, runId);
+
         step("result: " + evalRun + " (distances in 528 x 406 frame pixels)");
-        say("%-24s %14s %14s", "metric", "untrained (0)", "trained (" + trained + ")");
+        // the last step's figures, and those of the checkpoint predict serves (the best on validation) when it is another
+        long[] columns = served >= 0 && served != trained ? new long[] {0, trained, served} : new long[] {0, trained};
+        StringBuilder header = new StringBuilder(String.format(Locale.ROOT, "%-24s %14s %14s", "metric", "untrained (0)",
+                "last (" + trained + ")"));
+        if (columns.length == 3) {
+            header.append(String.format(Locale.ROOT, " %14s", "served (" + served + ")"));
+        }
+        say("%s", header);
         double framesBefore = value(watch, evalRun, "eval/frames", 0);
         double framesAfter = value(watch, evalRun, "eval/frames", trained);
-        say("%-24s %14.0f %14.0f", "eval/frames", framesBefore, framesAfter);
+        say("%s", row(watch, evalRun, "eval/frames", columns, "%14.0f"));
         for (String tag : SEED_METRICS) {
-            say("%-24s %14.3f %14.3f", tag, value(watch, evalRun, tag, 0), value(watch, evalRun, tag, trained));
+            say("%s", row(watch, evalRun, tag, columns, "%14.3f"));
         }
         for (String tag : List.of("metrics/loss", "presence/threshold", "presence/roc_auc", "presence/f1")) {
-            say("%-24s %14.4f %14.4f", tag, value(watch, evalRun, tag, 0), value(watch, evalRun, tag, trained));
+            say("%s", row(watch, evalRun, tag, columns, "%14.4f"));
         }
         if (framesBefore != framesAfter) {
             say("(the eval set grew between the two: a newer dataset version added eval frames)");
@@ -279,9 +289,6 @@ public final class PipelineRun implements Callable<Integer> {
                 .mapToDouble(MetricEvent::getValue).sum();
         say("training: %.1f images/s (median step), %.2f%% of step time waiting for data", imagesPerSecond,
                 100 * waitSeconds / stepSeconds);
-
-        step("predict: the model eval-service serves, on held-out frames (tipstream predict IMAGE does the same)");
-        showPredictions(shown);
 
         step("peak resident memory per process");
         List<ChildJvm> jvms = new ArrayList<>(stack.processes());
@@ -313,9 +320,11 @@ public final class PipelineRun implements Callable<Integer> {
 
     /**
      * Frames sent to Predict, each answer beside its label: which checkpoint predict serves (the best
-     * on validation, not always the last) and what it says about a frame.
+     * on validation, not always the last) and what it says about a frame. Returns the served
+     * checkpoint's step when it is one of this run's, else -1.
      */
-    private void showPredictions(List<SimulatedFrame> frames) {
+    private long showPredictions(List<SimulatedFrame> frames, String runId) {
+        long served = -1;
         ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", EVAL_PORT).usePlaintext().build();
         try {
             var predict = PredictGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.MINUTES);
@@ -326,6 +335,7 @@ public final class PipelineRun implements Callable<Integer> {
                 if (i == 0) {
                     say("serving %s step %d, presence threshold %.3f (calibrated on validation)", answer.getRunId(),
                             answer.getCheckpointStep(), answer.getPresenceThreshold());
+                    served = answer.getRunId().equals(runId) ? answer.getCheckpointStep() : -1;
                 }
                 String said = answer.getTipPresent()
                         ? String.format(Locale.ROOT, "tip at (%5.1f, %5.1f)", answer.getTip().getX(), answer.getTip().getY())
@@ -342,6 +352,7 @@ public final class PipelineRun implements Callable<Integer> {
         } finally {
             channel.shutdownNow();
         }
+        return served;
     }
 
     /** One line per evaluation, as its last tag arrives. */
@@ -378,6 +389,15 @@ public final class PipelineRun implements Callable<Integer> {
             say("the job has taken %.1f of its %.1f minutes: training gets one minute", taken, minutes);
         }
         return Optional.of(Math.max(1, left));
+    }
+
+    /** One line of the result table: the tag's value at each step. */
+    private static String row(MetricsWatch watch, String run, String tag, long[] steps, String format) {
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-24s", tag));
+        for (long step : steps) {
+            line.append(' ').append(String.format(Locale.ROOT, format, value(watch, run, tag, step)));
+        }
+        return line.toString();
     }
 
     private static double value(MetricsWatch watch, String run, String tag, long step) {

@@ -52,4 +52,20 @@ class FrameTensorTest {
         assertThat(batch.getDouble(0, 0, 1, 1)).isEqualTo(1.0); // the batch itself is left as it was
         assertThat(FrameTensor.input(batch, TipNetConfig.grid())).isSameAs(batch);
     }
+
+    @Test
+    void aViewOrADoubleBatchIsStandardisedAsItsFloatCopy() {
+        NativeBackend.ensureReady();
+        INDArray all = org.nd4j.linalg.factory.Nd4j.create(new float[] {9, 9, 9, 9, 0, 0, 1, 1, 0.2f, 0.4f, 0.6f, 0.8f},
+                new long[] {3, 1, 2, 2});
+        INDArray lastTwo = all.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3));
+        assertThat(lastTwo.isView()).isTrue();
+        INDArray expected = FrameTensor.input(lastTwo.dup(), TipNetConfig.heatmap());
+        assertThat(FrameTensor.input(lastTwo, TipNetConfig.heatmap())).isEqualTo(expected);
+        INDArray doubles = FrameTensor.input(lastTwo.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE), TipNetConfig.heatmap());
+        assertThat(doubles.dataType()).isEqualTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        assertThat(doubles).isEqualTo(expected);
+        // image 2 of the batch: 0.2 .. 0.8, mean 0.5, standard deviation sqrt(0.05)
+        assertThat(expected.getDouble(1, 0, 1, 1)).isCloseTo(0.3 / (Math.sqrt(0.05) + FrameTensor.STD_FLOOR), within(1e-5));
+    }
 }
