@@ -10,7 +10,8 @@ the same text every checkpoint carries), so both frameworks train exactly the sa
           the benchmark's eval, validation and training-sample frames at each reporting time, which
           the benchmark scores with eval-service's own code. Not run by hand.
 
-Layers as in tipstream.model.TipNet: 3x3 stem (stride 1 or 2; 4x4 at stride 4), stride-2 3x3 stages, 3x3 context
+Layers as in tipstream.model.TipNet: 3x3 stem (stride 1 or 2; at stride 4 the input folded 2 x 2 into four
+channels, as FrameTensor.input folds it, then a stride-2 3x3 stem), stride-2 3x3 stages, 3x3 context
 convolutions, each conv + batch norm + ReLU (or conv with bias + ReLU without batch norm), He
 initialisation; a heatmap head of three 1x1 convolutions (heat, presence starting at p = 0.1, the
 two offsets) or the seed's grid head; the same losses as HeatmapLoss and TipLoss; Adam. Deeper
@@ -45,19 +46,6 @@ def ints(text):
     return [int(v) for v in text.split(",") if v.strip()]
 
 
-class SamePadding(nn.Module):
-    """Zero padding to a multiple of the stride, as DL4J's Same mode pads a kernel as large as its
-    stride: half of it (rounded down) before, the rest after."""
-
-    def __init__(self, stride):
-        super().__init__()
-        self.stride = stride
-
-    def forward(self, x):
-        h, w = (-x.shape[2]) % self.stride, (-x.shape[3]) % self.stride
-        return F.pad(x, (w // 2, w - w // 2, h // 2, h - h // 2))
-
-
 class TipNet(nn.Module):
     def __init__(self, props):
         super().__init__()
@@ -72,16 +60,15 @@ class TipNet(nn.Module):
 
         def block(cout, stride, dilation=1):
             nonlocal cin
-            if stride == 4:  # TipNet's 4 x 4 "patchify" stem, padded as DL4J's Same mode pads it
-                layers.append(SamePadding(4))
-                layers.append(nn.Conv2d(cin, cout, 4, 4, 0, bias=not norm))
-            else:
-                layers.append(nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=not norm))
+            if stride == 4:  # TipNet's stride-4 stem: on the input folded 2 x 2 (forward), a stride-2 3x3
+                cin, stride = 4, 2
+            layers.append(nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=not norm))
             if norm:
                 layers.append(nn.BatchNorm2d(cout))
             layers.append(nn.ReLU())
             cin = cout
 
+        self.fold = 2 if int(props.get("stem.stride", "1")) == 4 else 1
         block(int(props["stem.channels"]), int(props.get("stem.stride", "1")))
         for width in ints(props["stage.channels"]):
             block(width, 2)
@@ -110,6 +97,8 @@ class TipNet(nn.Module):
         if self.standardised:  # as FrameTensor.input: each image to zero mean, unit variance
             flat = x.flatten(1)
             x = (x - flat.mean(1).view(-1, 1, 1, 1)) / (flat.std(1, unbiased=False).view(-1, 1, 1, 1) + 1e-3)
+        if self.fold > 1:  # as FrameTensor.input: an odd size padded with zeros, channel 2 dy + dx
+            x = F.pixel_unshuffle(F.pad(x, (0, (-x.shape[3]) % self.fold, 0, (-x.shape[2]) % self.fold)), self.fold)
         features = self.body(x)
         return torch.cat([head(features) for head in self.heads], dim=1)
 

@@ -159,7 +159,7 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
         int h = config.inputHeight();
         int w = config.inputWidth();
         double flops = 0;
-        int channels = 1;
+        int channels = config.inputFold() * config.inputFold(); // a stride-4 stem: 3 x 3 on the input folded 2 x 2
         h = (h + config.stemStride() - 1) / config.stemStride();
         w = (w + config.stemStride() - 1) / config.stemStride();
         flops += 2.0 * h * w * 9 * channels * config.stemChannels();

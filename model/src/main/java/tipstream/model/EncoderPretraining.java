@@ -39,7 +39,9 @@ public final class EncoderPretraining {
         this.maskShare = maskShare;
         var graph = TipNet.graphBuilder(config);
         String last = TipNet.encoder(graph, config);
-        int stemLevels = Integer.numberOfTrailingZeros(config.stemStride());
+        // the decoder climbs back to the input as the network takes it (folded behind a stride-4 stem)
+        int fold = config.inputFold();
+        int stemLevels = Integer.numberOfTrailingZeros(config.stemStride() / fold);
         int steps = config.stageChannels().size() + stemLevels;
         for (int i = steps; i >= 1; i--) {
             // back through the stages' widths: stage i's input had the width of stage i - 1 (or the stem)
@@ -50,10 +52,10 @@ public final class EncoderPretraining {
                     .build(), "up" + i);
             last = "decode" + i;
         }
-        int overhangRows = (config.encoderRows() << steps) - config.inputHeight();
-        int overhangCols = (config.encoderCols() << steps) - config.inputWidth();
+        int overhangRows = (config.encoderRows() << steps) - (config.inputHeight() + fold - 1) / fold;
+        int overhangCols = (config.encoderCols() << steps) - (config.inputWidth() + fold - 1) / fold;
         graph.addLayer("crop", new Cropping2D(0, overhangRows, 0, overhangCols), last);
-        graph.addLayer("reconstruction", new ConvolutionLayer.Builder(1, 1).nOut(1).activation(Activation.IDENTITY)
+        graph.addLayer("reconstruction", new ConvolutionLayer.Builder(1, 1).nOut(fold * fold).activation(Activation.IDENTITY)
                 .build(), "crop");
         graph.addLayer("loss", new CnnLossLayer.Builder(new LossMSE()).activation(Activation.IDENTITY).build(),
                 "reconstruction");
@@ -88,28 +90,34 @@ public final class EncoderPretraining {
     }
 
     /**
-     * A copy of the frames [N, 1, H, W] with each {@value #MASK_BLOCK}-pixel block blanked to the
-     * frame's mean with chance {@code share} (blocks at the edges are cut to the frame).
+     * A copy of the input [N, C, H, W] with each {@value #MASK_BLOCK}-position block blanked in every
+     * channel (a folded input's channels are neighbouring pixels) to the image's mean with chance
+     * {@code share} (blocks at the edges are cut to the input).
      */
     static INDArray mask(INDArray frames, double share, Random random) {
         long n = frames.size(0);
+        int c = (int) frames.size(1);
         int h = (int) frames.size(2);
         int w = (int) frames.size(3);
+        int per = c * h * w;
         float[] pixels = frames.dup('c').data().asFloat();
         for (int f = 0; f < n; f++) {
-            int base = f * h * w;
+            int base = f * per;
             double sum = 0;
-            for (int i = 0; i < h * w; i++) {
+            for (int i = 0; i < per; i++) {
                 sum += pixels[base + i];
             }
-            float mean = (float) (sum / (h * w));
+            float mean = (float) (sum / per);
             for (int by = 0; by < h; by += MASK_BLOCK) {
                 for (int bx = 0; bx < w; bx += MASK_BLOCK) {
                     if (random.nextDouble() >= share) {
                         continue;
                     }
-                    for (int y = by; y < Math.min(h, by + MASK_BLOCK); y++) {
-                        Arrays.fill(pixels, base + y * w + bx, base + y * w + Math.min(w, bx + MASK_BLOCK), mean);
+                    for (int channel = 0; channel < c; channel++) {
+                        for (int y = by; y < Math.min(h, by + MASK_BLOCK); y++) {
+                            int row = base + (channel * h + y) * w;
+                            Arrays.fill(pixels, row + bx, row + Math.min(w, bx + MASK_BLOCK), mean);
+                        }
                     }
                 }
             }

@@ -39,22 +39,52 @@ public final class FrameTensor {
     }
 
     /**
-     * The batch as a network of this shape takes it: when the shape is standardised, a copy with
+     * The batch [N, 1, H, W] as a network of this shape takes it: when the shape is standardised,
      * each image shifted and scaled to zero mean and unit variance (so a frame's exposure and gain
      * do not matter, and the first layer sees centred inputs, which trains faster without batch
-     * norm); otherwise the batch itself.
+     * norm); behind a stride-4 stem, folded 2 x 2 into four channels ({@link TipNetConfig#inputFold()}:
+     * channel {@code 2 dy + dx} holds the pixels at {@code (2 y + dy, 2 x + dx)}). A copy, or the
+     * batch itself when neither applies.
      */
     public static INDArray input(INDArray batch, TipNetConfig config) {
-        if (!config.standardised()) {
+        int fold = config.inputFold();
+        if (!config.standardised() && fold == 1) {
             return batch;
         }
-        // in plain Java over one copy: ND4J's mean, std, subtract and divide took ~1.8 ms for a batch of 16
-        // first-stage frames, against ~0.5 ms (BENCHMARKS.md, "Training throughput")
+        // in plain Java over one copy: ND4J's mean, std, subtract and divide took ~1.2-1.6 ms for a batch of 16
+        // first-stage frames, this ~0.5 ms (BENCHMARKS.md, "Training throughput")
         float[] pixels = new float[(int) batch.length()];
         INDArray source = batch.dataType() != DataType.FLOAT ? batch.castTo(DataType.FLOAT)
                 : batch.isView() || batch.ordering() != 'c' ? batch.dup('c') : batch;
         source.data().asNioFloat().get(pixels);
         int n = (int) batch.size(0);
+        if (config.standardised()) {
+            standardise(pixels, n);
+        }
+        if (fold == 1) {
+            return array(pixels, batch.shape());
+        }
+        int h = (int) batch.size(2);
+        int w = (int) batch.size(3);
+        int rows = (h + fold - 1) / fold;
+        int cols = (w + fold - 1) / fold;
+        float[] folded = new float[n * fold * fold * rows * cols];
+        for (int image = 0; image < n; image++) {
+            for (int y = 0; y < h; y++) {
+                int from = (image * h + y) * w;
+                for (int dx = 0; dx < fold; dx++) {
+                    int to = ((image * fold * fold + (y % fold) * fold + dx) * rows + y / fold) * cols;
+                    for (int x = dx; x < w; x += fold) {
+                        folded[to++] = pixels[from + x];
+                    }
+                }
+            }
+        }
+        return array(folded, new long[] {n, (long) fold * fold, rows, cols});
+    }
+
+    /** Each of the {@code n} images in {@code pixels} to zero mean and unit variance, in place. */
+    private static void standardise(float[] pixels, int n) {
         int per = pixels.length / n;
         for (int image = 0; image < n; image++) {
             int from = image * per;
@@ -73,8 +103,11 @@ public final class FrameTensor {
                 pixels[i] = (pixels[i] - mean) * scale;
             }
         }
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch.shape(), 'c');
-        out.data().asNioFloat().put(pixels);
+    }
+
+    private static INDArray array(float[] values, long[] shape) {
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+        out.data().asNioFloat().put(values);
         return out;
     }
 

@@ -150,7 +150,14 @@ public final class TipNet {
                 .cacheMode(CacheMode.DEVICE)
                 .graphBuilder()
                 .addInputs("frame")
-                .setInputTypes(InputType.convolutional(config.inputHeight(), config.inputWidth(), 1));
+                .setInputTypes(inputType(config));
+    }
+
+    /** The input as {@link FrameTensor#input} makes it: the frame, folded into channels behind a stride-4 stem. */
+    static InputType inputType(TipNetConfig config) {
+        int fold = config.inputFold();
+        return InputType.convolutional((config.inputHeight() + fold - 1) / fold, (config.inputWidth() + fold - 1) / fold,
+                (long) fold * fold);
     }
 
     /**
@@ -158,8 +165,8 @@ public final class TipNet {
      * of its output. {@link EncoderPretraining} builds its autoencoder on the same layers.
      */
     static String encoder(ComputationGraphConfiguration.GraphBuilder graph, TipNetConfig config) {
-        // a stride-4 stem is a 4 x 4 "patchify" convolution (as ConvNeXt's): every pixel seen once
-        String last = convBlock(graph, "stem", "frame", config.stemStride() == 4 ? 4 : 3, config.stemStride(), 1,
+        // behind a stride-4 stem the input comes folded 2 x 2 (TipNetConfig.inputFold): a stride-2 stem on it
+        String last = convBlock(graph, "stem", "frame", config.stemStride() / config.inputFold(), 1,
                 config.stemChannels(), config.batchNorm());
         for (int i = 0; i < config.stageChannels().size(); i++) {
             last = convBlock(graph, "stage" + (i + 1), last, 2, 1, config.stageChannels().get(i), config.batchNorm());
@@ -513,8 +520,8 @@ public final class TipNet {
         NativeBackend.ensureReady();
         TipNetConfig config = TipNetConfig.fromProperties(configEntry(bytes));
         ComputationGraph network = restoreGraph(bytes);
-        long[] output = network.getConfiguration().getLayerActivationTypes(
-                InputType.convolutional(config.inputHeight(), config.inputWidth(), 1)).get("loss").getShape(false);
+        long[] output = network.getConfiguration().getLayerActivationTypes(inputType(config)).get("loss")
+                .getShape(false);
         long[] expected = {config.head().channels(), config.gridRows(), config.gridCols()};
         if (!Arrays.equals(output, expected)) {
             throw new IllegalArgumentException(String.format("the network maps a 1 x %d x %d frame to %s cells, not"

@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 
 /**
  * The network's shape, in one place: which head it has, its input size (the frame scaled down), a
- * stem convolution (stride 1 or 2), stride-2 stages of the given widths (each halves the input,
+ * stem convolution (stride 1, 2 or 4: at 4, the input folded 2 x 2 into four channels, then a 3 x 3
+ * convolution of stride 2; {@link #inputFold()}), stride-2 stages of the given widths (each halves the input,
  * rounding up, "same" padding; with the stem they set the output stride), optional deeper stride-2
  * stages whose features are brought back up to the output stride and added (top-down context, as
  * in a feature pyramid: every output cell then sees the whole frame), context convolutions at the
@@ -167,6 +168,18 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
             case "grid" -> grid();
             default -> throw new IllegalArgumentException("no model named '" + name + "' (heatmap or grid)");
         };
+    }
+
+    /**
+     * How many input pixels each way the network takes as the channels of one position ({@link
+     * FrameTensor#input}): 2 behind a stride-4 stem, else 1. Folding on the loader's side instead of
+     * a 4 x 4 stride-4 convolution on the input keeps the larger input's cost off the network: DL4J
+     * trained a 264 x 203 input through such a stem at 276-302 images/s against 403-433 for the
+     * quarter-size preset (BENCHMARKS.md, "Model quality"). An odd size is padded by a row or column
+     * of zeros (the mean, on a standardised input).
+     */
+    public int inputFold() {
+        return stemStride == 4 ? 2 : 1;
     }
 
     /** How many input pixels one output cell spans each way. */

@@ -68,4 +68,27 @@ class FrameTensorTest {
         // image 2 of the batch: 0.2 .. 0.8, mean 0.5, standard deviation sqrt(0.05)
         assertThat(expected.getDouble(1, 0, 1, 1)).isCloseTo(0.3 / (Math.sqrt(0.05) + FrameTensor.STD_FLOOR), within(1e-5));
     }
+
+    @Test
+    void behindAStrideFourStemTheFrameIsFoldedTwoByTwoIntoFourChannels() {
+        NativeBackend.ensureReady();
+        float[] ramp = new float[12];
+        for (int i = 0; i < ramp.length; i++) {
+            ramp[i] = i;
+        }
+        INDArray batch = org.nd4j.linalg.factory.Nd4j.create(ramp, new long[] {1, 1, 3, 4}); // rows 0-3, 4-7, 8-11
+        TipNetConfig raw = new TipNetConfig(TipNetConfig.Head.HEATMAP, 3, 4, 8, java.util.List.of(16), java.util.List.of(),
+                16, java.util.List.of(1), 1e-3, 7, 1.0, 1.0, 4, false);
+        INDArray folded = FrameTensor.input(batch, raw);
+        assertThat(folded.shape()).containsExactly(1, 4, 2, 2); // three rows padded to four
+        // channel 2 dy + dx holds the pixels at (2 y + dy, 2 x + dx); the padded row is 0
+        assertThat(folded.data().asFloat()).containsExactly(0, 2, 8, 10, 1, 3, 9, 11, 4, 6, 0, 0, 5, 7, 0, 0);
+        TipNetConfig standardised = new TipNetConfig(raw.head(), 3, 4, 8, raw.stageChannels(), raw.deepChannels(),
+                raw.contextChannels(), raw.contextDilations(), raw.learningRate(), raw.seed(), raw.presenceWeight(),
+                raw.positionWeight(), 4, false, 0, 0, true);
+        INDArray both = FrameTensor.input(batch, standardised);
+        double std = Math.sqrt((12 * 12 - 1) / 12.0); // of 0..11
+        assertThat(both.getDouble(0, 1, 1, 1)).isCloseTo((11 - 5.5) / (std + FrameTensor.STD_FLOOR), within(1e-5));
+        assertThat(both.getDouble(0, 3, 1, 1)).isZero(); // padding is the image's mean
+    }
 }

@@ -39,8 +39,8 @@ class TipNetTest {
             List.of(16, 16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 2, false, 8);
     /** The fast shape with a second stage on 16 x 16 px crops. */
     private static final TipNetConfig SMALL_REFINED = SMALL_FAST.withRefineCrop(16);
-    /** A stride-4 "patchify" stem (4 x 4) and one stage: a 5 x 4 map of 8 px cells. */
-    private static final TipNetConfig SMALL_PATCHIFY = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
+    /** A stride-4 stem (the input folded 2 x 2, then a stride-2 3 x 3) and one stage: a 5 x 4 map of 8 px cells. */
+    private static final TipNetConfig SMALL_FOLDED = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
             List.of(16), List.of(), 16, List.of(1), 3e-3, 7, 1.0, 1.0, 4, false);
 
     /** Noise with a bright 3 x 3 dot at the tip, or no dot for a frame without a tip. */
@@ -220,7 +220,7 @@ class TipNetTest {
     @Test
     void configurationSurvivesItsTextForm() {
         for (TipNetConfig config : List.of(TipNetConfig.grid(), TipNetConfig.heatmap(), SMALL, SMALL_HEATMAP,
-                SMALL_FAST, SMALL_FINE, SMALL_PATCHIFY, SMALL_REFINED, SMALL_FAST.withWeightDecay(0.05))) {
+                SMALL_FAST, SMALL_FINE, SMALL_FOLDED, SMALL_REFINED, SMALL_FAST.withWeightDecay(0.05))) {
             assertThat(TipNetConfig.fromProperties(config.toProperties())).isEqualTo(config);
         }
         // checkpoints from before the stem's stride, batch norm and the fine level were recorded had a
@@ -423,14 +423,19 @@ class TipNetTest {
     }
 
     @Test
-    void heatmapNetworkWithAPatchifyStemReadsEachPixelOnceAndFindsTheDot() {
-        assertThat(SMALL_PATCHIFY.stride()).isEqualTo(8);
-        assertThat(List.of(SMALL_PATCHIFY.gridCols(), SMALL_PATCHIFY.gridRows())).containsExactly(5, 4);
-        TipNet net = TipNet.build(SMALL_PATCHIFY);
+    void heatmapNetworkWithAStrideFourStemTakesTheFrameFoldedAndFindsTheDot() throws Exception {
+        assertThat(SMALL_FOLDED.inputFold()).isEqualTo(2);
+        assertThat(SMALL_FOLDED.stride()).isEqualTo(8);
+        assertThat(List.of(SMALL_FOLDED.gridCols(), SMALL_FOLDED.gridRows())).containsExactly(5, 4);
+        TipNet net = TipNet.build(SMALL_FOLDED);
         var stem = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) net.network().getLayer("stem").conf().getLayer();
-        assertThat(stem.getKernelSize()).containsExactly(4, 4);
-        assertThat(stem.getStride()).containsExactly(4, 4);
+        assertThat(stem.getKernelSize()).containsExactly(3, 3);
+        assertThat(stem.getStride()).containsExactly(2, 2);
+        assertThat(stem.getNIn()).isEqualTo(4);
         findsTheDot(net);
+        // saved and read back, it takes the same frames to the same map
+        INDArray frames = batch(new Random(5), 4, net.encoding(40, 32)).input();
+        assertThat(TipNet.fromBytes(net.toBytes()).output(frames)).isEqualTo(net.output(frames));
     }
 
     private static void findsTheDot(TipNet net) {
