@@ -172,11 +172,11 @@ public record TipNetConfig(Head head, int inputHeight, int inputWidth, int stemC
 
     /**
      * How many input pixels each way the network takes as the channels of one position ({@link
-     * FrameTensor#input}): 2 behind a stride-4 stem, else 1. Folding on the loader's side instead of
-     * a 4 x 4 stride-4 convolution on the input keeps the larger input's cost off the network: DL4J
-     * trained a 264 x 203 input through such a stem at 276-302 images/s against 403-433 for the
-     * quarter-size preset (BENCHMARKS.md, "Model quality"). An odd size is padded by a row or column
-     * of zeros (the mean, on a standardised input).
+     * FrameTensor#input}, in plain Java): 2 behind a stride-4 stem, else 1. A 4 x 4 stride-4
+     * convolution on the frame itself cost DL4J more than the whole quarter-size network: at 264 x 203
+     * it trained 276-302 images/s against 403-433 for the quarter-size preset; folded, 415-422 against
+     * 465-475 (BENCHMARKS.md, "Model quality"). An odd size is padded by a row or column of zeros (the
+     * mean, on a standardised input).
      */
     public int inputFold() {
         return stemStride == 4 ? 2 : 1;
