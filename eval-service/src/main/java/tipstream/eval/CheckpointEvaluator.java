@@ -89,9 +89,9 @@ public final class CheckpointEvaluator {
                 labels.add(encoding.encode(s.getVisible(), s.getTip().getX(), s.getTip().getY()));
             }
             INDArray input = FrameTensor.batch(frames, h, w);
-            lossSum += net.loss(input, FrameTensor.labels(labels, encoding)) * chunk.size();
-            predictions.addAll(views == 1 ? net.locate(frames, input, encoding)
-                    : ShiftedViews.locate(net, frames, encoding, views));
+            INDArray output = net.output(input);
+            lossSum += net.lossOfOutput(output, FrameTensor.labels(labels, encoding)) * chunk.size();
+            predictions.addAll(ShiftedViews.combined(ShiftedViews.answers(net, frames, encoding, input, output, views)));
         }
         return new Scored(List.copyOf(samples), predictions, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
     }

@@ -5,7 +5,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import tipstream.dataset.FrameResize;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Test-time views: each frame located as it is and moved by half a first-stage cell (16 frame
@@ -31,16 +33,7 @@ public final class ShiftedViews {
      * it is, exactly {@link TipNet#locate(List, TipEncoding)}; up to {@link #MAX}).
      */
     public static List<TipPrediction> locate(TipNet net, List<BufferedImage> frames, TipEncoding encoding, int views) {
-        if (checked(views) == 1) {
-            return net.locate(frames, encoding);
-        }
-        List<List<TipPrediction>> answers = answers(net, frames, encoding, views);
-        List<TipPrediction> combined = new ArrayList<>(frames.size());
-        for (int i = 0; i < frames.size(); i++) {
-            int frame = i;
-            combined.add(combine(answers.stream().map(answer -> answer.get(frame)).toList()));
-        }
-        return combined;
+        return combined(answers(net, frames, encoding, checked(views)));
     }
 
     /** {@code views} when it is a number of views there are (1 to {@link #MAX}); otherwise fails with the range. */
@@ -54,20 +47,40 @@ public final class ShiftedViews {
     /** Each view's answers, [view][frame], in {@code encoding}'s frame pixels (each view's place moved back). */
     public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
             int views) {
-        int width = (int) Math.round(encoding.frameWidth());
-        int height = (int) Math.round(encoding.frameHeight());
-        int halfCell = Math.max(1, (int) Math.round(net.config().stride() * encoding.frameWidth()
-                / net.config().inputWidth() / 2));
-        List<BufferedImage> full = frames.stream().map(f -> FrameResize.to(f, width, height)).toList();
+        INDArray input = FrameTensor.batch(frames, net.config().inputHeight(), net.config().inputWidth());
+        return answers(net, frames, encoding, input, net.output(input), views);
+    }
+
+    /**
+     * {@link #answers(TipNet, List, TipEncoding, int)} from the frames' input ({@link FrameTensor#batch})
+     * and the network's output on it, the first view, already made (eval scores its loss on it). The
+     * other views move that input by half a cell in the network's input pixels, so each frame is
+     * scaled to the input size once; the refiner still crops the frames as they are.
+     */
+    public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
+            INDArray input, INDArray output, int views) {
+        TipNetConfig shape = net.config();
+        int halfCell = Math.max(1, shape.stride() / 2);
+        double frameX = encoding.frameWidth() / shape.inputWidth();
+        double frameY = encoding.frameHeight() / shape.inputHeight();
         List<List<TipPrediction>> answers = new ArrayList<>();
-        for (int v = 0; v < views; v++) {
+        for (int v = 0; v < checked(views); v++) {
             int dx = HALF_CELLS[v][0] * halfCell;
             int dy = HALF_CELLS[v][1] * halfCell;
-            List<TipPrediction> placed = net.locate(full.stream().map(f -> shift(f, dx, dy)).toList(), encoding);
-            answers.add(placed.stream().map(p -> new TipPrediction(p.presence(), Math.max(0, Math.min(width, p.x() - dx)),
-                    Math.max(0, Math.min(height, p.y() - dy)))).toList());
+            INDArray seen = v == 0 ? output : net.output(shift(input, dx, dy));
+            answers.add(net.locateMoved(frames, seen, encoding, dx * frameX, dy * frameY));
         }
         return answers;
+    }
+
+    /** Each frame's views ([view][frame]) as one answer per frame ({@link #combine(List)}). */
+    public static List<TipPrediction> combined(List<List<TipPrediction>> answers) {
+        List<TipPrediction> combined = new ArrayList<>(answers.get(0).size());
+        for (int i = 0; i < answers.get(0).size(); i++) {
+            int frame = i;
+            combined.add(combine(answers.stream().map(answer -> answer.get(frame)).toList()));
+        }
+        return combined;
     }
 
     /** One frame's views as one answer: the view placed nearest their median place, with their mean presence. */
@@ -80,9 +93,31 @@ public final class ShiftedViews {
         return new TipPrediction(presence, nearest.x(), nearest.y());
     }
 
-    /** An 8-bit grayscale image moved by (dx, dy) pixels, its edge repeated into the gap (as the augmentation's border). */
-    static BufferedImage shift(BufferedImage image, int dx, int dy) {
-        return dx == 0 && dy == 0 ? image : TipRefiner.cut(image, -dx, -dy, image.getWidth(), image.getHeight());
+    /**
+     * A batch [N, C, H, W] moved by (dx, dy) pixels, its edge repeated into the gap (as the
+     * augmentation's border); the batch itself when not moved.
+     */
+    static INDArray shift(INDArray batch, int dx, int dy) {
+        if (dx == 0 && dy == 0) {
+            return batch;
+        }
+        long[] shape = batch.shape();
+        int w = (int) shape[3];
+        int h = (int) shape[2];
+        int planes = (int) (shape[0] * shape[1]);
+        float[] in = batch.dup('c').data().asFloat();
+        float[] out = new float[in.length];
+        for (int p = 0; p < planes; p++) {
+            int plane = p * h * w;
+            for (int y = 0; y < h; y++) {
+                int from = plane + Math.max(0, Math.min(h - 1, y - dy)) * w;
+                int to = plane + y * w;
+                for (int x = 0; x < w; x++) {
+                    out[to + x] = in[from + Math.max(0, Math.min(w - 1, x - dx))];
+                }
+            }
+        }
+        return Nd4j.create(out, shape, DataType.FLOAT);
     }
 
     private static double median(double[] values) {

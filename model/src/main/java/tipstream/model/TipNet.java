@@ -34,6 +34,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -110,12 +111,8 @@ public final class TipNet {
         } else {
             graph.addLayer("head", head(config.head().channels(), 0), last);
         }
-        ILossFunction loss = switch (config.head()) {
-            case GRID -> new TipLoss(config.presenceWeight(), config.positionWeight());
-            case HEATMAP -> new HeatmapLoss(config.gridRows() * config.gridCols(), config.presenceWeight(),
-                    config.positionWeight());
-        };
-        graph.addLayer("loss", new CnnLossLayer.Builder(loss).activation(Activation.IDENTITY).build(), "head");
+        graph.addLayer("loss", new CnnLossLayer.Builder(lossFunction(config)).activation(Activation.IDENTITY).build(),
+                "head");
         graph.setOutputs("loss");
         ComputationGraphConfiguration built = graph.build();
         if (config.weightDecay() > 0) {
@@ -394,10 +391,32 @@ public final class TipNet {
         return List.copyOf(frozen);
     }
 
+    /** The loss the shape's output is scored with (on the output map, as its loss layer has no activation). */
+    private static ILossFunction lossFunction(TipNetConfig config) {
+        return switch (config.head()) {
+            case GRID -> new TipLoss(config.presenceWeight(), config.positionWeight());
+            case HEATMAP -> new HeatmapLoss(config.gridRows() * config.gridCols(), config.presenceWeight(),
+                    config.positionWeight());
+        };
+    }
+
     /** Mean loss per frame on a batch, without training. */
     public double loss(INDArray input, INDArray labels) {
         return network.score(new org.nd4j.linalg.dataset.DataSet(FrameTensor.input(input, config), labels), false)
                 - regularisation();
+    }
+
+    /**
+     * {@link #loss} from this network's output on the batch ({@link #output}), without running it
+     * again: eval scores the loss on the output it locates the tips from. The loss layer's own
+     * path: each position's channels as one row [N x H x W, C], the sum over the batch per frame.
+     */
+    public double lossOfOutput(INDArray output, INDArray labels) {
+        long n = output.size(0);
+        long channels = output.size(1);
+        INDArray rows = output.permute(0, 2, 3, 1).dup('c').reshape('c', output.length() / channels, channels);
+        INDArray labelRows = labels.permute(0, 2, 3, 1).dup('c').reshape('c', labels.length() / channels, channels);
+        return lossFunction(config).computeScore(labelRows, rows, new ActivationIdentity(), null, false) / n;
     }
 
     /** What DL4J adds to a score for weight decay: the losses reported are the data's alone, whatever the decay. */
@@ -415,9 +434,13 @@ public final class TipNet {
         INDArray output = output(input);
         List<TipPrediction> predictions = new ArrayList<>((int) input.size(0));
         for (int i = 0; i < input.size(0); i++) {
-            predictions.add(encoding.decode(output.get(NDArrayIndex.point(i)).dup().data().asFloat()));
+            predictions.add(encoding.decode(frameOutput(output, i)));
         }
         return predictions;
+    }
+
+    private static float[] frameOutput(INDArray output, int frame) {
+        return output.get(NDArrayIndex.point(frame)).dup().data().asFloat();
     }
 
     /**
@@ -431,17 +454,37 @@ public final class TipNet {
 
     /** {@link #locate(List, TipEncoding)} with the frames' input to this network already made ({@link FrameTensor#batch}). */
     public List<TipPrediction> locate(List<BufferedImage> frames, INDArray input, TipEncoding encoding) {
+        return locateMoved(frames, output(input), encoding, 0, 0);
+    }
+
+    /**
+     * Each frame's tip in {@code encoding}'s frame pixels from this network's {@code output} on the
+     * frames' input moved by (dx, dy) frame pixels (a view of {@link ShiftedViews}): the first
+     * stage's places are moved back, then, when the shape refines, placed again on the crops of the
+     * frames as they are. Places stay on the frame.
+     */
+    public List<TipPrediction> locateMoved(List<BufferedImage> frames, INDArray output, TipEncoding encoding, double dx,
+            double dy) {
+        int width = (int) Math.round(encoding.frameWidth());
+        int height = (int) Math.round(encoding.frameHeight());
         if (refiner == null) {
-            return predict(input, encoding);
+            List<TipPrediction> placed = new ArrayList<>(frames.size());
+            for (int i = 0; i < frames.size(); i++) {
+                placed.add(movedBack(encoding.decode(frameOutput(output, i)), dx, dy, width, height));
+            }
+            return placed;
         }
-        INDArray output = output(input);
         List<List<TipEncoding.Candidate>> candidates = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {
-            candidates.add(encoding.candidates(output.get(NDArrayIndex.point(i)).dup().data().asFloat(),
-                    TipRefiner.CANDIDATES));
+            candidates.add(encoding.candidates(frameOutput(output, i), TipRefiner.CANDIDATES).stream()
+                    .map(c -> new TipEncoding.Candidate(movedBack(c.tip(), dx, dy, width, height), c.share())).toList());
         }
-        return TipRefiner.choose(refiner, frames, candidates, (int) Math.round(encoding.frameWidth()),
-                (int) Math.round(encoding.frameHeight()));
+        return TipRefiner.choose(refiner, frames, candidates, width, height);
+    }
+
+    private static TipPrediction movedBack(TipPrediction p, double dx, double dy, int width, int height) {
+        return dx == 0 && dy == 0 ? p : new TipPrediction(p.presence(), Math.max(0, Math.min(width, p.x() - dx)),
+                Math.max(0, Math.min(height, p.y() - dy)));
     }
 
     /** Model, configuration, optimiser state and the running average of the weights (and the refiner's), for checkpoints. */

@@ -9,21 +9,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 class ShiftedViewsTest {
     @Test
     void aShiftMovesThePixelsAndRepeatsTheEdgeIntoTheGap() {
-        BufferedImage image = new BufferedImage(30, 20, BufferedImage.TYPE_BYTE_GRAY);
-        for (int y = 0; y < 20; y++) {
-            for (int x = 0; x < 30; x++) {
-                image.getRaster().setSample(x, y, 0, x + 3 * y);
+        float[] pixels = new float[2 * 20 * 30];
+        for (int n = 0; n < 2; n++) {
+            for (int y = 0; y < 20; y++) {
+                for (int x = 0; x < 30; x++) {
+                    pixels[(n * 20 + y) * 30 + x] = 1000 * n + x + 100 * y;
+                }
             }
         }
-        BufferedImage moved = ShiftedViews.shift(image, 8, -4);
-        assertThat(moved.getRaster().getSample(18, 6, 0)).as("(10, 10) moved right and up").isEqualTo(10 + 30);
-        assertThat(moved.getRaster().getSample(3, 6, 0)).as("left of the old left edge: that edge").isEqualTo(0 + 30);
-        assertThat(moved.getRaster().getSample(5, 19, 0)).as("below the old bottom edge: that edge").isEqualTo(0 + 57);
-        assertThat(ShiftedViews.shift(image, 0, 0)).isSameAs(image);
+        INDArray batch = Nd4j.create(pixels, new long[] {2, 1, 20, 30}, DataType.FLOAT);
+        INDArray moved = ShiftedViews.shift(batch, 8, -4);
+        assertThat(moved.shape()).isEqualTo(batch.shape());
+        assertThat(moved.getFloat(0, 0, 6, 18)).as("(10, 10) moved right and up").isEqualTo(10 + 1000);
+        assertThat(moved.getFloat(1, 0, 6, 18)).as("the second frame alike").isEqualTo(1000 + 10 + 1000);
+        assertThat(moved.getFloat(0, 0, 6, 3)).as("left of the old left edge: that edge").isEqualTo(0 + 1000);
+        assertThat(moved.getFloat(0, 0, 19, 5)).as("below the old bottom edge: that edge").isEqualTo(0 + 1900);
+        assertThat(batch.getFloat(0, 0, 10, 10)).as("the batch itself is left as it was").isEqualTo(1010);
+        assertThat(ShiftedViews.shift(batch, 0, 0)).isSameAs(batch);
     }
 
     @Test

@@ -286,6 +286,23 @@ class TipNetTest {
     }
 
     @Test
+    void theLossOfAnOutputIsTheLossOfTheBatchItCameFrom() {
+        Random random = new Random(5);
+        for (TipNetConfig shape : List.of(SMALL, SMALL_HEATMAP, SMALL_FAST.withWeightDecay(1e-2))) {
+            TipNet net = TipNet.build(shape);
+            TipEncoding map = shape.encoding(40, 32);
+            for (int step = 0; step < 3; step++) { // trained a little, so that the loss is not the start's
+                Batch b = batch(random, 8, map);
+                net.fit(b.input(), b.labels());
+            }
+            Batch b = batch(random, 8, map);
+            double loss = net.loss(b.input(), b.labels());
+            assertThat(net.lossOfOutput(net.output(b.input()), b.labels())).as("%s", shape.head())
+                    .isCloseTo(loss, within(1e-5 * loss));
+        }
+    }
+
+    @Test
     void aNetworkThatRefinesCarriesItsRefinerInItsCheckpointAndLocatesWithIt() throws Exception {
         TipNet net = TipNet.build(SMALL_REFINED);
         TipNet refiner = net.refiner().orElseThrow();
@@ -324,6 +341,19 @@ class TipNetTest {
                 assertThat(Math.abs(at.y() - Math.round(place.tip().y()))).isLessThanOrEqualTo(8.0);
             });
         }
+        // a view of the frames moved 20 px right and 4 px down (ShiftedViews): the first stage's places are
+        // moved back, then the refiner crops the frames as they are
+        INDArray movedOutput = net.output(ShiftedViews.shift(FrameTensor.batch(frames, 32, 40), 20, 4));
+        List<List<TipEncoding.Candidate>> movedBack = new ArrayList<>();
+        for (int n = 0; n < frames.size(); n++) {
+            movedBack.add(map.candidates(movedOutput.get(NDArrayIndex.point(n)).dup().data().asFloat(),
+                    TipRefiner.CANDIDATES).stream().map(c -> new TipEncoding.Candidate(new TipPrediction(
+                            c.tip().presence(), Math.max(0, Math.min(40, c.tip().x() - 20)),
+                            Math.max(0, Math.min(32, c.tip().y() - 4))), c.share()))
+                    .toList());
+        }
+        assertThat(net.locateMoved(frames, movedOutput, map, 20, 4))
+                .isEqualTo(TipRefiner.choose(refiner, frames, movedBack, 40, 32));
         byte[] saved = net.toBytes();
         assertThat(TipNet.fromBytes(saved).locate(frames, map)).isEqualTo(located);
         assertThat(TipNet.forInference(saved).locate(frames, map)).isEqualTo(net.averaged().locate(frames, map))
