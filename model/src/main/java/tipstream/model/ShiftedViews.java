@@ -10,9 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Test-time views: each frame located as it is and moved by half a first-stage cell (16 frame
- * pixels on the heatmap preset's ~32 px cells) right, down, both, and back both, each view's place
- * moved back; the frame's answer is the view placed nearest the views' median place, with the
+ * Test-time views: each frame located as it is and moved by half a first-stage cell (4 of the
+ * network's input pixels, ~16 frame pixels, on the heatmap preset's ~32 px cells) right, down, both,
+ * and back both, each view's place moved back; the frame's answer is the view placed nearest the views' median place, with the
  * views' mean presence. A tip near a cell's edge or corner sits in mid-cell in another view, and
  * one view's wrong place is outvoted. Measured on four main-job checkpoints (BENCHMARKS.md, "Model
  * quality", ShiftedViewsProbe), each at its own validation-calibrated threshold: eval overall_mean
