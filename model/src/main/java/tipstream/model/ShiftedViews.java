@@ -12,8 +12,8 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Test-time views: each frame located as it is and moved by half a first-stage cell (4 of the
  * network's input pixels, ~16 frame pixels, on the heatmap preset's ~32 px cells) right, down, both,
- * and back both, each view's place moved back; the frame's answer is the view placed nearest the views' median place, with the
- * views' mean presence. A tip near a cell's edge or corner sits in mid-cell in another view, and
+ * and back both, each view's place moved back; the frame's answer is the view placed nearest the
+ * views' median place, with the views' mean presence. A tip near a cell's edge or corner sits in mid-cell in another view, and
  * one view's wrong place is outvoted. Measured on four main-job checkpoints (BENCHMARKS.md, "Model
  * quality", ShiftedViewsProbe), each at its own validation-calibrated threshold: eval overall_mean
  * 0.896 / 0.876 / 0.860 / 0.865 with one view, 0.908 / 0.887 / 0.885 / 0.885 with five, presence ROC
@@ -63,8 +63,9 @@ public final class ShiftedViews {
         int halfCell = Math.max(1, shape.stride() / 2);
         double frameX = encoding.frameWidth() / shape.inputWidth();
         double frameY = encoding.frameHeight() / shape.inputHeight();
+        checked(views);
         List<List<TipPrediction>> answers = new ArrayList<>();
-        for (int v = 0; v < checked(views); v++) {
+        for (int v = 0; v < views; v++) {
             int dx = HALF_CELLS[v][0] * halfCell;
             int dy = HALF_CELLS[v][1] * halfCell;
             INDArray seen = v == 0 ? output : net.output(shift(input, dx, dy));

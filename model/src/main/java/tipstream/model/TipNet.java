@@ -408,8 +408,9 @@ public final class TipNet {
 
     /**
      * {@link #loss} from this network's output on the batch ({@link #output}), without running it
-     * again: eval scores the loss on the output it locates the tips from. The loss layer's own
-     * path: each position's channels as one row [N x H x W, C], the sum over the batch per frame.
+     * again: eval scores the loss on the output it locates the tips from. Scored as DL4J's CNN loss
+     * layer scores it: each map position's channels as one row [N x H x W, C], the loss summed over
+     * the rows and divided by the frames.
      */
     public double lossOfOutput(INDArray output, INDArray labels) {
         long n = output.size(0);
