@@ -75,7 +75,7 @@ public final class EncoderPretraining {
     }
 
     public void setLearningRate(double rate) {
-        autoencoder.setLearningRate(rate);
+        LearningRates.setAll(autoencoder, rate);
     }
 
     /** The reconstruction loss of masked frames, without training. */

@@ -346,6 +346,10 @@ public final class TipNet {
         if (refiner != null) {
             refiner.setLearningRate(rate);
         }
+        if (frozen.isEmpty()) {
+            LearningRates.setAll(network, rate);
+            return;
+        }
         network.setLearningRate(rate);
         for (String layer : frozen) {
             network.setLearningRate(layer, 0.0);
