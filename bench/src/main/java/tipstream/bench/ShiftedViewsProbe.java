@@ -13,6 +13,7 @@ import java.util.function.Function;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.model.TipEncoding;
 import tipstream.model.ShiftedViews;
+import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipPrediction;
 import tipstream.v1.DatasetSample;
@@ -45,6 +46,12 @@ public final class ShiftedViewsProbe {
         ways.put("3 views (0, +8+8, -8-8): median place, mean presence", views -> ShiftedViews.combine(
                 List.of(views.get(0), views.get(3), views.get(4))));
         ways.put("5 views: median place, mean presence (ShiftedViews)", ShiftedViews::combine);
+        ways.put("5 views: median place, presence of the views within 10 px of it", views -> {
+            TipPrediction chosen = ShiftedViews.combine(views);
+            return new TipPrediction(views.stream().filter(p -> Math.hypot(p.x() - chosen.x(), p.y() - chosen.y())
+                    <= TipMetrics.POINT_TOLERANCE_PX).mapToDouble(TipPrediction::presence).sum() / views.size(),
+                    chosen.x(), chosen.y());
+        });
         for (var way : ways.entrySet()) {
             List<TipPrediction> e = combine(evalViews, way.getValue());
             List<TipPrediction> v = combine(validationViews, way.getValue());
