@@ -27,8 +27,8 @@ public final class LocalPlatform {
                 new PipelineServices.Service("ingest-service", INGEST_PORT, "512m", Map.of()),
                 new PipelineServices.Service("augment-service", AUGMENT_PORT, "1g",
                         // the split salt is picked so that, with the default seed, a handful of captures
-                        // still has one held out (the second of 2 to 8); of the default 40 it holds out
-                        // 12 for eval and 6 for validation: a hash split of a handful is lumpy. No
+                        // still has one held out (the second of 2 to 8): a hash split of a handful is lumpy;
+                        // of the default 720 it holds out 179 for eval and 122 for validation. No
                         // augmentations are baked into the shards: the trainer draws fresh ones each epoch.
                         Map.of("tipstream.augment.dataset", DATASET, "tipstream.augment.interval-seconds", "3",
                                 "tipstream.augment.split-salt", "tipstream-v2", "tipstream.augment.augmentations", "")),
