@@ -2,6 +2,7 @@ package tipstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
@@ -47,7 +48,7 @@ class LearningRatesTest {
         var builder = new NeuralNetConfiguration.Builder().seed(3).updater(new Adam(RATES[0])).weightDecay(1e-2)
                 .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(12, 10, 1))
                 .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.TANH)
-                        .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Same).build(), "in")
+                        .convolutionMode(ConvolutionMode.Same).build(), "in")
                 .addLayer("head", new ConvolutionLayer.Builder(1, 1).nOut(2).activation(Activation.IDENTITY).build(), "conv")
                 .addLayer("loss", new CnnLossLayer.Builder(new LossMSE()).activation(Activation.IDENTITY).build(), "head")
                 .setOutputs("loss");
