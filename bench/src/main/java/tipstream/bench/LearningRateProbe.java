@@ -16,7 +16,7 @@ import tipstream.model.TipNetConfig;
  * frames, the refiner on 4 crops, in-memory batches of the heatmap preset): DL4J's own
  * {@code ComputationGraph.setLearningRate} on both networks against {@link TipNet#setLearningRate}
  * (the rate set in place), alternating rounds of 80 steps each in one JVM; medians and means of the
- * step times (BENCHMARKS.md, "Training throughput", stop 40).
+ * step times, after the cost of DL4J's call alone (BENCHMARKS.md, "Training throughput", stop 40).
  * <pre>
  * java -Xmx1500m -XX:+UseSerialGC -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.LearningRateProbe
  * </pre>
@@ -38,6 +38,13 @@ public final class LearningRateProbe {
             net.fit(frames, frameLabels);
             refiner.fit(crops, cropLabels);
         }
+        long callsStart = System.nanoTime();
+        for (int i = 0; i < 200; i++) {
+            refiner.network().setLearningRate(1e-3 * (1 - i * 1e-3));
+            net.network().setLearningRate(1e-3 * (1 - i * 1e-3));
+        }
+        System.out.printf(Locale.ROOT, "DL4J's setLearningRate on both networks alone: %.2f ms a call (200 calls)%n",
+                (System.nanoTime() - callsStart) / 1e6 / 200);
         for (int round = 1; round <= 4; round++) {
             for (boolean dl4js : new boolean[] {true, false}) {
                 double[] millis = new double[STEPS];
