@@ -130,7 +130,14 @@ public final class DatasetAnnouncements implements AutoCloseable {
             stopped = e;
             LOG.error("stopped following " + Topics.SHARDS, e);
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            // close() interrupts a backoff sleep; an interrupted consumer.close() fails its fetch
+            // sessions and throws, which ended this thread with an error on every shutdown
+            Thread.interrupted();
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (InterruptException e) {
+                LOG.debug("interrupted while closing the shards consumer", e);
+            }
         }
     }
 

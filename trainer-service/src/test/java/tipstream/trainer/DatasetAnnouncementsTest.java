@@ -160,6 +160,26 @@ class DatasetAnnouncementsTest {
     }
 
     @Test
+    void closingWhileFollowingEndsItsThreadWithoutAnError() throws Exception {
+        // the trainer closed it at the end of every run and its thread died with Kafka's
+        // InterruptException (close() interrupts the thread, then the consumer was closed interrupted)
+        List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) -> uncaught.add(e));
+        try {
+            for (int i = 0; i < 3; i++) {
+                DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "closing",
+                        stack.blobStore()::find, producer);
+                awaitFollowing(announcements);
+                announcements.close();
+            }
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(before);
+        }
+        assertThat(uncaught).isEmpty();
+    }
+
+    @Test
     void startsFromTheVersionInS3WhenTheTopicNoLongerHoldsItsAnnouncements() throws Exception {
         // review R1: augment published 1.0.0 (manifest and latest pointer) long ago; its
         // announcements are gone from tipstream.shards, as records beyond retention are
