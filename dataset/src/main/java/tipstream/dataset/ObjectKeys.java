@@ -80,6 +80,16 @@ public final class ObjectKeys {
         return run(runId) + "eval_worst/";
     }
 
+    /** eval's metric store: the topic positions it holds every event before, and the series it holds. */
+    public static String metricPositions() {
+        return METRIC_STORE + "positions.properties";
+    }
+
+    /** eval's metric store: one series' events (hashed: a run id is not a checked plain name). */
+    public static String metricSeries(String series) {
+        return METRIC_STORE + Sha256.hex(series.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + ".pb";
+    }
+
     /** A pretrained encoder, by the SHA-256 of its bytes. */
     public static String encoder(byte[] encoder) {
         return "encoders/" + Sha256.hex(encoder) + ".zip";

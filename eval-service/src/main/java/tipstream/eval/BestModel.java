@@ -16,12 +16,11 @@ import tipstream.v1.CheckpointReady;
 /**
  * The best evaluated checkpoint so far (highest {@code accuracy/overall_mean} on the validation
  * split, or on eval when the dataset has none, then lowest loss) and its network and calibrated
- * presence threshold, for Predict. Kept in S3 at {@value #KEY} so a restarted service serves the
+ * presence threshold, for Predict. Kept in S3 at {@value ObjectKeys#BEST_MODEL} so a restarted service serves the
  * same model at once.
  */
 @ApplicationScoped
 public class BestModel {
-    private static final String KEY = ObjectKeys.BEST_MODEL;
     private static final Logger LOG = Logger.getLogger(BestModel.class);
     private static final long RELOAD_INTERVAL_NANOS = 5_000_000_000L;
 
@@ -39,7 +38,7 @@ public class BestModel {
     }
 
     private final BlobStore blobs;
-    /** What {@value #KEY} says, once read; its network may not have loaded (yet). */
+    /** What {@value ObjectKeys#BEST_MODEL} says, once read; its network may not have loaded (yet). */
     private volatile Optional<BestCheckpoint> record;
     private volatile Loaded current;
     private volatile long lastLoadAttempt = System.nanoTime() - RELOAD_INTERVAL_NANOS;
@@ -57,13 +56,13 @@ public class BestModel {
     }
 
     /**
-     * Reads {@value #KEY} and the network it names. The record is kept even when the network does
+     * Reads {@value ObjectKeys#BEST_MODEL} and the network it names. The record is kept even when the network does
      * not load (S3 away, a checkpoint gone), so that the next evaluation is still compared with it
      * and cannot replace a good model only because it could not be read (review R10).
      */
     private synchronized void loadStored() throws Exception {
         if (record == null) {
-            Optional<byte[]> stored = blobs.find(KEY);
+            Optional<byte[]> stored = blobs.find(ObjectKeys.BEST_MODEL);
             record = stored.isEmpty() ? Optional.empty() : Optional.of(BestCheckpoint.parseFrom(stored.get()));
         }
         if (current == null && record.isPresent()) {
@@ -111,12 +110,12 @@ public class BestModel {
     }
 
     /**
-     * Reads {@value #KEY} again: another eval (a second replica, the pod before a restart) may have
+     * Reads {@value ObjectKeys#BEST_MODEL} again: another eval (a second replica, the pod before a restart) may have
      * written it since, and an offer compared with an old copy would replace a better best (review
      * R10). A network loaded for another checkpoint is dropped, to be loaded again when asked.
      */
     private void readRecord() throws Exception {
-        Optional<byte[]> stored = blobs.find(KEY);
+        Optional<byte[]> stored = blobs.find(ObjectKeys.BEST_MODEL);
         record = stored.isEmpty() ? Optional.empty() : Optional.of(BestCheckpoint.parseFrom(stored.get()));
         if (current != null && !(record.isPresent()
                 && record.get().getCheckpoint().equals(current.best().getCheckpoint()))) {
@@ -148,7 +147,7 @@ public class BestModel {
     }
 
     private void keep(Loaded best) {
-        blobs.put(KEY, best.best().toByteArray(), "application/x-protobuf");
+        blobs.put(ObjectKeys.BEST_MODEL, best.best().toByteArray(), "application/x-protobuf");
         record = Optional.of(best.best());
         current = best;
     }

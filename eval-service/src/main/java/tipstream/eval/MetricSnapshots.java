@@ -16,7 +16,6 @@ import java.util.TreeSet;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.ObjectKeys;
-import tipstream.dataset.Sha256;
 import tipstream.v1.MetricEvent;
 
 /**
@@ -31,8 +30,6 @@ import tipstream.v1.MetricEvent;
 @ApplicationScoped
 public class MetricSnapshots {
     private static final Logger LOG = Logger.getLogger(MetricSnapshots.class);
-    private static final String PREFIX = ObjectKeys.METRIC_STORE;
-    static final String POSITIONS_KEY = PREFIX + "positions.properties";
 
     private final BlobStore blobs;
     /** Each series' revision when it was last saved or loaded. */
@@ -54,7 +51,7 @@ public class MetricSnapshots {
      */
     public synchronized Map<Integer, Long> load(MetricStore store, String topicId) {
         try {
-            var text = blobs.find(POSITIONS_KEY);
+            var text = blobs.find(ObjectKeys.metricPositions());
             if (text.isEmpty()) {
                 return Map.of();
             }
@@ -98,7 +95,7 @@ public class MetricSnapshots {
         boolean changed = !positions.equals(savedPositions);
         for (var series : revisions.entrySet()) {
             if (!series.getValue().equals(saved.get(series.getKey()))) {
-                blobs.put(key(series.getKey()), delimited(store, series.getKey()), "application/octet-stream");
+                blobs.put(ObjectKeys.metricSeries(series.getKey()), delimited(store, series.getKey()), "application/octet-stream");
                 saved.put(series.getKey(), series.getValue());
                 changed = true;
             }
@@ -119,17 +116,12 @@ public class MetricSnapshots {
         StringWriter text = new StringWriter();
         try {
             properties.store(text, "tipstream.metrics read up to these positions; the series' events are in "
-                    + PREFIX + "<sha256 of the series>.pb");
+                    + ObjectKeys.METRIC_STORE + "<sha256 of the series>.pb");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        blobs.put(POSITIONS_KEY, text.toString().getBytes(StandardCharsets.UTF_8), "text/plain");
+        blobs.put(ObjectKeys.metricPositions(), text.toString().getBytes(StandardCharsets.UTF_8), "text/plain");
         savedPositions = Map.copyOf(positions);
-    }
-
-    /** The object holding one series' events (hashed: a run id is not a checked plain name). */
-    static String key(String series) {
-        return PREFIX + Sha256.hex(series.getBytes(StandardCharsets.UTF_8)) + ".pb";
     }
 
     private static byte[] delimited(MetricStore store, String series) {
@@ -145,7 +137,7 @@ public class MetricSnapshots {
     }
 
     private int read(String series, MetricStore store) throws IOException {
-        ByteArrayInputStream in = new ByteArrayInputStream(blobs.get(key(series)));
+        ByteArrayInputStream in = new ByteArrayInputStream(blobs.get(ObjectKeys.metricSeries(series)));
         int count = 0;
         MetricEvent event;
         while ((event = MetricEvent.parseDelimitedFrom(in)) != null) {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
 import tipstream.v1.MetricEvent;
@@ -53,7 +54,7 @@ class MetricSnapshotsTest {
     @BeforeEach
     void emptyTopicNoSnapshot() throws Exception {
         deleteEveryRecord();
-        stack.blobStore().delete(MetricSnapshots.POSITIONS_KEY);
+        stack.blobStore().delete(ObjectKeys.metricPositions());
     }
 
     @Test
@@ -70,7 +71,7 @@ class MetricSnapshotsTest {
                 && first.series("r1/eval", "accuracy/overall_mean").size() == 1);
         assertThat(consumer.recordsRead()).isEqualTo(22);
         consumer.stop(null); // saves the snapshot as it stops
-        assertThat(stack.blobStore().exists(MetricSnapshots.POSITIONS_KEY)).isTrue();
+        assertThat(stack.blobStore().exists(ObjectKeys.metricPositions())).isTrue();
 
         deleteEveryRecord(); // as a retention would: the topic no longer holds any of them
         publish("r1/train", "metrics/loss", 20, 0.01);
@@ -88,9 +89,9 @@ class MetricSnapshotsTest {
         // saved on a timer too (every second here), not only when it stops cleanly
         publish("r2/train", "metrics/loss", 1, 2.0);
         await(() -> second.series("r2/train", "metrics/loss").size() == 1);
-        await(() -> new String(stack.blobStore().get(MetricSnapshots.POSITIONS_KEY), StandardCharsets.UTF_8)
+        await(() -> new String(stack.blobStore().get(ObjectKeys.metricPositions()), StandardCharsets.UTF_8)
                 .contains("r2/train"));
-        assertThat(stack.blobStore().exists(MetricSnapshots.key("r2/train"))).isTrue();
+        assertThat(stack.blobStore().exists(ObjectKeys.metricSeries("r2/train"))).isTrue();
         restarted.stop(null);
     }
 
@@ -109,7 +110,7 @@ class MetricSnapshotsTest {
     @Test
     void anUnreadableSnapshotMeansReadingTheTopicFromItsBeginning() throws Exception {
         MetricStore store = new MetricStore();
-        stack.blobStore().put(MetricSnapshots.POSITIONS_KEY,
+        stack.blobStore().put(ObjectKeys.metricPositions(),
                 "series.0=gone/train\nposition.0=5\n".getBytes(StandardCharsets.UTF_8), "text/plain");
         publish("r3/train", "metrics/loss", 1, 3.0);
         MetricsConsumer consumer = consumer(store);
