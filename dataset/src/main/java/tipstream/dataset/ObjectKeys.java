@@ -1,5 +1,7 @@
 package tipstream.dataset;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Where everything lives in the bucket: the one home of the object-key layout (the README's "What
  * lands where" table describes the same), as {@link Topics} is of the topics. Keys are built from
@@ -87,7 +89,7 @@ public final class ObjectKeys {
 
     /** eval's metric store: one series' events (hashed: a run id is not a checked plain name). */
     public static String metricSeries(String series) {
-        return METRIC_STORE + Sha256.hex(series.getBytes(java.nio.charset.StandardCharsets.UTF_8)) + ".pb";
+        return METRIC_STORE + Sha256.hex(series.getBytes(StandardCharsets.UTF_8)) + ".pb";
     }
 
     /** A pretrained encoder, by the SHA-256 of its bytes. */
