@@ -52,8 +52,8 @@ public final class EvalTimingProbe {
                 FrameTensor.batch(frames.subList(i, Math.min(frames.size(), i + batch)), net.config().inputHeight(),
                         net.config().inputWidth());
             }
-            System.out.printf(Locale.ROOT, "round %d of that: decoding the %d PNGs %.2f s, shrinking them %.2f s%n", round,
-                    all.size(), (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
+            System.out.printf(Locale.ROOT, "round %d of that: decoding the %d PNGs %.2f s, shrinking them %.2f s%n",
+                    round, all.size(), (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
         }
     }
 }

@@ -95,7 +95,8 @@ public class MetricSnapshots {
         boolean changed = !positions.equals(savedPositions);
         for (var series : revisions.entrySet()) {
             if (!series.getValue().equals(saved.get(series.getKey()))) {
-                blobs.put(ObjectKeys.metricSeries(series.getKey()), delimited(store, series.getKey()), "application/octet-stream");
+                blobs.put(ObjectKeys.metricSeries(series.getKey()), delimited(store, series.getKey()),
+                        "application/octet-stream");
                 saved.put(series.getKey(), series.getValue());
                 changed = true;
             }

@@ -130,8 +130,9 @@ public final class DatasetAnnouncements implements AutoCloseable {
             stopped = e;
             LOG.error("stopped following " + Topics.SHARDS, e);
         } finally {
-            // close() interrupts a backoff sleep; an interrupted consumer.close() fails its fetch
-            // sessions and throws, which ended this thread with an error on every shutdown
+            // close() interrupts a backoff sleep; a consumer closed interrupted fails its fetch sessions
+            // and throws, which ended this thread with an error on every shutdown. The flag is cleared,
+            // and an interrupt that comes during the close (close() may send it just now) is let go.
             Thread.interrupted();
             try {
                 consumer.close(Duration.ofSeconds(5));

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -163,7 +164,7 @@ class DatasetAnnouncementsTest {
     void closingWhileFollowingEndsItsThreadWithoutAnError() throws Exception {
         // the trainer closed it at the end of every run and its thread died with Kafka's
         // InterruptException (close() interrupts the thread, then the consumer was closed interrupted)
-        List<Throwable> uncaught = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Throwable> uncaught = new CopyOnWriteArrayList<>();
         Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> uncaught.add(e));
         try {
