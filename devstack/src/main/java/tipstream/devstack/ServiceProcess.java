@@ -50,7 +50,9 @@ public final class ServiceProcess implements AutoCloseable {
      * training step on the same 2 cores an evaluation left the trainer an eighth of its speed for
      * the 10-20 s it took (even with eval's OpenMP threads sleeping), about 12 s of training lost per
      * checkpoint; at a lower priority eval takes what the trainer leaves (BENCHMARKS.md, "Two ND4J
-     * processes on the same 2 cores").
+     * processes on the same 2 cores"). At the trainer's pace since (~285 images/s) it still loses about a
+     * fifth while eval scores, and nice 19 did no better ("The main job", stop 41): what they share
+     * there is more than CPU time.
      */
     public static int niceness(String service) {
         return service.equals("eval-service") ? EVAL_NICENESS : 0;
