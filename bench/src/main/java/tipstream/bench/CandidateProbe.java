@@ -145,7 +145,8 @@ public final class CandidateProbe {
      * to compare ways of training it against the same first stage. Its crops away from the tip go to the
      * first stage's confusers on each frame as the trainer's do ({@code -Drefiner.mined=false}: only to the
      * random near misses); {@code -Drefiner.seed=N} draws other crops, {@code -Drefiner.batch=N} draws N
-     * crops a step, {@code -Drefiner.stem=2} gives it a stride-2 stem (BENCHMARKS.md, "The main job").
+     * crops a step, {@code -Drefiner.stem=2} gives it a stride-2 stem (BENCHMARKS.md, "The main job"),
+     * {@code -Drefiner.deep=64,128} deeper stages added back for context ({@link TipNetConfig#deepChannels()}).
      */
     static TipNet trainRefiner(TipNet net, Path dataset, int steps, int cropSize) throws Exception {
         TipNetConfig coarse = net.config();
@@ -159,8 +160,10 @@ public final class CandidateProbe {
         Map<String, List<TipPrediction>> confusers = Boolean.parseBoolean(System.getProperty("refiner.mined", "true"))
                 ? Confusers.find(net, net.encoding(528, 406), cropSize, kept) : Map.of();
         TipNetConfig c = TipRefiner.shape(coarse.withRefineCrop(cropSize));
+        String deep = System.getProperty("refiner.deep", "");
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
-                c.stageChannels(), c.deepChannels(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
+                c.stageChannels(), deep.isEmpty() ? c.deepChannels()
+                        : java.util.Arrays.stream(deep.split(",")).map(Integer::valueOf).toList(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
                 c.presenceWeight(), c.positionWeight(), Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(),
                 c.fineChannels(), c.refineCrop(), c.standardised()));
         TipEncoding encoding = refiner.encoding(cropSize, cropSize);
