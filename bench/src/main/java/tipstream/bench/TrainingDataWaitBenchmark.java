@@ -1,7 +1,6 @@
 package tipstream.bench;
 
 import com.google.protobuf.ByteString;
-import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +16,6 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
-import tipstream.dataset.FrameResize;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
@@ -32,20 +30,28 @@ import tipstream.v1.Point;
 import tipstream.v1.ShardEntry;
 
 /**
- * Training from shards in the real S3 server through the prefetching loader: images/s and the
- * share of step time the step waited for data. Shards hold simulated frames at the network's
- * input size (264 x 203 PNG), as augment will write them.
+ * Training from shards in the real S3 server through the prefetching loader, as the trainer trains
+ * (the standard network and its refiner, fresh random augmentation, the trainer's default queue,
+ * decoding threads and frame cache), with nothing else running: images/s and the share of step time
+ * the step waited for data. Shards hold simulated frames at full size (528 x 406 PNG), as augment
+ * writes them, four frames a capture, each capture in a room of its own, as the main job renders them.
  */
 @Command(name = "TrainingDataWaitBenchmark", mixinStandardHelpOptions = true)
 public final class TrainingDataWaitBenchmark implements Callable<Integer> {
-    @Option(names = "--frames", defaultValue = "320", description = "simulated frames in the dataset")
+    @Option(names = "--frames", defaultValue = "1600", description = "simulated frames in the dataset")
     int frames;
 
-    @Option(names = "--steps", defaultValue = "40")
+    @Option(names = "--steps", defaultValue = "1500")
     int steps;
 
     @Option(names = "--batch", defaultValue = "16")
     int batch;
+
+    @Option(names = "--decode-threads", defaultValue = "2", description = "the loader's threads (the trainer's default)")
+    int decodeThreads;
+
+    @Option(names = "--prefetch-batches", defaultValue = "4", description = "the loader's queue (the trainer's default)")
+    int prefetchBatches;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new TrainingDataWaitBenchmark()).execute(args));
@@ -57,17 +63,18 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
         Path dir = Files.createTempDirectory("tipstream-bench-train-");
         try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir))) {
             BlobStore blobs = stack.blobStore();
-            List<ShardEntry> shards = writeShards(blobs, config, LabSession.render(5, 4, frames / 4));
+            List<ShardEntry> shards = writeShards(blobs, LabSession.render(5, frames / 4, 4));
             String runId = "bench-" + System.currentTimeMillis();
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "bench",
-                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000, 1, 1000, 4, 2, 512L << 20, LearningRateSchedule.constant(1e-3),
+                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000,
+                    1, 1_000_000, prefetchBatches, decodeThreads, 512L << 20, LearningRateSchedule.constant(1e-3),
                     TrainingBudget.steps(1_000_000), Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs,
                     WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.trainerOf(runId)), shards, "1.0.0")) {
-                run.trainUntil(3, b -> { }); // warm-up: JIT, oneDNN kernels, first shards
+                run.trainUntil(100, b -> { }); // warm-up: JIT, oneDNN kernels, every shard decoded once
                 double waitBefore = run.dataWaitSeconds();
                 long t0 = System.nanoTime();
-                run.trainUntil(3 + steps, b -> { });
+                run.trainUntil(100 + steps, b -> { });
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double waited = run.dataWaitSeconds() - waitBefore;
                 System.out.printf(Locale.ROOT, "%d steps of %d images in %.1f s: %.1f images/s%n", steps, batch,
@@ -79,15 +86,14 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
         return 0;
     }
 
-    private static List<ShardEntry> writeShards(BlobStore blobs, TipNetConfig config, List<SimulatedCapture> session) {
+    private static List<ShardEntry> writeShards(BlobStore blobs, List<SimulatedCapture> session) {
         List<ShardEntry> shards = new ArrayList<>();
         int shard = 0;
         List<DatasetSample> samples = new ArrayList<>();
         for (SimulatedCapture capture : session) {
             for (SimulatedFrame f : capture.frames()) {
-                BufferedImage small = FrameResize.to(f.image(), config.inputWidth(), config.inputHeight());
                 DatasetSample.Builder s = DatasetSample.newBuilder().setCaptureId(capture.captureId())
-                        .setFrameName(f.frameName()).setPng(ByteString.copyFrom(PngFrameCodec.encode(small)))
+                        .setFrameName(f.frameName()).setPng(ByteString.copyFrom(PngFrameCodec.encode(f.image())))
                         .setVisible(f.visible());
                 if (f.visible()) {
                     s.setTip(Point.newBuilder().setX(f.tipX()).setY(f.tipY()));

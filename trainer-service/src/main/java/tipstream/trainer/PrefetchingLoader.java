@@ -37,7 +37,7 @@ import tipstream.v1.DatasetSample;
  * drawing the sample's augmentation.
  * The order is a function of (seed, epoch, shard list), so a run restarted at (epoch, samples
  * into epoch) sees exactly the batches it would have seen. Shards added while training join at
- * the next epoch. The time {@link #next} blocks is measured: it is the data-wait time.
+ * the next epoch. The time {@link #next} blocks on an empty queue is measured: it is the data-wait time.
  */
 public final class PrefetchingLoader implements AutoCloseable {
     /**
@@ -129,19 +129,24 @@ public final class PrefetchingLoader implements AutoCloseable {
      * failure are used up, the failure (a shard that cannot be fetched or read).
      */
     public TrainingBatch next() throws InterruptedException {
-        long t0 = System.nanoTime();
-        Object item;
-        try {
-            while ((item = queue.poll(100, TimeUnit.MILLISECONDS)) == null) {
-                if (failure != null && queue.isEmpty()) {
-                    throw failure;
+        // A batch already queued is no wait, even when taking it wakes the producer and the scheduler
+        // runs that first: on 2 cores that preemption was most of what the wait used to count
+        // (BENCHMARKS.md, "Training from S3 shards").
+        Object item = queue.poll();
+        if (item == null) {
+            long t0 = System.nanoTime();
+            try {
+                while ((item = queue.poll(100, TimeUnit.MILLISECONDS)) == null) {
+                    if (failure != null && queue.isEmpty()) {
+                        throw failure;
+                    }
+                    if (!producer.isAlive() && queue.isEmpty()) {
+                        throw new IllegalStateException("the batch prefetcher stopped" + (closed ? ": loader closed" : ""));
+                    }
                 }
-                if (!producer.isAlive() && queue.isEmpty()) {
-                    throw new IllegalStateException("the batch prefetcher stopped" + (closed ? ": loader closed" : ""));
-                }
+            } finally {
+                waitNanos.addAndGet(System.nanoTime() - t0);
             }
-        } finally {
-            waitNanos.addAndGet(System.nanoTime() - t0);
         }
         if (item == END) {
             queue.put(END); // later calls see the end too
@@ -177,9 +182,14 @@ public final class PrefetchingLoader implements AutoCloseable {
         confusers = Map.copyOf(byId);
     }
 
-    /** Total time callers of {@link #next} spent waiting for data, in nanoseconds. */
+    /** Total time callers of {@link #next} spent waiting for data (no batch was queued), in nanoseconds. */
     public long waitNanos() {
         return waitNanos.get();
+    }
+
+    /** Whole batches made and waiting to be taken. */
+    int queuedBatches() {
+        return (int) queue.stream().filter(item -> item != END).count();
     }
 
     private void produce(int startEpoch, long skip, int epochs) {

@@ -423,6 +423,30 @@ class PrefetchingLoaderTest {
     }
 
     @Test
+    void onlyTimeWithNoBatchQueuedCountsAsWaitingForData() throws Exception {
+        Map<String, byte[]> shards = shards(7, 10, "s");
+        AtomicInteger fetched = new AtomicInteger();
+        ShardSource slowFirst = key -> {
+            if (fetched.getAndIncrement() == 0) {
+                Thread.sleep(300);
+            }
+            return shards.get(key);
+        };
+        try (PrefetchingLoader loader = loader(slowFirst, new ArrayList<>(shards.keySet()), 0, 0, 1)) {
+            assertThat(loader.next()).isNotNull();
+            long waited = loader.waitNanos();
+            assertThat(waited).as("blocked until the first batch was made").isGreaterThan(200_000_000L);
+            for (int i = 0; i < 100 && loader.queuedBatches() < 3; i++) {
+                Thread.sleep(20);
+            }
+            assertThat(loader.queuedBatches()).isEqualTo(3);
+            assertThat(loader.next()).isNotNull();
+            assertThat(loader.next()).isNotNull();
+            assertThat(loader.waitNanos()).as("batches already queued are no wait").isEqualTo(waited);
+        }
+    }
+
+    @Test
     void corruptShardFailsWithTheReason() {
         Map<String, byte[]> shards = shards(2, 10, "s");
         shards.put("s-bad", "not a shard".getBytes());
