@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -160,10 +161,11 @@ public final class CandidateProbe {
         Map<String, List<TipPrediction>> confusers = Boolean.parseBoolean(System.getProperty("refiner.mined", "true"))
                 ? Confusers.find(net, net.encoding(528, 406), cropSize, kept) : Map.of();
         TipNetConfig c = TipRefiner.shape(coarse.withRefineCrop(cropSize));
-        String deep = System.getProperty("refiner.deep", "");
+        String deepWidths = System.getProperty("refiner.deep", "");
+        List<Integer> deep = deepWidths.isEmpty() ? c.deepChannels()
+                : Arrays.stream(deepWidths.split(",")).map(Integer::valueOf).toList();
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
-                c.stageChannels(), deep.isEmpty() ? c.deepChannels()
-                        : java.util.Arrays.stream(deep.split(",")).map(Integer::valueOf).toList(), c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
+                c.stageChannels(), deep, c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
                 c.presenceWeight(), c.positionWeight(), Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(),
                 c.fineChannels(), c.refineCrop(), c.standardised()));
         TipEncoding encoding = refiner.encoding(cropSize, cropSize);

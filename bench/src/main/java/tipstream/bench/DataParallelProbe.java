@@ -3,17 +3,13 @@ package tipstream.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 import tipstream.model.NativeBackend;
-import tipstream.model.TipEncoding;
 import tipstream.model.TipNet;
 import tipstream.model.TipNetConfig;
 
@@ -45,18 +41,10 @@ public final class DataParallelProbe {
                 if (oneThreadEach) {
                     NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);
                 }
-                TipNetConfig config = TipNetConfig.heatmap();
-                TipNet net = TipNet.build(config);
-                TipEncoding map = net.encoding(528, 406);
-                Random random = new Random(1);
-                INDArray input = Nd4j.rand(DataType.FLOAT, batch, 1, config.inputHeight(), config.inputWidth());
-                float[] labels = new float[batch * map.channels() * map.rows() * map.cols()];
-                for (int n = 0; n < batch; n++) {
-                    float[] one = map.encode(true, 528 * random.nextDouble(), 406 * random.nextDouble());
-                    System.arraycopy(one, 0, labels, n * one.length, one.length);
-                }
-                INDArray target = Nd4j.create(labels, new long[] {batch, map.channels(), map.rows(), map.cols()},
-                        DataType.FLOAT);
+                TipNet net = TipNet.build(TipNetConfig.heatmap());
+                INDArray[] batchAndTarget = TrainingThroughputBenchmark.randomBatch(net, batch);
+                INDArray input = batchAndTarget[0];
+                INDArray target = batchAndTarget[1];
                 for (int i = 0; i < WARMUP; i++) {
                     net.fit(input, target);
                 }

@@ -86,16 +86,9 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
     /** Training and inference images/s of DL4J on in-memory batches. */
     private double[] measure(TipNetConfig config) {
         TipNet net = TipNet.build(config);
-        TipEncoding grid = net.encoding(528, 406);
-        Random random = new Random(1);
-        INDArray input = Nd4j.rand(DataType.FLOAT, batch, 1, config.inputHeight(), config.inputWidth());
-        float[] labels = new float[batch * grid.channels() * grid.rows() * grid.cols()];
-        for (int n = 0; n < batch; n++) {
-            float[] one = grid.encode(true, 528 * random.nextDouble(), 406 * random.nextDouble());
-            System.arraycopy(one, 0, labels, n * one.length, one.length);
-        }
-        INDArray target = Nd4j.create(labels, new long[] {batch, grid.channels(), grid.rows(), grid.cols()},
-                DataType.FLOAT);
+        INDArray[] batchAndTarget = randomBatch(net, batch);
+        INDArray input = batchAndTarget[0];
+        INDArray target = batchAndTarget[1];
         for (int i = 0; i < warmup; i++) {
             net.fit(input, target);
         }
@@ -117,6 +110,25 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
                 NativeBackend.oneDnnInUse() ? "on" : "off",
                 System.getProperty("org.eclipse.deeplearning4j.helpers.disable"));
         return new double[] {batch / median(stepSeconds), batch / median(inferSeconds)};
+    }
+
+    /**
+     * An in-memory batch for {@code net}: random pixels, and a tip somewhere in each 528 x 406 frame
+     * (the same every call): {input, target}.
+     */
+    static INDArray[] randomBatch(TipNet net, int batch) {
+        TipNetConfig config = net.config();
+        TipEncoding map = net.encoding(528, 406);
+        Random random = new Random(1);
+        INDArray input = Nd4j.rand(DataType.FLOAT, batch, 1, config.inputHeight(), config.inputWidth());
+        float[] labels = new float[batch * map.channels() * map.rows() * map.cols()];
+        for (int n = 0; n < batch; n++) {
+            float[] one = map.encode(true, 528 * random.nextDouble(), 406 * random.nextDouble());
+            System.arraycopy(one, 0, labels, n * one.length, one.length);
+        }
+        INDArray target = Nd4j.create(labels, new long[] {batch, map.channels(), map.rows(), map.cols()},
+                DataType.FLOAT);
+        return new INDArray[] {input, target};
     }
 
     /** The same measurement by the PyTorch peer, on the same shape ({@code tipnet_torch.py speed}). */
