@@ -61,8 +61,8 @@ public final class DataParallelProbe {
             f.get();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "%d workers of batch %d (OpenMP %s): %.1f images/s in all, wall clock%n", workers,
-                batch, oneThreadEach ? "1 thread each" : NativeOpsHolder.getInstance().getDeviceNativeOps()
+        System.out.printf(Locale.ROOT, "%d workers of batch %d (OpenMP %s): %.1f images/s in all, wall clock%n",
+                workers, batch, oneThreadEach ? "1 thread each" : NativeOpsHolder.getInstance().getDeviceNativeOps()
                         .ompGetMaxThreads() + " threads", workers * batch * steps / seconds);
         pool.shutdown();
     }

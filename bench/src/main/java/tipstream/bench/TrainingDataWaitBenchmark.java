@@ -34,7 +34,8 @@ import tipstream.v1.ShardEntry;
  * (the standard network and its refiner, fresh random augmentation, the trainer's default queue,
  * decoding threads and frame cache), with nothing else running: images/s and the share of step time
  * the step waited for data. Shards hold simulated frames at full size (528 x 406 PNG), as augment
- * writes them, four frames a capture, each capture in a room of its own, as the main job renders them.
+ * writes them, four frames a capture, each capture in a room of its own, as the main job renders them. No
+ * checkpoints are written, so the first stage's confusers are not looked up as the trainer does at each.
  */
 @Command(name = "TrainingDataWaitBenchmark", mixinStandardHelpOptions = true)
 public final class TrainingDataWaitBenchmark implements Callable<Integer> {
@@ -47,10 +48,12 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "16")
     int batch;
 
-    @Option(names = "--decode-threads", defaultValue = "2", description = "the loader's threads (the trainer's default)")
+    @Option(names = "--decode-threads", defaultValue = "2",
+            description = "the loader's threads (the trainer's default)")
     int decodeThreads;
 
-    @Option(names = "--prefetch-batches", defaultValue = "4", description = "the loader's queue (the trainer's default)")
+    @Option(names = "--prefetch-batches", defaultValue = "4",
+            description = "the loader's queue (the trainer's default)")
     int prefetchBatches;
 
     public static void main(String[] args) {
@@ -66,8 +69,9 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
             List<ShardEntry> shards = writeShards(blobs, LabSession.render(5, frames / 4, 4));
             String runId = "bench-" + System.currentTimeMillis();
             TrainingRun.Settings settings = new TrainingRun.Settings(runId, "bench",
-                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch, 1_000_000,
-                    1, 1_000_000, prefetchBatches, decodeThreads, 512L << 20, LearningRateSchedule.constant(1e-3),
+                    config, Optional.of(new RandomAugmentation(RandomAugmentation.standard())), 528, 406, batch,
+                    1_000_000, 1, 1_000_000, prefetchBatches, decodeThreads, 512L << 20,
+                    LearningRateSchedule.constant(1e-3),
                     TrainingBudget.steps(1_000_000), Integer.MAX_VALUE, TrainingRun.Transfer.NONE);
             try (TrainingRun run = TrainingRun.startOrResume(settings, blobs,
                     WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.trainerOf(runId)), shards, "1.0.0")) {

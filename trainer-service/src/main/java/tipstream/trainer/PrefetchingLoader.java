@@ -141,7 +141,8 @@ public final class PrefetchingLoader implements AutoCloseable {
                         throw failure;
                     }
                     if (!producer.isAlive() && queue.isEmpty()) {
-                        throw new IllegalStateException("the batch prefetcher stopped" + (closed ? ": loader closed" : ""));
+                        throw new IllegalStateException(
+                                "the batch prefetcher stopped" + (closed ? ": loader closed" : ""));
                     }
                 }
             } finally {
