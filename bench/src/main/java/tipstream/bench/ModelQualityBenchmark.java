@@ -105,10 +105,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             description = "training minutes at which to evaluate; the schedule ends at the last")
     List<Double> minutes;
 
-    @Option(names = "--batch", defaultValue = "16")
+    @Option(names = "--batch", defaultValue = "32", description = "training batch (trainer default)")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "0.002", description = "peak learning rate (trainer default)")
+    @Option(names = "--lr", defaultValue = "0.003", description = "peak learning rate (trainer default)")
     double learningRate;
 
     @Option(names = "--warmup", defaultValue = "30", description = "warm-up steps")

@@ -39,7 +39,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", defaultValue = "600", description = "steps between evaluated checkpoints")
     int checkpointEvery;
 
-    @Option(names = "--batch", defaultValue = "16")
+    @Option(names = "--batch", defaultValue = "" + LocalPlatform.BATCH, description = "training batch size")
     int batch;
 
     @Option(names = "--run-id", description = "the run id (default: run-<date>-<time>); an existing one resumes")

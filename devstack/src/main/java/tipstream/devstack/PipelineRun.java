@@ -105,13 +105,15 @@ public final class PipelineRun implements Callable<Integer> {
             description = "when the job started, in epoch milliseconds (run.sh passes when its build began)")
     Long startedAtMillis;
 
-    // Every 1600 steps rather than 800: with 720 captures each evaluation scores ~1,200 frames, and at 800
-    // eval fell five checkpoints behind, which took the job to 14:50 (BENCHMARKS.md, "The main job").
-    @Option(names = "--checkpoint-every", defaultValue = "1600",
+    // Every 800 steps of 32 (25,600 images, as 1600 steps of 16 were) rather than half that: with 720
+    // captures each evaluation scores ~1,200 frames, and at half eval fell five checkpoints behind, which
+    // took the job to 14:50 (BENCHMARKS.md, "The main job").
+    @Option(names = "--checkpoint-every", defaultValue = "800",
             description = "steps between checkpoints, each one evaluated (default ${DEFAULT-VALUE})")
     int checkpointEvery;
 
-    @Option(names = "--batch", defaultValue = "16", description = "training batch size (default ${DEFAULT-VALUE})")
+    @Option(names = "--batch", defaultValue = "" + LocalPlatform.BATCH,
+            description = "training batch size (default ${DEFAULT-VALUE})")
     int batchSize;
 
     @Option(names = "--run-id", description = "training run id (default: run-<date>-<time>); an existing id resumes")
