@@ -35,6 +35,7 @@ import tipstream.dataset.FrameFormat;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
+import tipstream.devstack.LocalPlatform;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.eval.WorstFrames;
 import tipstream.model.EncoderPretraining;
@@ -105,7 +106,8 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             description = "training minutes at which to evaluate; the schedule ends at the last")
     List<Double> minutes;
 
-    @Option(names = "--batch", defaultValue = "32", description = "training batch (trainer default)")
+    @Option(names = "--batch", defaultValue = "" + LocalPlatform.BATCH,
+            description = "training batch (the trainer's default)")
     int batch;
 
     @Option(names = "--lr", defaultValue = "0.003", description = "peak learning rate (trainer default)")

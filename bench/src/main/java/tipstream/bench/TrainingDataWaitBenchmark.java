@@ -21,6 +21,7 @@ import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
 import tipstream.dataset.WriterFence;
 import tipstream.devstack.DevStack;
+import tipstream.devstack.LocalPlatform;
 import tipstream.model.TipNetConfig;
 import tipstream.trainer.LearningRateSchedule;
 import tipstream.trainer.TrainingBudget;
@@ -45,7 +46,8 @@ public final class TrainingDataWaitBenchmark implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "1500")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "16")
+    @Option(names = "--batch", defaultValue = "" + LocalPlatform.BATCH,
+            description = "training batch (the trainer's default)")
     int batch;
 
     @Option(names = "--decode-threads", defaultValue = "2",

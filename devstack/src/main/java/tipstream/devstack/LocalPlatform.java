@@ -18,9 +18,9 @@ public final class LocalPlatform {
     /** The dataset augment builds and the trainer trains on. */
     public static final String DATASET = "lab";
     /**
-     * The training batch of the main job and {@code tipstream train}, as trainer-service's own default
-     * ({@code tipstream.trainer.batch-size}): 32 at a peak rate of 0.003 placed tips better than 16 at
-     * 0.002 in the same minutes (BENCHMARKS.md, "Model quality", stop 43).
+     * The training batch of the main job, {@code tipstream train} and the benchmarks that train as the trainer
+     * does, as trainer-service's own default ({@code tipstream.trainer.batch-size}): 32 at a peak rate of 0.003
+     * placed tips better than 16 at 0.002 in the same minutes (BENCHMARKS.md, "Model quality", stop 43).
      */
     public static final int BATCH = 32;
 
