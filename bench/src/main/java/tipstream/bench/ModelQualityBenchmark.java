@@ -67,8 +67,8 @@ import tipstream.v1.DatasetSample;
 public final class ModelQualityBenchmark implements Callable<Integer> {
     /**
      * The refiner's confusers are found again every this many steps, as the trainer finds them at each
-     * checkpoint (TrainingRun). The main job checkpoints every 1600 steps since 2026-12-05 evening; this
-     * benchmark's figures in BENCHMARKS.md were measured at 800, so it stays there.
+     * checkpoint (TrainingRun). The main job checkpoints every 1600 steps of 32 since stop 44 (before, 1600
+     * of 16, then 800 of 32); this benchmark's figures in BENCHMARKS.md were measured at 800, so it stays there.
      */
     private static final int CONFUSERS_EVERY = 800;
 
@@ -277,6 +277,12 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             CheckpointEvaluator.Scored validation, CheckpointEvaluator.Scored seen) throws IOException {
         double threshold = threshold(validation);
         report(step, seconds, "eval ", eval.evaluate(threshold), threshold);
+        // what calibrating on validation costs: the threshold eval itself would choose (hindsight, never used)
+        double hindsight = eval.calibratedThreshold();
+        TipMetrics best = eval.evaluate(hindsight).metrics();
+        System.out.printf(Locale.ROOT, "%5.1f min step %5d eval at eval's own threshold %.3f (hindsight):"
+                + " overall_mean %.3f  prob_mean %.3f  dist_mean %.2f px%n", seconds / 60, step, hindsight,
+                best.overallMean(), best.probMean(), best.distMean());
         if (worst != null) {
             var sheet = WorstFrames.sheet(eval, threshold, 528, 16, 4);
             if (sheet.isPresent()) {

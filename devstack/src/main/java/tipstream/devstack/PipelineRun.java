@@ -109,6 +109,7 @@ public final class PipelineRun implements Callable<Integer> {
     // which trains about a fifth slower meanwhile; at every 800 an evaluation was running through
     // nearly all of training, at 1600 through about half, and the job trained ~10 % more steps with
     // the same figures (at 12,800 images a checkpoint eval fell five behind; BENCHMARKS.md, "The main job").
+    // The trainer finds the refiner's confusers at each checkpoint, so now half as often too.
     @Option(names = "--checkpoint-every", defaultValue = "1600",
             description = "steps between checkpoints, each one evaluated (default ${DEFAULT-VALUE})")
     int checkpointEvery;
