@@ -16,7 +16,8 @@ import tipstream.v1.DatasetSample;
  * threshold calibrated on validation against the one eval itself would have chosen (hindsight, never
  * used), the presence scores of eval's frames by kind, and how much of dist_mean the gross misses are.
  * <pre>
- * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.ThresholdProbe CHECKPOINT DATASET_VERSION [VIEWS]
+ * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.ThresholdProbe \
+ *   CHECKPOINT DATASET_VERSION [VIEWS]
  * </pre>
  */
 public final class ThresholdProbe {
@@ -24,8 +25,9 @@ public final class ThresholdProbe {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
         int views = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         CheckpointEvaluator evaluator = new CheckpointEvaluator(528, 406, 16, views);
-        CheckpointEvaluator.Scored validation = evaluator.score(net, StoredDataset.samples(Path.of(args[1]), "validation"));
-        CheckpointEvaluator.Scored eval = evaluator.score(net, StoredDataset.samples(Path.of(args[1]), "eval"));
+        Path dataset = Path.of(args[1]);
+        CheckpointEvaluator.Scored validation = evaluator.score(net, StoredDataset.samples(dataset, "validation"));
+        CheckpointEvaluator.Scored eval = evaluator.score(net, StoredDataset.samples(dataset, "eval"));
         double calibrated = validation.calibratedThreshold();
         double hindsight = eval.calibratedThreshold();
         report("validation at its own threshold", validation, calibrated);
@@ -58,20 +60,21 @@ public final class ThresholdProbe {
                     }
                 }
             }
-            System.out.printf(Locale.ROOT, "%s presence quantiles (5/10/25/50 %%): no tip %s; tip placed %s; tip misplaced %s%n",
+            System.out.printf(Locale.ROOT, "%s presence quantiles (5/10/25/50 %%): no tip %s; tip placed %s;"
+                    + " tip misplaced %s%n",
                     split == eval ? "eval" : "validation", quantiles(absent, true), quantiles(placed, false),
                     quantiles(misplaced, false));
             System.out.printf(Locale.ROOT, "  said present with a tip: %d, dist_mean %.2f px; %d over 20 px off"
-                    + " (mean %.1f px) make %.2f px of it%n", counted, sum / counted, gross, grossSum / Math.max(1, gross),
-                    grossSum / counted);
+                    + " (mean %.1f px) make %.2f px of it%n", counted, sum / counted, gross,
+                    grossSum / Math.max(1, gross), grossSum / counted);
         }
     }
 
     private static void report(String what, CheckpointEvaluator.Scored scored, double threshold) {
         TipMetrics m = scored.evaluate(threshold).metrics();
-        System.out.printf(Locale.ROOT, "%-40s threshold %.3f: overall_mean %.3f, dist_mean %.2f px, point %.3f, prob %.3f,"
-                + " precision %.3f, recall %.3f%n", what, threshold, m.overallMean(), m.distMean(), m.pointMean(),
-                m.probMean(), m.precision(), m.recall());
+        System.out.printf(Locale.ROOT, "%-40s threshold %.3f: overall_mean %.3f, dist_mean %.2f px, point %.3f,"
+                + " prob %.3f, precision %.3f, recall %.3f%n", what, threshold, m.overallMean(), m.distMean(),
+                m.pointMean(), m.probMean(), m.precision(), m.recall());
     }
 
     /** The 5/10/25/50 % quantiles, from the top when {@code high} (the no-tip frames' worst are the highest). */
