@@ -147,7 +147,8 @@ public final class CandidateProbe {
      * first stage's confusers on each frame as the trainer's do ({@code -Drefiner.mined=false}: only to the
      * random near misses); {@code -Drefiner.seed=N} draws other crops, {@code -Drefiner.batch=N} draws N
      * crops a step, {@code -Drefiner.stem=2} gives it a stride-2 stem (BENCHMARKS.md, "The main job"),
-     * {@code -Drefiner.deep=64,128} deeper stages added back for context ({@link TipNetConfig#deepChannels()}).
+     * {@code -Drefiner.deep=64,128} deeper stages added back for context ({@link TipNetConfig#deepChannels()}),
+     * {@code -Drefiner.context=1} and {@code -Drefiner.contextChannels=32} other context convolutions.
      */
     static TipNet trainRefiner(TipNet net, Path dataset, int steps, int cropSize) throws Exception {
         TipNetConfig coarse = net.config();
@@ -164,8 +165,12 @@ public final class CandidateProbe {
         String deepWidths = System.getProperty("refiner.deep", "");
         List<Integer> deep = deepWidths.isEmpty() ? c.deepChannels()
                 : Arrays.stream(deepWidths.split(",")).map(Integer::valueOf).toList();
+        String contextDilations = System.getProperty("refiner.context", "");
+        List<Integer> context = contextDilations.isEmpty() ? c.contextDilations()
+                : Arrays.stream(contextDilations.split(",")).map(Integer::valueOf).toList();
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
-                c.stageChannels(), deep, c.contextChannels(), c.contextDilations(), c.learningRate(), c.seed(),
+                c.stageChannels(), deep, Integer.getInteger("refiner.contextChannels", c.contextChannels()), context,
+                c.learningRate(), c.seed(),
                 c.presenceWeight(), c.positionWeight(), Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(),
                 c.fineChannels(), c.refineCrop(), c.standardised()));
         TipEncoding encoding = refiner.encoding(cropSize, cropSize);

@@ -581,9 +581,14 @@ public final class TipNet {
             byte[] saved = entry(bytes, REFINER_ENTRY).orElseThrow(() -> new IllegalArgumentException(
                     "the network's shape refines on crops, but the saved network holds no " + REFINER_ENTRY));
             refiner = fromBytes(saved);
-            if (!refiner.config().equals(TipRefiner.shape(config))) {
-                throw new IllegalArgumentException("the saved refining network is " + refiner.config() + ", not the "
-                        + TipRefiner.shape(config) + " its shape asks for");
+            // the refiner keeps the shape it was trained with (its context was 64 wide before 2026-12-06)
+            // as long as it places tips on this network's crops
+            TipNetConfig own = refiner.config();
+            if (own.head() != TipNetConfig.Head.HEATMAP || own.refines() || own.inputWidth() != config.refineCrop()
+                    || own.inputHeight() != config.refineCrop() || own.standardised() != config.standardised()) {
+                throw new IllegalArgumentException("the saved refining network is " + own + ", not a heatmap on the "
+                        + config.refineCrop() + " px crops" + (config.standardised() ? ", standardised," : "")
+                        + " its shape refines on");
             }
         }
         TipNet net = new TipNet(config, network, refiner);

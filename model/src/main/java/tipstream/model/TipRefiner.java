@@ -74,13 +74,18 @@ public final class TipRefiner {
     }
 
     /**
-     * The refining network's shape: a stride-1 stem and two stride-2 stages on the crop (a 16 x 16
-     * map of 4 px cells for a 64 px crop, 20 x 20 for 80), two context convolutions, the heatmap head; the first
-     * stage's learning rate, loss weights and standardisation.
+     * The refining network's shape: a stride-1 stem and two stride-2 stages on the crop (a 16 x 16 map of 4 px
+     * cells for a 64 px crop, 20 x 20 for 80), two context convolutions 32 wide, the heatmap head; the first
+     * stage's learning rate, loss weights and standardisation. The context was 64 wide, two thirds of the
+     * refiner's multiply-adds: at 32 it trains 400 crops/s against 303-324 (batch 8; the trainer's whole step,
+     * loader included, did not measurably change), and refiners trained alone against one first stage placed and
+     * chose as well or better (CandidateProbe, two seeds: overall_mean 0.920 / 0.919 against 0.911 / 0.905,
+     * dist_mean 4.44 / 4.62 against 4.90 / 5.15 px); one context convolution, or 16 wide, placed worse (median
+     * 1.26-1.43 px against 1.06-1.11; BENCHMARKS.md, "The main job").
      */
     public static TipNetConfig shape(TipNetConfig coarse) {
         int crop = coarse.refineCrop();
-        return new TipNetConfig(TipNetConfig.Head.HEATMAP, crop, crop, 16, List.of(32, 64), List.of(), 64, List.of(1, 1),
+        return new TipNetConfig(TipNetConfig.Head.HEATMAP, crop, crop, 16, List.of(32, 64), List.of(), 32, List.of(1, 1),
                 coarse.learningRate(), coarse.seed() + 1, coarse.presenceWeight(), coarse.positionWeight(), 1, false, 0, 0,
                 coarse.standardised(), coarse.weightDecay());
     }
