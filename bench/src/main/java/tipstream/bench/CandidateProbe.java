@@ -170,9 +170,9 @@ public final class CandidateProbe {
                 : Arrays.stream(contextDilations.split(",")).map(Integer::valueOf).toList();
         TipNet refiner = TipNet.build(new TipNetConfig(c.head(), c.inputHeight(), c.inputWidth(), c.stemChannels(),
                 c.stageChannels(), deep, Integer.getInteger("refiner.contextChannels", c.contextChannels()), context,
-                c.learningRate(), c.seed(),
-                c.presenceWeight(), c.positionWeight(), Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(),
-                c.fineChannels(), c.refineCrop(), c.standardised()));
+                c.learningRate(), c.seed(), c.presenceWeight(), c.positionWeight(),
+                Integer.getInteger("refiner.stem", c.stemStride()), c.batchNorm(), c.fineChannels(), c.refineCrop(),
+                c.standardised()));
         TipEncoding encoding = refiner.encoding(cropSize, cropSize);
         var schedule = new tipstream.trainer.LearningRateSchedule(0.002, 0.00002, 30, steps);
         var augmentation = java.util.Optional.of(new RandomAugmentation(RandomAugmentation.standard()));
