@@ -17,6 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import tipstream.devstack.LocalPlatform;
 import tipstream.model.NativeBackend;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipNet;
@@ -31,7 +32,7 @@ import tipstream.model.TipNetConfig;
  */
 @Command(name = "TrainingThroughputBenchmark", mixinStandardHelpOptions = true)
 public final class TrainingThroughputBenchmark implements Callable<Integer> {
-    @Option(names = "--batch", defaultValue = "16")
+    @Option(names = "--batch", defaultValue = "" + LocalPlatform.BATCH, description = "batch (the trainer's default)")
     int batch;
 
     @Option(names = "--steps", defaultValue = "30")
