@@ -22,6 +22,9 @@ import tipstream.dataset.Topics;
  * The tests (through {@link DevStackResource}) and the one-command run use this same class.
  */
 public final class DevStack implements AutoCloseable {
+    /** Where {@link #freePort()} looks: 20000-32767. */
+    static final int FREE_PORTS_FROM = 20000;
+    static final int FREE_PORTS_COUNT = 12768;
     public static final int PARTITIONS = 3;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
 
@@ -151,12 +154,22 @@ public final class DevStack implements AutoCloseable {
         s3.close();
     }
 
-    /** A port on 127.0.0.1 that is free now (another process may take it before it is used). */
+    /**
+     * A port on 127.0.0.1 that is free now, below the ephemeral ranges (Linux 32768-60999, IANA 49152-65535): a
+     * port the kernel picked for {@code ServerSocket(0)} can be handed out again at once as the local port of
+     * any outgoing connection, before the server meant to listen there binds it (a test's Kafka controller failed
+     * so: "Address already in use"). Another listener may still take it first.
+     */
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = FREE_PORTS_FROM + java.util.concurrent.ThreadLocalRandom.current().nextInt(FREE_PORTS_COUNT);
+            try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return socket.getLocalPort();
+            } catch (IOException taken) {
+                // try another
+            }
         }
+        throw new UncheckedIOException(new IOException("no free port in " + FREE_PORTS_FROM + "-"
+                + (FREE_PORTS_FROM + FREE_PORTS_COUNT - 1) + " after 200 tries"));
     }
 }

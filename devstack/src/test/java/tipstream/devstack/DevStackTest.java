@@ -36,6 +36,19 @@ class DevStackTest {
     Path dataDir;
 
     @Test
+    void freePortsAreBindableAndBelowTheKernelsEphemeralRange() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            int port = DevStack.freePort();
+            // an outgoing connection's local port comes from 32768 up; a server's port must not
+            assertThat(port).isBetween(20000, 32767);
+            try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1,
+                    java.net.InetAddress.getLoopbackAddress())) {
+                assertThat(socket.getLocalPort()).isEqualTo(port);
+            }
+        }
+    }
+
+    @Test
     void kafkaAndS3KeepTheirDataAcrossRestartAndLeaveNoProcessBehind() throws Exception {
         DevStack.Settings settings = DevStack.Settings.ephemeral(dataDir);
         String key = "probe/" + UUID.randomUUID();

@@ -34,7 +34,7 @@ class PresenceCurvesTest {
     }
 
     @Test
-    void calibrationMakesTheMostFramesFullyRightNearestToOneHalf() {
+    void calibrationMakesTheMostFramesFullyRightAtTheMiddleOfEquallyGoodThresholds() {
         // a tip placed far off is wrong whatever the threshold; two ranges make 3 of 5 right:
         // (0.3, 0.45] and (0.6, 0.9]; the first's midpoint 0.375 is nearer 0.5 than 0.75
         List<PresenceCurves.Scored> frames = List.of(tip(0.9, true), tip(0.45, true), tip(0.95, false), none(0.3),
@@ -45,6 +45,9 @@ class PresenceCurvesTest {
         assertThat(PresenceCurves.calibrate(List.of(tip(0.3, true), tip(0.25, true), none(0.05), none(0.1))))
                 .isCloseTo(0.175, within(1e-12));
         assertThat(PresenceCurves.calibrate(List.of())).isEqualTo(0.5);
+        // three ranges make 4 of 6 right, around 0.15, 0.35 and 0.625: the middle one, not the one nearest 0.5
+        assertThat(PresenceCurves.calibrate(List.of(none(0.1), tip(0.2, true), none(0.3), tip(0.4, true), none(0.45),
+                tip(0.8, true)))).isCloseTo(0.35, within(1e-12));
         TipMetrics metrics = new TipMetrics(0.175);
         metrics.add(true, 10, 10, new TipPrediction(0.25, 12, 10));
         metrics.add(false, -1, -1, new TipPrediction(0.1, 0, 0));
