@@ -2,6 +2,7 @@ package tipstream.devstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -162,8 +164,8 @@ public final class DevStack implements AutoCloseable {
      */
     public static int freePort() {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = FREE_PORTS_FROM + java.util.concurrent.ThreadLocalRandom.current().nextInt(FREE_PORTS_COUNT);
-            try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = FREE_PORTS_FROM + ThreadLocalRandom.current().nextInt(FREE_PORTS_COUNT);
+            try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
                 return socket.getLocalPort();
             } catch (IOException taken) {
                 // try another
