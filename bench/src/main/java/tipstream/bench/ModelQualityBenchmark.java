@@ -464,7 +464,8 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                     writeInt(toPeer, (int) crops.size(0));
                     writeFloats(toPeer, crops);
                     toPeer.flush();
-                    return readMaps(fromPeer, (int) crops.size(0), cropEncoding).stream().map(cropEncoding::decode).toList();
+                    return readMaps(fromPeer, (int) crops.size(0), cropEncoding).stream()
+                            .map(map -> TipRefiner.placeOnCrop(cropEncoding, map)).toList();
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

@@ -143,6 +143,26 @@ public record TipHeatmap(double frameWidth, double frameHeight, int cols, int ro
         return true;
     }
 
+    /**
+     * The tip decoded as {@link #decode} does, its cell chosen by the heat times a Gaussian of
+     * {@code sigmaPx} around (x, y): where the tip was expected before this map was looked at.
+     */
+    public TipPrediction decodeNear(float[] logits, double x, double y, double sigmaPx) {
+        int cells = rows * cols;
+        int best = 0;
+        double bestScore = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < cells; i++) {
+            double dx = (i % cols + 0.5) * cellWidth - x;
+            double dy = (i / cols + 0.5) * cellHeight - y;
+            double score = logits[HEAT * cells + i] - (dx * dx + dy * dy) / (2 * sigmaPx * sigmaPx);
+            if (score > bestScore) {
+                bestScore = score;
+                best = i;
+            }
+        }
+        return decodeAt(logits, best);
+    }
+
     /** The tip decoded around one cell: its position from the 3 x 3 cells' offsets, its presence from theirs. */
     private TipPrediction decodeAt(float[] logits, int best) {
         int cells = rows * cols;

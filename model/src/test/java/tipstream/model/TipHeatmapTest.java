@@ -66,6 +66,23 @@ class TipHeatmapTest {
     }
 
     @Test
+    void decodingNearAPlaceWeighsTheHeatByAGaussianAroundIt() {
+        int cells = 33 * 26;
+        float[] logits = new float[TipHeatmap.CHANNELS * cells]; // offsets 0: a cell decodes near its corner
+        logits[map.index(TipHeatmap.HEAT, 10, 10)] = 2; // centre (168, 168)
+        logits[map.index(TipHeatmap.HEAT, 10, 13)] = 1; // centre (216, 168)
+        logits[map.index(TipHeatmap.PRESENCE, 10, 13)] = 3;
+        assertThat(map.decode(logits).x()).isCloseTo(160, within(1.0));
+        // near (210, 168) with sigma 16: 2 - 42^2 / 512 = -1.45 against 1 - 6^2 / 512 = 0.93
+        TipPrediction near = map.decodeNear(logits, 210, 168, 16);
+        assertThat(near.x()).isCloseTo(208, within(1.0));
+        assertThat(near.y()).isCloseTo(160, within(1.0));
+        assertThat(near.presence()).as("read where the tip is placed").isCloseTo(1 / (1 + Math.exp(-3)), within(1e-6));
+        // with sigma 40: 2 - 42^2 / 3200 = 1.45 against 0.99, the stronger cell
+        assertThat(map.decodeNear(logits, 210, 168, 40)).isEqualTo(map.decode(logits));
+    }
+
+    @Test
     void noTipIsAllZeros() {
         float[] target = map.encode(false, -1, -1);
         for (float v : target) {

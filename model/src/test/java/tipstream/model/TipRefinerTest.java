@@ -90,6 +90,24 @@ class TipRefinerTest {
     }
 
     @Test
+    void theRefinersPriorHasTheSpreadOfTheTipOnItsTrainingCrops() {
+        BufferedImage frame = frame(528, 406, 200.5, 150.5, new Random(1));
+        Random random = new Random(3);
+        double squares = 0;
+        int centred = 0;
+        for (int i = 0; i < 4000; i++) {
+            TipRefiner.Drawn crop = TipRefiner.draw(frame, true, 200.5, 150.5, 528, 406, 80, Optional.empty(), random);
+            double dx = crop.x() - 40;
+            if (crop.visible() && Math.abs(dx) <= TipRefiner.JITTER_PX + 0.5 && Math.abs(crop.y() - 40) <= TipRefiner.JITTER_PX + 0.5) {
+                squares += dx * dx;
+                centred++;
+            }
+        }
+        assertThat(Math.sqrt(squares / centred)).isCloseTo(TipRefiner.PRIOR_SIGMA_PX, within(0.5));
+        assertThat(TipRefiner.PRIOR_SIGMA_PX).isCloseTo(11.55, within(0.01));
+    }
+
+    @Test
     void anAugmentedCropMovesTheTipWithItsPixels() {
         BufferedImage frame = frame(528, 406, 300.5, 100.5, new Random(1));
         Random random = new Random(3);
