@@ -444,7 +444,8 @@ public final class TipNet {
         return predictions;
     }
 
-    private static float[] frameOutput(INDArray output, int frame) {
+    /** One frame's raw output, channel-major as {@link TipEncoding} reads it. */
+    static float[] frameOutput(INDArray output, int frame) {
         return output.get(NDArrayIndex.point(frame)).dup().data().asFloat();
     }
 

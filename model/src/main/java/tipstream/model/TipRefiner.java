@@ -10,7 +10,6 @@ import java.util.Random;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.RandomAugmentation;
 
@@ -229,7 +228,7 @@ public final class TipRefiner {
                 INDArray output = refiner.output(crops);
                 List<TipPrediction> placed = new ArrayList<>((int) crops.size(0));
                 for (int i = 0; i < crops.size(0); i++) {
-                    placed.add(placeOnCrop(encoding, output.get(NDArrayIndex.point(i)).dup().data().asFloat()));
+                    placed.add(placeOnCrop(encoding, TipNet.frameOutput(output, i)));
                 }
                 return placed;
             }
@@ -240,10 +239,10 @@ public final class TipRefiner {
      * The tip on one crop from the refiner's raw output: its heat read with {@link #PRIOR_SIGMA_PX}'s
      * Gaussian around the crop's centre, where the first stage put the tip. Without it the refiner's
      * strongest cell anywhere on the crop won, and on end-on tips over the body that was often another
-     * part of the body 30-40 px from a first-stage place that was right. On five checkpoints of three
+     * part of the body 30-40 px from a first-stage place that was right. On six checkpoints of three
      * main jobs (ThresholdProbe, as eval scores them) validation's overall_mean rose on every one, by
-     * 0.014-0.022; eval's moved by -0.004 to +0.007, its dist_mean by -0.79 to +0.36 px (BENCHMARKS.md,
-     * "Model quality").
+     * 0.014-0.022, eval's by -0.004 to +0.007; on the learning curve's captures of another seed and look
+     * (one run scored both ways) eval's rose by 0.007-0.017 at 5-30 minutes (BENCHMARKS.md, "Model quality").
      */
     public static TipPrediction placeOnCrop(TipEncoding cropEncoding, float[] logits) {
         if (!(cropEncoding instanceof TipHeatmap map)) {
