@@ -239,7 +239,7 @@ public final class TipRefiner {
      * The tip on one crop from the refiner's raw output: its heat read with {@link #PRIOR_SIGMA_PX}'s
      * Gaussian around the crop's centre, where the first stage put the tip. Without it the refiner's
      * strongest cell anywhere on the crop won, and on end-on tips over the body that was often another
-     * part of the body 30-40 px from a first-stage place that was right. On six checkpoints of three
+     * part of the body 30-40 px from a first-stage place that was right. On six checkpoints of four
      * main jobs (ThresholdProbe, as eval scores them) validation's overall_mean rose on every one, by
      * 0.014-0.022, eval's by -0.004 to +0.007; on the learning curve's captures of another seed and look
      * (one run scored both ways) eval's rose by 0.007-0.017 at 5-30 minutes (BENCHMARKS.md, "Model quality").
