@@ -98,7 +98,9 @@ class TipRefinerTest {
         for (int i = 0; i < 4000; i++) {
             TipRefiner.Drawn crop = TipRefiner.draw(frame, true, 200.5, 150.5, 528, 406, 80, Optional.empty(), random);
             double dx = crop.x() - 40;
-            if (crop.visible() && Math.abs(dx) <= TipRefiner.JITTER_PX + 0.5 && Math.abs(crop.y() - 40) <= TipRefiner.JITTER_PX + 0.5) {
+            double dy = crop.y() - 40;
+            double edge = TipRefiner.JITTER_PX + 0.5;
+            if (crop.visible() && Math.abs(dx) <= edge && Math.abs(dy) <= edge) { // not a near miss
                 squares += dx * dx;
                 centred++;
             }
