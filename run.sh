@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 started_at=$(date +%s%3N) # the job's time (--minutes) counts from here, the build included
-echo "building (first run downloads dependencies; a few minutes)..."
-./mvnw -q -B -ntp install -DskipTests
+./build.sh
 exec java -Xmx1g -cp "devstack/target/classes:$(cat devstack/target/classpath.txt)" \
   tipstream.devstack.PipelineRun --started-at "$started_at" "$@"

@@ -2,7 +2,7 @@
 # Runs one benchmark: bench/run.sh <Name> [args], e.g. bench/run.sh IngestBenchmark --frames 300 --rounds 5
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -q -B -ntp install -DskipTests
+./build.sh
 name="$1"; shift
 # The services' malloc settings (ServiceProcess.MALLOC_ENVIRONMENT, the Dockerfiles), so that
 # benchmarks measure what runs; unless the caller sets its own
