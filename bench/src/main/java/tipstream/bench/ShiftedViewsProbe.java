@@ -43,10 +43,10 @@ public final class ShiftedViewsProbe {
                 views.get(0).x(), views.get(0).y()));
         ways.put("5 views: the most confident one", views -> views.stream()
                 .max(Comparator.comparingDouble(TipPrediction::presence)).orElseThrow());
-        ways.put("3 views (0, +8+8, -8-8): median place, mean presence", views -> ShiftedViews.combine(
+        ways.put("3 views (0, +8+8, -8-8): voted place, mean presence", views -> ShiftedViews.combine(
                 List.of(views.get(0), views.get(3), views.get(4))));
-        ways.put("5 views: median place, mean presence (ShiftedViews)", ShiftedViews::combine);
-        ways.put("5 views: median place, presence of the views within 10 px of it", views -> {
+        ways.put("5 views: voted place, mean presence (ShiftedViews)", ShiftedViews::combine);
+        ways.put("5 views: voted place, presence of the views within 10 px of it", views -> {
             TipPrediction chosen = ShiftedViews.combine(views);
             return new TipPrediction(views.stream().filter(p -> Math.hypot(p.x() - chosen.x(), p.y() - chosen.y())
                     <= TipMetrics.POINT_TOLERANCE_PX).mapToDouble(TipPrediction::presence).sum() / views.size(),

@@ -40,10 +40,30 @@ class ShiftedViewsTest {
         TipPrediction combined = ShiftedViews.combine(List.of(new TipPrediction(0.9, 100.4, 99.0),
                 new TipPrediction(0.8, 101, 100), new TipPrediction(0.2, 300, 50), new TipPrediction(0.7, 100, 101),
                 new TipPrediction(0.6, 99, 99.5)));
-        // median place (100.4, 99.5): the first view is nearest; the far-off third is outvoted
+        // the four within 10 px of each other outvote the far-off third; of them the first is nearest their
+        // median place (100.2, 99.75)
         assertThat(combined.x()).isEqualTo(100.4);
         assertThat(combined.y()).isEqualTo(99.0);
         assertThat(combined.presence()).isCloseTo(0.64, within(1e-9));
+    }
+
+    @Test
+    void whereTheViewsSplitThePlaceWithMorePresenceBehindItWins() {
+        // three views at A (presence 0.3 each, 0.9 in all), two at B, 80 px away (0.6 each, 1.2 in all)
+        List<TipPrediction> views = List.of(new TipPrediction(0.3, 100, 100), new TipPrediction(0.6, 180, 100),
+                new TipPrediction(0.3, 103, 100), new TipPrediction(0.6, 184, 103), new TipPrediction(0.3, 101, 98));
+        TipPrediction combined = ShiftedViews.combine(views);
+        // B's two views have the median (182, 101.5): the first is 2.5 px from it, the second 2.5 px too,
+        // and the first of equals stays
+        assertThat(combined.x()).isEqualTo(180);
+        assertThat(combined.y()).isEqualTo(100);
+        assertThat(combined.presence()).isCloseTo(0.42, within(1e-9));
+        // with A's views more sure (0.5 each, 1.5 in all) A wins, at the view nearest A's median (101, 100)
+        TipPrediction other = ShiftedViews.combine(List.of(new TipPrediction(0.5, 100, 100),
+                new TipPrediction(0.6, 180, 100), new TipPrediction(0.5, 103, 100), new TipPrediction(0.6, 184, 103),
+                new TipPrediction(0.5, 101, 98)));
+        assertThat(other.x()).isEqualTo(100);
+        assertThat(other.y()).isEqualTo(100);
     }
 
     @Test
