@@ -43,7 +43,7 @@ import tipstream.dataset.FrameFormat;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
-import tipstream.model.ShiftedViews;
+import tipstream.model.TestTimeViews;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.v1.CheckpointReady;
@@ -95,7 +95,7 @@ public class CheckpointEvaluations {
         this.best = best;
         this.batchSize = config.batchSize();
         // checked here, at start-up: out of range inside an evaluation it would dead-letter every checkpoint
-        this.views = ShiftedViews.checked(config.views());
+        this.views = TestTimeViews.checked(config.views());
         this.maxPollIntervalMs = config.maxPollIntervalMs();
         this.evalSets = new EvalSets(blobs);
         this.bootstrapServers = bootstrapServers;

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.model.FrameTensor;
 import tipstream.model.PresenceCurves;
-import tipstream.model.ShiftedViews;
+import tipstream.model.TestTimeViews;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -33,12 +33,12 @@ public final class CheckpointEvaluator {
         this(frameWidth, frameHeight, batchSize, 1);
     }
 
-    /** An evaluator that combines {@code views} views of each frame ({@link ShiftedViews}). */
+    /** An evaluator that combines {@code views} views of each frame ({@link TestTimeViews}). */
     public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize, int views) {
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;
         this.batchSize = batchSize;
-        this.views = ShiftedViews.checked(views);
+        this.views = TestTimeViews.checked(views);
     }
 
     /** Every frame of a split as the network saw it: truth and prediction, plus the mean loss per frame. */
@@ -91,7 +91,7 @@ public final class CheckpointEvaluator {
             INDArray input = FrameTensor.batch(frames, h, w);
             INDArray output = net.output(input);
             lossSum += net.lossOfOutput(output, FrameTensor.labels(labels, encoding)) * chunk.size();
-            predictions.addAll(ShiftedViews.combined(ShiftedViews.answers(net, frames, encoding, input, output, views)));
+            predictions.addAll(TestTimeViews.combined(TestTimeViews.answers(net, frames, encoding, input, output, views)));
         }
         return new Scored(List.copyOf(samples), predictions, samples.isEmpty() ? Double.NaN : lossSum / samples.size());
     }

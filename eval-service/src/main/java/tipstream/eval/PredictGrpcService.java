@@ -10,7 +10,7 @@ import java.util.List;
 import tipstream.dataset.FrameFormat;
 import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.PngFrameCodec;
-import tipstream.model.ShiftedViews;
+import tipstream.model.TestTimeViews;
 import tipstream.model.TipNet;
 import tipstream.model.TipPrediction;
 import tipstream.v1.Point;
@@ -34,7 +34,7 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
     public PredictGrpcService(BestModel best, @ConfigProperty(name = "tipstream.frame.width") int frameWidth,
             @ConfigProperty(name = "tipstream.frame.height") int frameHeight, EvalConfig config) {
         this.best = best;
-        this.views = ShiftedViews.checked(config.views());
+        this.views = TestTimeViews.checked(config.views());
         this.codec = new PngFrameCodec(new FrameFormat(frameWidth, frameHeight), 16 << 20);
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;
@@ -64,7 +64,7 @@ public class PredictGrpcService extends PredictGrpc.PredictImplBase {
         TipNet net = loaded.get().net();
         TipPrediction prediction;
         synchronized (net) { // a DL4J network is not safe for concurrent use
-            prediction = ShiftedViews.locate(net, List.of(frame), net.encoding(frameWidth, frameHeight), views).get(0);
+            prediction = TestTimeViews.locate(net, List.of(frame), net.encoding(frameWidth, frameHeight), views).get(0);
         }
         double threshold = loaded.get().best().getPresenceThreshold();
         PredictResponse.Builder response = PredictResponse.newBuilder()

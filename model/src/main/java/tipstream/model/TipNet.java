@@ -41,6 +41,7 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.regularization.WeightDecay;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import tipstream.dataset.TipTransform;
 
 /**
  * The tip localiser in DL4J, shaped by a {@link TipNetConfig}: a stem convolution, stride-2 stages
@@ -460,37 +461,37 @@ public final class TipNet {
 
     /** {@link #locate(List, TipEncoding)} with the frames' input to this network already made ({@link FrameTensor#batch}). */
     public List<TipPrediction> locate(List<BufferedImage> frames, INDArray input, TipEncoding encoding) {
-        return locateMoved(frames, output(input), encoding, 0, 0);
+        return locateViewed(frames, output(input), encoding, TipTransform.IDENTITY);
     }
 
     /**
-     * Each frame's tip in {@code encoding}'s frame pixels from this network's {@code output} on the
-     * frames' input moved by (dx, dy) frame pixels (a view of {@link ShiftedViews}): the first
-     * stage's places are moved back, then, when the shape refines, placed again on the crops of the
+     * Each frame's tip in {@code encoding}'s frame pixels from this network's {@code output} on a view of the
+     * frames' input ({@link TestTimeViews}), {@code back} mapping the view's frame pixels to the frame's: the
+     * first stage's places are mapped back, then, when the shape refines, placed again on the crops of the
      * frames as they are. Places stay on the frame.
      */
-    public List<TipPrediction> locateMoved(List<BufferedImage> frames, INDArray output, TipEncoding encoding, double dx,
-            double dy) {
+    public List<TipPrediction> locateViewed(List<BufferedImage> frames, INDArray output, TipEncoding encoding,
+            TipTransform back) {
         int width = (int) Math.round(encoding.frameWidth());
         int height = (int) Math.round(encoding.frameHeight());
         if (refiner == null) {
             List<TipPrediction> placed = new ArrayList<>(frames.size());
             for (int i = 0; i < frames.size(); i++) {
-                placed.add(movedBack(encoding.decode(frameOutput(output, i)), dx, dy, width, height));
+                placed.add(mappedBack(encoding.decode(frameOutput(output, i)), back, width, height));
             }
             return placed;
         }
         List<List<TipEncoding.Candidate>> candidates = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {
             candidates.add(encoding.candidates(frameOutput(output, i), TipRefiner.CANDIDATES).stream()
-                    .map(c -> new TipEncoding.Candidate(movedBack(c.tip(), dx, dy, width, height), c.share())).toList());
+                    .map(c -> new TipEncoding.Candidate(mappedBack(c.tip(), back, width, height), c.share())).toList());
         }
         return TipRefiner.choose(refiner, frames, candidates, width, height);
     }
 
-    private static TipPrediction movedBack(TipPrediction p, double dx, double dy, int width, int height) {
-        return dx == 0 && dy == 0 ? p : new TipPrediction(p.presence(), Math.max(0, Math.min(width, p.x() - dx)),
-                Math.max(0, Math.min(height, p.y() - dy)));
+    private static TipPrediction mappedBack(TipPrediction p, TipTransform back, int width, int height) {
+        return back == TipTransform.IDENTITY ? p : new TipPrediction(p.presence(),
+                Math.max(0, Math.min(width, back.x(p.x(), p.y()))), Math.max(0, Math.min(height, back.y(p.x(), p.y()))));
     }
 
     /** Model, configuration, optimiser state and the running average of the weights (and the refiner's), for checkpoints. */

@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import tipstream.dataset.TipTransform;
 
 class TipNetTest {
     /** A small grid net on 40 x 32 frames: three stages, a 5 x 4 grid of 8 x 8 px cells. */
@@ -340,19 +341,21 @@ class TipNetTest {
                 assertThat(Math.abs(at.y() - Math.round(place.tip().y()))).isLessThanOrEqualTo(8.0);
             });
         }
-        // a view of the frames moved 20 px right and 4 px down (ShiftedViews): the first stage's places are
-        // moved back, then the refiner crops the frames as they are
-        INDArray movedOutput = net.output(ShiftedViews.shift(FrameTensor.batch(frames, 32, 40), 20, 4));
-        List<List<TipEncoding.Candidate>> movedBack = new ArrayList<>();
+        // a view of the frames turned by 16 degrees (TestTimeViews): the first stage's places are turned
+        // back, then the refiner crops the frames as they are
+        INDArray turnedOutput = net.output(TestTimeViews.turned(FrameTensor.batch(frames, 32, 40), 16));
+        TipTransform back = TipTransform.rotation(-16, 20, 16);
+        List<List<TipEncoding.Candidate>> turnedBack = new ArrayList<>();
         for (int n = 0; n < frames.size(); n++) {
-            movedBack.add(map.candidates(movedOutput.get(NDArrayIndex.point(n)).dup().data().asFloat(),
+            turnedBack.add(map.candidates(turnedOutput.get(NDArrayIndex.point(n)).dup().data().asFloat(),
                     TipRefiner.CANDIDATES).stream().map(c -> new TipEncoding.Candidate(new TipPrediction(
-                            c.tip().presence(), Math.max(0, Math.min(40, c.tip().x() - 20)),
-                            Math.max(0, Math.min(32, c.tip().y() - 4))), c.share()))
+                            c.tip().presence(), Math.max(0, Math.min(40, back.x(c.tip().x(), c.tip().y()))),
+                            Math.max(0, Math.min(32, back.y(c.tip().x(), c.tip().y())))), c.share()))
                     .toList());
         }
-        assertThat(net.locateMoved(frames, movedOutput, map, 20, 4))
-                .isEqualTo(TipRefiner.choose(refiner, frames, movedBack, 40, 32));
+        assertThat(net.locateViewed(frames, turnedOutput, map, back))
+                .isEqualTo(TipRefiner.choose(refiner, frames, turnedBack, 40, 32))
+                .isNotEqualTo(net.locateViewed(frames, turnedOutput, map, TipTransform.IDENTITY));
         byte[] saved = net.toBytes();
         assertThat(TipNet.fromBytes(saved).locate(frames, map)).isEqualTo(located);
         assertThat(TipNet.forInference(saved).locate(frames, map)).isEqualTo(net.averaged().locate(frames, map))

@@ -13,9 +13,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-class ShiftedViewsTest {
+class TestTimeViewsTest {
     @Test
-    void aShiftMovesThePixelsAndRepeatsTheEdgeIntoTheGap() {
+    void aTurnMovesThePixelsAboutTheCentreAndRepeatsTheEdgeIntoTheCorners() {
         float[] pixels = new float[2 * 20 * 30];
         for (int n = 0; n < 2; n++) {
             for (int y = 0; y < 20; y++) {
@@ -25,19 +25,22 @@ class ShiftedViewsTest {
             }
         }
         INDArray batch = Nd4j.create(pixels, new long[] {2, 1, 20, 30}, DataType.FLOAT);
-        INDArray moved = ShiftedViews.shift(batch, 8, -4);
-        assertThat(moved.shape()).isEqualTo(batch.shape());
-        assertThat(moved.getFloat(0, 0, 6, 18)).as("(10, 10) moved right and up").isEqualTo(10 + 1000);
-        assertThat(moved.getFloat(1, 0, 6, 18)).as("the second frame alike").isEqualTo(1000 + 10 + 1000);
-        assertThat(moved.getFloat(0, 0, 6, 3)).as("left of the old left edge: that edge").isEqualTo(0 + 1000);
-        assertThat(moved.getFloat(0, 0, 19, 5)).as("below the old bottom edge: that edge").isEqualTo(0 + 1900);
+        INDArray turned = TestTimeViews.turned(batch, 90);
+        assertThat(turned.shape()).isEqualTo(batch.shape());
+        // a quarter turn counter-clockwise about (15, 10): pixel (20, 10), 5 right of the centre, goes 5 up
+        assertThat(turned.getFloat(0, 0, 4, 15)).as("(20, 10) turned to (15, 4)").isEqualTo(20 + 1000);
+        assertThat(turned.getFloat(1, 0, 4, 15)).as("the second frame alike").isEqualTo(1000 + 20 + 1000);
+        assertThat(turned.getFloat(0, 0, 9, 21)).as("(15, 16), 6 below the centre, turned to (21, 9), 6 right")
+                .isEqualTo(15 + 1600);
+        assertThat(turned.getFloat(0, 0, 0, 0)).as("from (24, -5), above the top edge: that edge")
+                .isEqualTo(24);
         assertThat(batch.getFloat(0, 0, 10, 10)).as("the batch itself is left as it was").isEqualTo(1010);
-        assertThat(ShiftedViews.shift(batch, 0, 0)).isSameAs(batch);
+        assertThat(TestTimeViews.turned(batch, 0)).isSameAs(batch);
     }
 
     @Test
     void theViewsCombineAsTheViewNearestTheirMedianPlaceWithTheirMeanPresence() {
-        TipPrediction combined = ShiftedViews.combine(List.of(new TipPrediction(0.9, 100.4, 99.0),
+        TipPrediction combined = TestTimeViews.combine(List.of(new TipPrediction(0.9, 100.4, 99.0),
                 new TipPrediction(0.8, 101, 100), new TipPrediction(0.2, 300, 50), new TipPrediction(0.7, 100, 101),
                 new TipPrediction(0.6, 99, 99.5)));
         // the four within 10 px of each other outvote the far-off third; of them the first is nearest their
@@ -52,14 +55,14 @@ class ShiftedViewsTest {
         // three views at A (presence 0.3 each, 0.9 in all), two at B, 80 px away (0.6 each, 1.2 in all)
         List<TipPrediction> views = List.of(new TipPrediction(0.3, 100, 100), new TipPrediction(0.6, 180, 100),
                 new TipPrediction(0.3, 103, 100), new TipPrediction(0.6, 184, 103), new TipPrediction(0.3, 101, 98));
-        TipPrediction combined = ShiftedViews.combine(views);
+        TipPrediction combined = TestTimeViews.combine(views);
         // B's two views have the median (182, 101.5): the first is 2.5 px from it, the second 2.5 px too,
         // and the first of equals stays
         assertThat(combined.x()).isEqualTo(180);
         assertThat(combined.y()).isEqualTo(100);
         assertThat(combined.presence()).isCloseTo(0.42, within(1e-9));
         // with A's views more sure (0.5 each, 1.5 in all) A wins, at the view nearest A's median (101, 100)
-        TipPrediction other = ShiftedViews.combine(List.of(new TipPrediction(0.5, 100, 100),
+        TipPrediction other = TestTimeViews.combine(List.of(new TipPrediction(0.5, 100, 100),
                 new TipPrediction(0.6, 180, 100), new TipPrediction(0.5, 103, 100), new TipPrediction(0.6, 184, 103),
                 new TipPrediction(0.5, 101, 98)));
         assertThat(other.x()).isEqualTo(100);
@@ -67,7 +70,7 @@ class ShiftedViewsTest {
     }
 
     @Test
-    void eachViewsPlaceIsMovedBackIntoTheFramesPixels() {
+    void eachViewsPlaceIsTurnedBackIntoTheFramesPixels() {
         // a small heatmap network that learns to find a bright dot (8 px cells on 96 x 80 frames)
         TipNetConfig shape = new TipNetConfig(TipNetConfig.Head.HEATMAP, 40, 48, 8, List.of(16), List.of(), 16,
                 List.of(1), 3e-3, 7, 1.0, 1.0, 2, false);
@@ -94,18 +97,18 @@ class ShiftedViewsTest {
             truth.add(new double[] {x, y});
         }
         TipNet trained = net.averaged();
-        List<List<TipPrediction>> answers = ShiftedViews.answers(trained, frames, map, ShiftedViews.MAX);
+        List<List<TipPrediction>> answers = TestTimeViews.answers(trained, frames, map, TestTimeViews.MAX);
         assertThat(answers.get(0)).as("the first view is the frame as it is").isEqualTo(trained.locate(frames, map));
-        for (int v = 0; v < ShiftedViews.MAX; v++) {
+        for (int v = 0; v < TestTimeViews.MAX; v++) {
             double miss = 0;
             for (int n = 0; n < 20; n++) {
                 miss += Math.hypot(answers.get(v).get(n).x() - truth.get(n)[0], answers.get(v).get(n).y() - truth.get(n)[1]) / 20;
             }
-            // a place left in the moved view's pixels would be 4-6 px off (half a cell each way)
+            // a place left in a turned view's pixels would be 3-6 px off at 8 degrees, 6-11 at 16 (20-40 px from the centre)
             assertThat(miss).as("view %d's mean miss", v).isLessThan(2.5);
         }
-        assertThat(ShiftedViews.locate(trained, frames, map, 1)).isEqualTo(answers.get(0));
-        assertThat(ShiftedViews.locate(trained, frames, map, 5)).hasSize(20);
-        assertThatThrownBy(() -> ShiftedViews.locate(trained, frames, map, 6)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(TestTimeViews.locate(trained, frames, map, 1)).isEqualTo(answers.get(0));
+        assertThat(TestTimeViews.locate(trained, frames, map, 5)).hasSize(20);
+        assertThatThrownBy(() -> TestTimeViews.locate(trained, frames, map, 6)).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -11,24 +11,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import tipstream.eval.CheckpointEvaluator;
+import tipstream.model.TestTimeViews;
 import tipstream.model.TipEncoding;
-import tipstream.model.ShiftedViews;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
 import tipstream.model.TipPrediction;
 import tipstream.v1.DatasetSample;
 
 /**
- * Test-time views ({@link ShiftedViews}): each eval and validation frame of a stored dataset version
- * located by a checkpoint as it is and shifted by half a first-stage cell (8 frame pixels) four
- * ways, the places shifted back; then the seed metrics of a few ways of combining the five answers, each
+ * Test-time views ({@link TestTimeViews}): each eval and validation frame of a stored dataset version
+ * located by a checkpoint as it is and turned by 8 and 16 degrees each way, the places turned back; then the seed metrics of a few ways of combining the five answers, each
  * at the presence threshold calibrated on validation the same way (eval's path: {@link TipNet#locate},
  * {@link CheckpointEvaluator.Scored}): what the views buy, and which way of combining them (BENCHMARKS.md, "Model quality").
  * <pre>
- * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.ShiftedViewsProbe CHECKPOINT DATASET_VERSION
+ * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.TestTimeViewsProbe CHECKPOINT DATASET_VERSION
  * </pre>
  */
-public final class ShiftedViewsProbe {
+public final class TestTimeViewsProbe {
     public static void main(String[] args) throws Exception {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
         List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), "eval");
@@ -37,17 +36,17 @@ public final class ShiftedViewsProbe {
         List<List<TipPrediction>> validationViews = views(net, validation);
         Map<String, Function<List<TipPrediction>, TipPrediction>> ways = new LinkedHashMap<>();
         ways.put("the frame as it is", views -> views.get(0));
-        ways.put("mean presence of 2 views (+8,+8), the frame's place", views -> new TipPrediction(
-                (views.get(0).presence() + views.get(3).presence()) / 2, views.get(0).x(), views.get(0).y()));
+        ways.put("mean presence of 2 views (0, +8 degrees), the frame's place", views -> new TipPrediction(
+                (views.get(0).presence() + views.get(1).presence()) / 2, views.get(0).x(), views.get(0).y()));
         ways.put("mean presence of 5 views, the frame's place", views -> new TipPrediction(meanPresence(views),
                 views.get(0).x(), views.get(0).y()));
         ways.put("5 views: the most confident one", views -> views.stream()
                 .max(Comparator.comparingDouble(TipPrediction::presence)).orElseThrow());
-        ways.put("3 views (0, +8+8, -8-8): voted place, mean presence", views -> ShiftedViews.combine(
-                List.of(views.get(0), views.get(3), views.get(4))));
-        ways.put("5 views: voted place, mean presence (ShiftedViews)", ShiftedViews::combine);
+        ways.put("3 views (0, +-8 degrees): voted place, mean presence", views -> TestTimeViews.combine(
+                List.of(views.get(0), views.get(1), views.get(2))));
+        ways.put("5 views: voted place, mean presence (TestTimeViews)", TestTimeViews::combine);
         ways.put("5 views: voted place, presence of the views within 10 px of it", views -> {
-            TipPrediction chosen = ShiftedViews.combine(views);
+            TipPrediction chosen = TestTimeViews.combine(views);
             return new TipPrediction(views.stream().filter(p -> Math.hypot(p.x() - chosen.x(), p.y() - chosen.y())
                     <= TipMetrics.POINT_TOLERANCE_PX).mapToDouble(TipPrediction::presence).sum() / views.size(),
                     chosen.x(), chosen.y());
@@ -67,13 +66,13 @@ public final class ShiftedViewsProbe {
     static List<List<TipPrediction>> views(TipNet net, List<DatasetSample> samples) throws Exception {
         TipEncoding encoding = net.encoding(528, 406);
         List<List<TipPrediction>> views = new ArrayList<>();
-        for (int v = 0; v < ShiftedViews.MAX; v++) {
+        for (int v = 0; v < TestTimeViews.MAX; v++) {
             views.add(new ArrayList<>());
         }
         for (int start = 0; start < samples.size(); start += 32) {
             List<BufferedImage> frames = CandidateProbe.images(samples.subList(start, Math.min(samples.size(), start + 32)));
-            List<List<TipPrediction>> answers = ShiftedViews.answers(net, frames, encoding, ShiftedViews.MAX);
-            for (int v = 0; v < ShiftedViews.MAX; v++) {
+            List<List<TipPrediction>> answers = TestTimeViews.answers(net, frames, encoding, TestTimeViews.MAX);
+            for (int v = 0; v < TestTimeViews.MAX; v++) {
                 views.get(v).addAll(answers.get(v));
             }
         }

@@ -1,31 +1,47 @@
 package tipstream.model;
 
+import static org.bytedeco.opencv.global.opencv_core.BORDER_REPLICATE;
+import static org.bytedeco.opencv.global.opencv_core.CV_32FC1;
+import static org.bytedeco.opencv.global.opencv_core.CV_64F;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.warpAffine;
+
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.indexer.DoubleIndexer;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Scalar;
+import org.bytedeco.opencv.opencv_core.Size;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import tipstream.dataset.TipTransform;
 
 /**
- * Test-time views: each frame located as it is and moved by half a first-stage cell (4 of the
- * network's input pixels, ~16 frame pixels, on the heatmap preset's ~32 px cells) right, down, both,
- * and back both, each view's place moved back; the frame's answer is the place the views' presence most
- * supports ({@link #combine}), with the views' mean presence. A tip near a cell's edge or corner sits in mid-cell
- * in another view, and one view's wrong place is outvoted. Measured on four main-job checkpoints (BENCHMARKS.md, "Model
- * quality", ShiftedViewsProbe), each at its own validation-calibrated threshold: eval overall_mean
- * 0.896 / 0.876 / 0.860 / 0.865 with one view, 0.908 / 0.887 / 0.885 / 0.885 with five, presence ROC
- * AUC up by 0.004-0.008 each; five times the inference.
+ * Test-time views: each frame located as it is and turned about its centre by 8 and 16 degrees each way
+ * (training turns frames by up to 25), each view's place turned back; the frame's answer is the place the
+ * views' presence most supports ({@link #combine}), with the views' mean presence. A turned frame is a
+ * different enough look at the same object that one view's confident wrong place (a knob taken for the tip)
+ * is outvoted more often than among views moved by half a cell, which mostly agree on it. Measured on eight
+ * main-job checkpoints (BENCHMARKS.md, "Model quality", stop 49), each at its own validation-calibrated
+ * threshold, against five views moved by half a cell: eval overall_mean 0.941 against 0.933 on average (up on
+ * six), dist_mean 3.68 against 4.22 px, validation overall_mean level (0.948 both). Five views: five times
+ * the first stage's inference; the refiner crops the frames as they are.
  */
-public final class ShiftedViews {
-    /** The views' shifts in half cells; the first is the frame as it is. */
-    private static final int[][] HALF_CELLS = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {-1, -1}};
+public final class TestTimeViews {
+    /**
+     * The views' turns in degrees, counter-clockwise on screen; the first is the frame as it is. Three views are
+     * the first three (on the same eight checkpoints: eval 0.939, 3.54 px; validation 0.945).
+     */
+    private static final double[] TURNS = {0, 16, -16, 8, -8};
     /** The most views there are. */
-    public static final int MAX = HALF_CELLS.length;
+    public static final int MAX = TURNS.length;
 
-    private ShiftedViews() {
+    private TestTimeViews() {
     }
 
     /**
@@ -44,7 +60,7 @@ public final class ShiftedViews {
         return views;
     }
 
-    /** Each view's answers, [view][frame], in {@code encoding}'s frame pixels (each view's place moved back). */
+    /** Each view's answers, [view][frame], in {@code encoding}'s frame pixels (each view's place turned back). */
     public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
             int views) {
         INDArray input = FrameTensor.batch(frames, net.config().inputHeight(), net.config().inputWidth());
@@ -54,22 +70,25 @@ public final class ShiftedViews {
     /**
      * {@link #answers(TipNet, List, TipEncoding, int)} from the frames' input ({@link FrameTensor#batch})
      * and the network's output on it, the first view, already made (eval scores its loss on it). The
-     * other views move that input by half a cell in the network's input pixels, so each frame is
-     * scaled to the input size once; the refiner still crops the frames as they are.
+     * other views turn that input, so each frame is scaled to the input size once; the refiner still crops
+     * the frames as they are.
      */
     public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
             INDArray input, INDArray output, int views) {
-        TipNetConfig shape = net.config();
-        int halfCell = Math.max(1, shape.stride() / 2);
-        double frameX = encoding.frameWidth() / shape.inputWidth();
-        double frameY = encoding.frameHeight() / shape.inputHeight();
         checked(views);
+        int width = (int) input.size(3);
+        int height = (int) input.size(2);
+        // the input's pixels to the frame's: the turn is about the input's centre, in its pixels
+        TipTransform toFrame = TipTransform.affine(encoding.frameWidth() / width, 0, 0, 0,
+                encoding.frameHeight() / height, 0);
+        TipTransform fromFrame = TipTransform.affine(width / encoding.frameWidth(), 0, 0, 0,
+                height / encoding.frameHeight(), 0);
         List<List<TipPrediction>> answers = new ArrayList<>();
         for (int v = 0; v < views; v++) {
-            int dx = HALF_CELLS[v][0] * halfCell;
-            int dy = HALF_CELLS[v][1] * halfCell;
-            INDArray seen = v == 0 ? output : net.output(shift(input, dx, dy));
-            answers.add(net.locateMoved(frames, seen, encoding, dx * frameX, dy * frameY));
+            double turn = TURNS[v];
+            INDArray seen = v == 0 ? output : net.output(turned(input, turn));
+            TipTransform back = fromFrame.then(TipTransform.rotation(-turn, width / 2.0, height / 2.0)).then(toFrame);
+            answers.add(net.locateViewed(frames, seen, encoding, back));
         }
         return answers;
     }
@@ -88,7 +107,7 @@ public final class ShiftedViews {
      * One frame's views as one answer, with their mean presence: a vote, each view's place weighted by its
      * presence (is the tip where this view says), among the views placed within the seed's 10 px of it; then, of
      * the winning place's views, the one nearest their median place. Where all views agree that is the view
-     * nearest the median, as before; where they split, the place with more presence behind it wins, not the
+     * nearest the median; where they split, the place with more presence behind it wins, not the
      * place more views chose. Measured on eight checkpoints of three main jobs (BENCHMARKS.md, "Model
      * quality", stop 48), against the view nearest the median of all views: eval overall_mean up on seven (+0.001
      * to +0.006) and level on one, dist_mean down by 0.07 px on average, validation overall_mean never lower.
@@ -114,27 +133,34 @@ public final class ShiftedViews {
     }
 
     /**
-     * A batch [N, C, H, W] moved by (dx, dy) pixels, its edge repeated into the gap (as the
-     * augmentation's border); the batch itself when not moved.
+     * A batch [N, 1, H, W] turned by {@code degrees} about each image's centre (counter-clockwise on screen,
+     * {@link TipTransform#rotation}), bilinear, the edge repeated into the corners as the augmentation
+     * does; the batch itself when not turned.
      */
-    static INDArray shift(INDArray batch, int dx, int dy) {
-        if (dx == 0 && dy == 0) {
+    static INDArray turned(INDArray batch, double degrees) {
+        if (degrees == 0) {
             return batch;
         }
         long[] shape = batch.shape();
         int w = (int) shape[3];
         int h = (int) shape[2];
-        int planes = (int) (shape[0] * shape[1]);
+        int plane = w * h;
         float[] in = batch.dup('c').data().asFloat();
         float[] out = new float[in.length];
-        for (int p = 0; p < planes; p++) {
-            int plane = p * h * w;
-            for (int y = 0; y < h; y++) {
-                int from = plane + Math.max(0, Math.min(h - 1, y - dy)) * w;
-                int to = plane + y * w;
-                for (int x = 0; x < w; x++) {
-                    out[to + x] = in[from + Math.max(0, Math.min(w - 1, x - dx))];
-                }
+        double[] map = TipTransform.rotation(degrees, w / 2.0, h / 2.0).toOpenCv();
+        try (Mat matrix = new Mat(2, 3, CV_64F); Mat src = new Mat(h, w, CV_32FC1); Mat dst = new Mat(h, w, CV_32FC1);
+                Scalar border = new Scalar(0.0); Size size = new Size(w, h)) {
+            DoubleIndexer m = matrix.createIndexer();
+            for (int i = 0; i < 6; i++) {
+                m.put(i / 3, i % 3, map[i]);
+            }
+            m.release();
+            FloatPointer srcData = new FloatPointer(src.data());
+            FloatPointer dstData = new FloatPointer(dst.data());
+            for (int p = 0; p < in.length / plane; p++) {
+                srcData.put(in, p * plane, plane);
+                warpAffine(src, dst, matrix, size, INTER_LINEAR, BORDER_REPLICATE, border);
+                dstData.get(out, p * plane, plane);
             }
         }
         return Nd4j.create(out, shape, DataType.FLOAT);
