@@ -2,8 +2,9 @@
 # Builds the project (./mvnw install, tests skipped) unless nothing changed since the last build this
 # script made: the scripts that run tipstream (run.sh, tipstream, bench/run.sh) call it first. A build
 # with nothing to do still took 39-52 s (four Quarkus packagings and protoc), out of the main job's
-# 15 minutes. Nothing changed means: the same content of every file git tracks or would track (and the
-# same Java), and every build output still there and not rebuilt since by another command.
+# 15 minutes. Nothing changed means: the same content of every file git tracks or would track but the
+# Markdown documents, which no build output holds (and the same Java), and every build output still there
+# and not rebuilt since by another command.
 # Options: --force builds whatever the stamp says. Progress and errors go to stderr.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,7 +13,8 @@ stamp=target/build.sha1
 fingerprint() {
   # no git (a copy without .git): no fingerprint, so always build
   git rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 1
-  { git ls-files -co --exclude-standard -z | xargs -0 sha1sum 2>&1; java -version 2>&1; } | sha1sum | cut -d' ' -f1
+  { git ls-files -co --exclude-standard -z -- ':!:*.md' | xargs -0 sha1sum 2>&1; java -version 2>&1; } \
+    | sha1sum | cut -d' ' -f1
 }
 
 # the outputs the scripts run from: each module's jar, the Quarkus services' runners
