@@ -41,6 +41,7 @@ import tipstream.eval.WorstFrames;
 import tipstream.model.EncoderPretraining;
 import tipstream.model.FrameTensor;
 import tipstream.model.PretrainedEncoder;
+import tipstream.model.TestTimeViews;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -147,6 +148,11 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @Option(names = "--unfreeze-at", defaultValue = "1", description = "share of the training budget after which frozen blocks train too")
     double unfreezeAt;
 
+    @Option(names = "--views", defaultValue = "1", description = "also score each report's network with this many"
+            + " test-time views (TestTimeViews, as eval-service and predict read frames), at the threshold validation"
+            + " calibrates with the same views; DL4J only")
+    int views;
+
     @Option(names = "--peer", description = "train each model in this PyTorch peer instead of DL4J, e.g."
             + " \"/usr/bin/python3 bench/peer/tipnet_torch.py\"")
     String peer;
@@ -180,6 +186,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         List<DatasetSample> seen = new ArrayList<>(train);
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
+        TestTimeViews.checked(views);
+        if (peer != null && views > 1) {
+            throw new IllegalArgumentException("--views: the peer's answers are read in one view only");
+        }
         for (String model : models) {
             TipNetConfig config = overrides.apply(TipNetConfig.named(model));
             if (peer == null) {
@@ -231,6 +241,12 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                     TipNet averaged = net.averaged();
                     reportAll(step, seconds, config, evaluator.score(averaged, eval), evaluator.score(averaged, validation),
                             evaluator.score(averaged, seen));
+                    if (views > 1) {
+                        CheckpointEvaluator viewed = new CheckpointEvaluator(528, 406, 25, views);
+                        double viewedThreshold = threshold(viewed.score(averaged, validation));
+                        report(step, seconds, "eval" + views + "v", viewed.score(averaged, eval).evaluate(viewedThreshold),
+                                viewedThreshold);
+                    }
                     double lastThreshold = threshold(evaluator.score(net, validation));
                     report(step, seconds, "last ", evaluator.score(net, eval).evaluate(lastThreshold), lastThreshold);
                     next++;
