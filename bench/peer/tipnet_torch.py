@@ -218,11 +218,12 @@ def read_floats(stream, shape):
 
 
 def learn(args, props):
-    """Protocol on stdin/stdout (little-endian): the benchmark first sends the three frame sets
-    (int32 count, then count x 1 x H x W floats, for eval, validation and training sample); then the
+    """Protocol on stdin/stdout (little-endian): the benchmark first sends --sets frame sets
+    (int32 count, then count x 1 x H x W floats: eval, validation and training sample, then eval and
+    validation in each further test-time view); then the
     peer asks for each batch with b"B" and reads int32 n, n x 1 x H x W inputs and n x C x R x K labels;
     at each reporting time it writes b"R", int32 step, float64 training seconds, and its raw output
-    for the three sets in order; b"Q" when done.
+    for the sets in order; b"Q" when done.
     With a refiner (--refiner-config, the second stage's shape): each batch also carries int32 m,
     m x 1 x S x S crops and their labels, on which the refiner takes a step of its own; after each
     report the peer places the tip on the crops the benchmark sends (int32 n, n crops; it answers
@@ -240,7 +241,7 @@ def learn(args, props):
         refiner_shape = output_shape(refiner, crop, crop)
         refiner_optimiser = optimiser_for(refiner, refiner_props, args.lr)
     sets = []
-    for _ in range(3):
+    for _ in range(args.sets):
         (count,) = struct.unpack("<i", read_exactly(inp, 4))
         sets.append(read_floats(inp, (count, 1, height, width)))
     optimiser = optimiser_for(net, props, args.lr)
@@ -312,6 +313,9 @@ def main():
     parser.add_argument("--lr", type=float, default=0.002)
     parser.add_argument("--minutes", default="5,10,20,30")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--sets", type=int, default=3,
+                        help="learn: frame sets sent first (eval, validation, training sample, then eval and"
+                             " validation in each further test-time view)")
     parser.add_argument("--refiner-config", help="learn: the refining stage's TipNetConfig properties (TipRefiner.shape)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

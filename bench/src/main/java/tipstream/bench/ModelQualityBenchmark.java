@@ -35,6 +35,7 @@ import tipstream.dataset.FrameFormat;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Shard;
+import tipstream.dataset.TipTransform;
 import tipstream.devstack.LocalPlatform;
 import tipstream.eval.CheckpointEvaluator;
 import tipstream.eval.WorstFrames;
@@ -150,7 +151,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
 
     @Option(names = "--views", defaultValue = "1", description = "also score each report's network with this many"
             + " test-time views (TestTimeViews, as eval-service and predict read frames), at the threshold validation"
-            + " calibrates with the same views; DL4J only")
+            + " calibrates with the same views; the peer is sent the views' inputs and scored the same way")
     int views;
 
     @Option(names = "--peer", description = "train each model in this PyTorch peer instead of DL4J, e.g."
@@ -187,9 +188,6 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
         TestTimeViews.checked(views);
-        if (peer != null && views > 1) {
-            throw new IllegalArgumentException("--views: the peer's answers are read in one view only");
-        }
         for (String model : models) {
             TipNetConfig config = overrides.apply(TipNetConfig.named(model));
             if (peer == null) {
@@ -382,7 +380,9 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         Files.writeString(properties, config.toProperties());
         Path refinerProperties = Files.createTempFile("tipnet-refiner", ".properties");
         List<String> command = new ArrayList<>(List.of(peer.trim().split("\\s+")));
-        command.addAll(List.of("learn", "--config", properties.toString(), "--batch", Integer.toString(batch),
+        List<TestTimeViews.View> turned = TestTimeViews.first(views).subList(1, views);
+        command.addAll(List.of("learn", "--sets", Integer.toString(3 + 2 * turned.size()),
+                "--config", properties.toString(), "--batch", Integer.toString(batch),
                 "--lr", Double.toString(learningRate), "--warmup", Integer.toString(warmup), "--seed", Long.toString(seed),
                 "--minutes", minutes.stream().map(String::valueOf).collect(Collectors.joining(","))));
         if (config.refines()) {
@@ -391,19 +391,34 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "%n== peer: %s, %s%n", String.join(" ", command), config);
         Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        List<List<DatasetSample>> sets = List.of(eval, validation, seen);
+        // eval, validation and the training sample as they are, then eval and validation in each turned view
+        List<List<DatasetSample>> sets = new ArrayList<>(List.of(eval, validation, seen));
+        List<TipTransform> backs = new ArrayList<>(List.of(TipTransform.IDENTITY, TipTransform.IDENTITY,
+                TipTransform.IDENTITY));
         List<List<BufferedImage>> setFrames = new ArrayList<>();
         try (PrefetchingLoader loader = loader(train, config);
                 var toPeer = new DataOutputStream(new BufferedOutputStream(process.getOutputStream(), 1 << 20));
                 var fromPeer = new DataInputStream(new BufferedInputStream(process.getInputStream()))) {
-            for (List<DatasetSample> set : sets) {
+            List<INDArray> inputs = new ArrayList<>();
+            for (List<DatasetSample> set : List.copyOf(sets)) {
                 List<BufferedImage> frames = new ArrayList<>();
                 for (DatasetSample s : set) {
                     frames.add(PngFrameCodec.decodeStored(s.getPng().toByteArray()));
                 }
                 setFrames.add(frames);
-                writeInt(toPeer, set.size());
-                writeFloats(toPeer, FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()));
+                inputs.add(FrameTensor.batch(frames, config.inputHeight(), config.inputWidth()));
+            }
+            for (TestTimeViews.View view : turned) {
+                for (int k = 0; k < 2; k++) {
+                    sets.add(sets.get(k));
+                    setFrames.add(setFrames.get(k));
+                    inputs.add(view.of(inputs.get(k)));
+                    backs.add(view.back(inputs.get(k), encoding));
+                }
+            }
+            for (INDArray input : inputs) {
+                writeInt(toPeer, (int) input.size(0));
+                writeFloats(toPeer, input);
             }
             toPeer.flush();
             for (int request = fromPeer.read(); request != 'Q'; request = fromPeer.read()) {
@@ -425,17 +440,32 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                     for (List<DatasetSample> set : sets) {
                         maps.add(readMaps(fromPeer, set.size(), encoding));
                     }
-                    List<CheckpointEvaluator.Scored> scored = new ArrayList<>();
+                    List<List<TipPrediction>> answers = new ArrayList<>();
                     for (int k = 0; k < sets.size(); k++) {
-                        scored.add(new CheckpointEvaluator.Scored(sets.get(k), config.refines()
-                                ? peerChoice(toPeer, fromPeer, TipRefiner.shape(config), setFrames.get(k), maps.get(k), encoding)
-                                : maps.get(k).stream().map(encoding::decode).toList(), Double.NaN));
+                        TipTransform back = backs.get(k);
+                        answers.add(config.refines()
+                                ? peerChoice(toPeer, fromPeer, TipRefiner.shape(config), setFrames.get(k), maps.get(k),
+                                        encoding, back)
+                                : maps.get(k).stream().map(map -> encoding.decode(map).mapped(back, 528, 406)).toList());
                     }
                     if (config.refines()) {
                         writeInt(toPeer, 0); // no more crops to place: the peer trains on
                         toPeer.flush();
                     }
-                    reportAll(step, seconds, config, scored.get(0), scored.get(1), scored.get(2));
+                    reportAll(step, seconds, config, scored(eval, answers.get(0)), scored(validation, answers.get(1)),
+                            scored(seen, answers.get(2)));
+                    if (views > 1) {
+                        // eval's views are answers 0, 3, 5, ...; validation's 1, 4, 6, ...
+                        List<List<TipPrediction>> evalViews = new ArrayList<>(List.of(answers.get(0)));
+                        List<List<TipPrediction>> validationViews = new ArrayList<>(List.of(answers.get(1)));
+                        for (int v = 0; v < turned.size(); v++) {
+                            evalViews.add(answers.get(3 + 2 * v));
+                            validationViews.add(answers.get(4 + 2 * v));
+                        }
+                        double viewedThreshold = threshold(scored(validation, TestTimeViews.combined(validationViews)));
+                        report(step, seconds, "eval" + views + "v",
+                                scored(eval, TestTimeViews.combined(evalViews)).evaluate(viewedThreshold), viewedThreshold);
+                    }
                 } else {
                     throw new IOException("the peer broke the protocol (" + request + "); see its output above");
                 }
@@ -445,6 +475,11 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             Files.deleteIfExists(properties);
             Files.deleteIfExists(refinerProperties);
         }
+    }
+
+    /** A set's frames with the peer's answers, scored as eval-service scores them (no loss: the peer's is its own). */
+    private static CheckpointEvaluator.Scored scored(List<DatasetSample> set, List<TipPrediction> answers) {
+        return new CheckpointEvaluator.Scored(set, answers, Double.NaN);
     }
 
     /** A set's raw output maps from the peer, one per frame. */
@@ -466,7 +501,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
      * refiner, which places the tip on the crops sent to it (int32 n, n crops; back: n raw maps).
      */
     private static List<TipPrediction> peerChoice(DataOutputStream toPeer, DataInputStream fromPeer, TipNetConfig refiner,
-            List<BufferedImage> frames, List<float[]> maps, TipEncoding encoding) throws IOException {
+            List<BufferedImage> frames, List<float[]> maps, TipEncoding encoding, TipTransform back) throws IOException {
         TipEncoding cropEncoding = refiner.encoding(refiner.inputWidth(), refiner.inputHeight());
         TipRefiner.CropPlacer placer = new TipRefiner.CropPlacer() {
             @Override
@@ -488,7 +523,9 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             }
         };
         List<List<TipEncoding.Candidate>> candidates = maps.stream()
-                .map(map -> encoding.candidates(map, TipRefiner.CANDIDATES)).toList();
+                .map(map -> encoding.candidates(map, TipRefiner.CANDIDATES).stream()
+                        .map(c -> new TipEncoding.Candidate(c.tip().mapped(back, 528, 406), c.share())).toList())
+                .toList();
         return TipRefiner.choose(placer, frames, candidates, 528, 406);
     }
 

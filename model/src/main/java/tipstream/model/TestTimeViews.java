@@ -75,22 +75,42 @@ public final class TestTimeViews {
      */
     public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
             INDArray input, INDArray output, int views) {
-        checked(views);
-        int width = (int) input.size(3);
-        int height = (int) input.size(2);
-        // the input's pixels to the frame's: the turn is about the input's centre, in its pixels
-        TipTransform toFrame = TipTransform.affine(encoding.frameWidth() / width, 0, 0, 0,
-                encoding.frameHeight() / height, 0);
-        TipTransform fromFrame = TipTransform.affine(width / encoding.frameWidth(), 0, 0, 0,
-                height / encoding.frameHeight(), 0);
         List<List<TipPrediction>> answers = new ArrayList<>();
-        for (int v = 0; v < views; v++) {
-            double turn = TURNS[v];
-            INDArray seen = v == 0 ? output : net.output(turned(input, turn));
-            TipTransform back = fromFrame.then(TipTransform.rotation(-turn, width / 2.0, height / 2.0)).then(toFrame);
-            answers.add(net.locateViewed(frames, seen, encoding, back));
+        for (View view : first(views)) {
+            INDArray seen = view.turn() == 0 ? output : net.output(view.of(input));
+            answers.add(net.locateViewed(frames, seen, encoding, view.back(input, encoding)));
         }
         return answers;
+    }
+
+    /** The first {@code views} views (1 to {@link #MAX}), the frame as it is first. */
+    public static List<View> first(int views) {
+        return Arrays.stream(TURNS, 0, checked(views)).mapToObj(View::new).toList();
+    }
+
+    /** One view: the frame turned by {@code turn} degrees about its centre, counter-clockwise on screen. */
+    public record View(double turn) {
+        /** A batch of the network's input [N, 1, H, W] as this view sees it ({@link #turned}). */
+        public INDArray of(INDArray input) {
+            return turned(input, turn);
+        }
+
+        /**
+         * The map from this view's frame pixels back to the frame's, for a network whose input is {@code input}'s
+         * size: the turn is about the input's centre in its own pixels, which the frame's scale unevenly.
+         */
+        public TipTransform back(INDArray input, TipEncoding encoding) {
+            if (turn == 0) {
+                return TipTransform.IDENTITY;
+            }
+            int width = (int) input.size(3);
+            int height = (int) input.size(2);
+            TipTransform toFrame = TipTransform.affine(encoding.frameWidth() / width, 0, 0, 0,
+                    encoding.frameHeight() / height, 0);
+            TipTransform fromFrame = TipTransform.affine(width / encoding.frameWidth(), 0, 0, 0,
+                    height / encoding.frameHeight(), 0);
+            return fromFrame.then(TipTransform.rotation(-turn, width / 2.0, height / 2.0)).then(toFrame);
+        }
     }
 
     /** Each frame's views ([view][frame]) as one answer per frame ({@link #combine(List)}). */

@@ -477,21 +477,16 @@ public final class TipNet {
         if (refiner == null) {
             List<TipPrediction> placed = new ArrayList<>(frames.size());
             for (int i = 0; i < frames.size(); i++) {
-                placed.add(mappedBack(encoding.decode(frameOutput(output, i)), back, width, height));
+                placed.add(encoding.decode(frameOutput(output, i)).mapped(back, width, height));
             }
             return placed;
         }
         List<List<TipEncoding.Candidate>> candidates = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {
             candidates.add(encoding.candidates(frameOutput(output, i), TipRefiner.CANDIDATES).stream()
-                    .map(c -> new TipEncoding.Candidate(mappedBack(c.tip(), back, width, height), c.share())).toList());
+                    .map(c -> new TipEncoding.Candidate(c.tip().mapped(back, width, height), c.share())).toList());
         }
         return TipRefiner.choose(refiner, frames, candidates, width, height);
-    }
-
-    private static TipPrediction mappedBack(TipPrediction p, TipTransform back, int width, int height) {
-        return back == TipTransform.IDENTITY ? p : new TipPrediction(p.presence(),
-                Math.max(0, Math.min(width, back.x(p.x(), p.y()))), Math.max(0, Math.min(height, back.y(p.x(), p.y()))));
     }
 
     /** Model, configuration, optimiser state and the running average of the weights (and the refiner's), for checkpoints. */
