@@ -20,9 +20,10 @@ import tipstream.v1.DatasetSample;
 
 /**
  * Test-time views ({@link TestTimeViews}): each eval and validation frame of a stored dataset version
- * located by a checkpoint as it is and turned by 8 and 16 degrees each way, the places turned back; then the seed metrics of a few ways of combining the five answers, each
- * at the presence threshold calibrated on validation the same way (eval's path: {@link TipNet#locate},
- * {@link CheckpointEvaluator.Scored}): what the views buy, and which way of combining them (BENCHMARKS.md, "Model quality").
+ * located by a checkpoint as it is and turned by 16 and 8 degrees each way, the places turned back; then the
+ * seed metrics of a few ways of combining the five answers, each at the presence threshold calibrated on
+ * validation the same way (eval's path: {@link TipNet#locate}, {@link CheckpointEvaluator.Scored}): what the
+ * views buy, and which way of combining them (BENCHMARKS.md, "Model quality").
  * <pre>
  * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.TestTimeViewsProbe CHECKPOINT DATASET_VERSION
  * </pre>
@@ -36,13 +37,13 @@ public final class TestTimeViewsProbe {
         List<List<TipPrediction>> validationViews = views(net, validation);
         Map<String, Function<List<TipPrediction>, TipPrediction>> ways = new LinkedHashMap<>();
         ways.put("the frame as it is", views -> views.get(0));
-        ways.put("mean presence of 2 views (0, +8 degrees), the frame's place", views -> new TipPrediction(
+        ways.put("mean presence of 2 views (0, +16 degrees), the frame's place", views -> new TipPrediction(
                 (views.get(0).presence() + views.get(1).presence()) / 2, views.get(0).x(), views.get(0).y()));
         ways.put("mean presence of 5 views, the frame's place", views -> new TipPrediction(meanPresence(views),
                 views.get(0).x(), views.get(0).y()));
         ways.put("5 views: the most confident one", views -> views.stream()
                 .max(Comparator.comparingDouble(TipPrediction::presence)).orElseThrow());
-        ways.put("3 views (0, +-8 degrees): voted place, mean presence", views -> TestTimeViews.combine(
+        ways.put("3 views (0, +-16 degrees): voted place, mean presence", views -> TestTimeViews.combine(
                 List.of(views.get(0), views.get(1), views.get(2))));
         ways.put("5 views: voted place, mean presence (TestTimeViews)", TestTimeViews::combine);
         ways.put("5 views: voted place, presence of the views within 10 px of it", views -> {

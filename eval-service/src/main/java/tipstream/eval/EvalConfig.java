@@ -28,8 +28,8 @@ public interface EvalConfig {
     /**
      * How many views of each frame evaluation and predict combine ({@link tipstream.model.TestTimeViews}):
      * 1 is the frame as it is; 5 (the default) scored 0.017 higher overall_mean on average (eight checkpoints)
-     * for five times the first stage's inference. Evaluation and predict share it, so a checkpoint's calibrated presence
-     * threshold is served with the views it was calibrated on.
+     * for five times the first stage's inference. Evaluation and predict share it, so a checkpoint's calibrated
+     * presence threshold is served with the views it was calibrated on.
      */
     int views();
 }

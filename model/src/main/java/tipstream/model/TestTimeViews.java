@@ -28,14 +28,14 @@ import tipstream.dataset.TipTransform;
  * different enough look at the same object that one view's confident wrong place (a knob taken for the tip)
  * is outvoted more often than among views moved by half a cell, which mostly agree on it. Measured on eight
  * main-job checkpoints (BENCHMARKS.md, "Model quality", stop 49), each at its own validation-calibrated
- * threshold, against five views moved by half a cell: eval overall_mean 0.941 against 0.933 on average (up on
- * six), dist_mean 3.68 against 4.22 px, validation overall_mean level (0.948 both). Five views: five times
+ * threshold, against five views moved by half a cell: eval overall_mean 0.942 against 0.933 on average (up on
+ * six), dist_mean 3.57 against 4.22 px, validation overall_mean 0.949 against 0.948. Five views: five times
  * the first stage's inference; the refiner crops the frames as they are.
  */
 public final class TestTimeViews {
     /**
      * The views' turns in degrees, counter-clockwise on screen; the first is the frame as it is. Three views are
-     * the first three (on the same eight checkpoints: eval 0.939, 3.54 px; validation 0.945).
+     * the first three (on the same eight checkpoints: eval 0.940, 3.44 px; validation 0.944).
      */
     private static final double[] TURNS = {0, 16, -16, 8, -8};
     /** The most views there are. */

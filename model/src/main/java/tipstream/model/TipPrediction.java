@@ -11,7 +11,10 @@ public record TipPrediction(double presence, double x, double y) {
         return presence >= threshold;
     }
 
-    /** The same presence at this place moved by {@code map} (a test-time view's back to the frame), kept on a frame of this size. */
+    /**
+     * The same presence at this place moved by {@code map} (a test-time view's map back to the frame), kept on a
+     * frame of this size.
+     */
     public TipPrediction mapped(TipTransform map, int frameWidth, int frameHeight) {
         return map == TipTransform.IDENTITY ? this : new TipPrediction(presence,
                 Math.max(0, Math.min(frameWidth, map.x(x, y))), Math.max(0, Math.min(frameHeight, map.y(x, y))));
