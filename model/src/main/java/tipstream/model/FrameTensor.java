@@ -35,7 +35,18 @@ public final class FrameTensor {
         for (int n = 0; n < frames.size(); n++) {
             System.arraycopy(pixels(frames.get(n), height, width), 0, all, n * height * width, height * width);
         }
-        return Nd4j.create(all, new long[] {frames.size(), 1, height, width}, DataType.FLOAT);
+        return array(all, frames.size(), 1, height, width);
+    }
+
+    /**
+     * A float array of this shape holding {@code values} (row-major): one bulk copy, where ND4J M2.1's
+     * {@code Nd4j.create(float[], shape, FLOAT)} writes the values one by one through an indexer (~0.5 M
+     * floats a training batch; BENCHMARKS.md, "Training from S3 shards").
+     */
+    public static INDArray array(float[] values, long... shape) {
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+        out.data().asNioFloat().put(values);
+        return out;
     }
 
     /**
@@ -105,12 +116,6 @@ public final class FrameTensor {
         }
     }
 
-    private static INDArray array(float[] values, long[] shape) {
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
-        out.data().asNioFloat().put(values);
-        return out;
-    }
-
     /** Added to an image's standard deviation (0..1 pixels) so that a flat image stays finite. */
     static final double STD_FLOOR = 1e-3;
 
@@ -121,6 +126,6 @@ public final class FrameTensor {
         for (int n = 0; n < encoded.size(); n++) {
             System.arraycopy(encoded.get(n), 0, all, n * per, per);
         }
-        return Nd4j.create(all, new long[] {encoded.size(), encoding.channels(), encoding.rows(), encoding.cols()}, DataType.FLOAT);
+        return array(all, encoded.size(), encoding.channels(), encoding.rows(), encoding.cols());
     }
 }

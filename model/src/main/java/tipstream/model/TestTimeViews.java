@@ -16,9 +16,7 @@ import org.bytedeco.javacpp.indexer.DoubleIndexer;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Scalar;
 import org.bytedeco.opencv.opencv_core.Size;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import tipstream.dataset.TipTransform;
 
 /**
@@ -183,7 +181,7 @@ public final class TestTimeViews {
                 dstData.get(out, p * plane, plane);
             }
         }
-        return Nd4j.create(out, shape, DataType.FLOAT);
+        return FrameTensor.array(out, shape);
     }
 
     private static double median(double[] values) {

@@ -7,9 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import tipstream.dataset.FrameResize;
 import tipstream.dataset.RandomAugmentation;
 
@@ -312,7 +310,7 @@ public final class TipRefiner {
             System.arraycopy(FrameTensor.pixels(cut(full, origins[i][0], origins[i][1], crop), crop, crop), 0, pixels,
                     i * crop * crop, crop * crop);
         }
-        INDArray input = Nd4j.create(pixels, new long[] {frames.size(), 1, crop, crop}, DataType.FLOAT);
+        INDArray input = FrameTensor.array(pixels, frames.size(), 1, crop, crop);
         List<TipPrediction> placed = refiner.place(input);
         List<TipPrediction> refined = new ArrayList<>(frames.size());
         for (int i = 0; i < frames.size(); i++) {

@@ -36,6 +36,22 @@ class FrameTensorTest {
     }
 
     @Test
+    void anArrayHoldsTheValuesRowMajorInItsShapeAndIsACopy() {
+        NativeBackend.ensureReady();
+        float[] values = new float[2 * 3 * 4];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i * 0.5f;
+        }
+        INDArray array = FrameTensor.array(values, 2, 1, 3, 4);
+        values[23] = -1;
+        assertThat(array.shape()).containsExactly(2, 1, 3, 4);
+        assertThat(array.getFloat(0, 0, 0, 1)).isEqualTo(0.5f);
+        assertThat(array.getFloat(0, 0, 2, 3)).isEqualTo(5.5f); // (2 * 4 + 3) * 0.5
+        assertThat(array.getFloat(1, 0, 2, 3)).isEqualTo(11.5f); // the last value, as it was when copied
+        assertThat(array.sumNumber().doubleValue()).isCloseTo(0.5 * 23 * 24 / 2, within(1e-3));
+    }
+
+    @Test
     void aStandardisedShapeTakesEachImageAtZeroMeanAndUnitVariance() {
         NativeBackend.ensureReady();
         // image 0: 0, 0, 1, 1 (mean 0.5, standard deviation 0.5); image 1: flat 0.7
