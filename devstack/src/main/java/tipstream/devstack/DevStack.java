@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,6 +31,8 @@ public final class DevStack implements AutoCloseable {
     static final int FREE_PORTS_COUNT = 12768;
     public static final int PARTITIONS = 3;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    /** Every port {@link #freePort()} has handed out in this JVM: never handed out twice. */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private final Settings settings;
     private final EmbeddedKafka kafka;
@@ -160,15 +164,20 @@ public final class DevStack implements AutoCloseable {
      * A port on 127.0.0.1 that is free now, below the ephemeral ranges (Linux 32768-60999, IANA 49152-65535): a
      * port the kernel picked for {@code ServerSocket(0)} can be handed out again at once as the local port of
      * any outgoing connection, before the server meant to listen there binds it (a test's Kafka controller failed
-     * so: "Address already in use"). Another listener may still take it first.
+     * so: "Address already in use"). Nor is a port handed out twice in one JVM: a stack asks for three at once,
+     * none bound until it starts, and two alike made its Kafka fail to bind (augment-service's tests, stop 50).
+     * Another process may still take it first.
      */
     public static int freePort() {
         for (int attempt = 0; attempt < 200; attempt++) {
             int port = FREE_PORTS_FROM + ThreadLocalRandom.current().nextInt(FREE_PORTS_COUNT);
+            if (!HANDED_OUT.add(port)) {
+                continue;
+            }
             try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
                 return socket.getLocalPort();
             } catch (IOException taken) {
-                // try another
+                // try another (this one stays marked: something else holds it)
             }
         }
         throw new UncheckedIOException(new IOException("no free port in " + FREE_PORTS_FROM + "-"

@@ -36,6 +36,15 @@ class DevStackTest {
     Path dataDir;
 
     @Test
+    void noFreePortIsHandedOutTwice() {
+        // 3,000 random picks of 12,768 ports would repeat one ~350 times; a stack's three ports must differ
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 3000; i++) {
+            assertThat(seen.add(DevStack.freePort())).isTrue();
+        }
+    }
+
+    @Test
     void freePortsAreBindableAndBelowTheKernelsEphemeralRange() throws Exception {
         for (int i = 0; i < 50; i++) {
             int port = DevStack.freePort();
