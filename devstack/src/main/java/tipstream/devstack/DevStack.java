@@ -165,7 +165,7 @@ public final class DevStack implements AutoCloseable {
      * port the kernel picked for {@code ServerSocket(0)} can be handed out again at once as the local port of
      * any outgoing connection, before the server meant to listen there binds it (a test's Kafka controller failed
      * so: "Address already in use"). Nor is a port handed out twice in one JVM: a stack asks for three at once,
-     * none bound until it starts, and two alike made its Kafka fail to bind (augment-service's tests, stop 50).
+     * none bound until it starts (a test's Kafka once failed to bind its port: augment-service, stop 50).
      * Another process may still take it first.
      */
     public static int freePort() {
