@@ -2,6 +2,7 @@ package tipstream.model;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.util.Arrays;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,10 +41,14 @@ public final class FrameTensor {
 
     /**
      * A float array of this shape holding {@code values} (row-major): one bulk copy, where ND4J M2.1's
-     * {@code Nd4j.create(float[], shape, FLOAT)} writes the values one by one through an indexer (~0.5 M
-     * floats a training batch; BENCHMARKS.md, "Training from S3 shards").
+     * {@code Nd4j.create(float[], shape, FLOAT)} writes the values one by one through an indexer (~0.43 M
+     * floats a training batch of 32; BENCHMARKS.md, "Training from S3 shards").
      */
     public static INDArray array(float[] values, long... shape) {
+        long size = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+        if (values.length != size) { // the array is uninitialised: every value must come from here
+            throw new IllegalArgumentException(values.length + " values for an array of shape " + Arrays.toString(shape));
+        }
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
         out.data().asNioFloat().put(values);
         return out;

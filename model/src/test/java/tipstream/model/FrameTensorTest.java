@@ -1,6 +1,7 @@
 package tipstream.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.awt.image.BufferedImage;
@@ -49,6 +50,8 @@ class FrameTensorTest {
         assertThat(array.getFloat(0, 0, 2, 3)).isEqualTo(5.5f); // (2 * 4 + 3) * 0.5
         assertThat(array.getFloat(1, 0, 2, 3)).isEqualTo(11.5f); // the last value, as it was when copied
         assertThat(array.sumNumber().doubleValue()).isCloseTo(0.5 * 23 * 24 / 2, within(1e-3));
+        assertThatThrownBy(() -> FrameTensor.array(new float[23], 2, 1, 3, 4)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("23 values for an array of shape [2, 1, 3, 4]");
     }
 
     @Test
