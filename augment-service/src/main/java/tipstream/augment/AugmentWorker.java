@@ -1,7 +1,6 @@
 package tipstream.augment;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +20,7 @@ import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameIndex;
+import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
@@ -218,7 +218,7 @@ public final class AugmentWorker implements AutoCloseable {
                     }
                 } else {
                     TipLabel label = TipLabel.parseFrom(record.value());
-                    reason = label.getFrameName().isEmpty() ? "label without frame name" : null;
+                    reason = problem(label).orElse(null);
                     if (reason == null) {
                         labels.merge(label.getCaptureId() + "/" + label.getFrameName(), label,
                                 (a, b) -> b.getRevision() >= a.getRevision() ? b : a);
@@ -325,12 +325,12 @@ public final class AugmentWorker implements AutoCloseable {
             // next pass builds on it
             LOG.infof("dataset %s %s was stored by an earlier publisher; latest moves to it", dataset,
                     manifest.getVersion());
-            blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
+            LatestVersion.move(blobs, dataset, manifest.getVersion());
             return new Pass(labelled.size(), Optional.empty(), 0, shardsBuilt, 0, dead);
         }
         // last: a pass that fails before this builds and announces the same version again (the
         // trainer ignores versions it already has); moved first, the retry would see nothing to do
-        blobs.put(latestKey(), manifest.getVersion().getBytes(StandardCharsets.UTF_8), "text/plain");
+        LatestVersion.move(blobs, dataset, manifest.getVersion());
         if (waiting == 0) {
             completedUpTo = ends;
         }
@@ -377,6 +377,18 @@ public final class AugmentWorker implements AutoCloseable {
         CaptureShards shards = CaptureShards.parseFrom(stored.get());
         built.put(capture, shards);
         return Optional.of(shards);
+    }
+
+    /**
+     * Why a label cannot be used, or empty when it can. Ingest checks the labels it publishes; one
+     * that reaches the topic by another way and that the trainer cannot encode (a tip outside the
+     * frame, not finite, or said visible without a position) would fail every run on the dataset
+     * (review R20).
+     */
+    private Optional<String> problem(TipLabel label) {
+        return label.getFrameName().isEmpty() ? Optional.of("label without frame name")
+                : assembler.frameFormat().labelProblem(label.getVisible(), label.hasTip(), label.getTip().getX(),
+                        label.getTip().getY());
     }
 
     /** Dead-letters the unusable records of the partitions this replica holds, each once. */
@@ -431,7 +443,8 @@ public final class AugmentWorker implements AutoCloseable {
         }
         for (String key : index.labelKeys()) {
             if (!labels.containsKey(key)) {
-                index.label(key).ifPresent(label -> labels.put(key, label));
+                index.label(key).ifPresent(label -> problem(label).ifPresentOrElse(
+                        reason -> LOG.warnf("label of %s left out: %s", key, reason), () -> labels.put(key, label)));
             }
         }
     }
@@ -447,17 +460,12 @@ public final class AugmentWorker implements AutoCloseable {
         return stored;
     }
 
-    private String latestKey() {
-        return ObjectKeys.latestVersion(dataset);
-    }
-
     private Optional<DatasetManifest> latestManifest() throws InvalidProtocolBufferException {
-        Optional<byte[]> latest = blobs.find(latestKey());
-        if (latest.isEmpty()) {
+        Optional<String> version = LatestVersion.read(blobs::find, dataset);
+        if (version.isEmpty()) {
             return Optional.empty();
         }
-        String version = new String(latest.get(), StandardCharsets.UTF_8).trim();
-        return Optional.of(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(dataset, version))));
+        return Optional.of(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(dataset, version.get()))));
     }
 
     private void deadLetter(ConsumerRecord<String, byte[]> record, String reason) throws Exception {

@@ -94,6 +94,11 @@ public final class DatasetAssembler {
         this.codeVersion = codeVersion;
     }
 
+    /** The frames this dataset is built from: their size, and where a label's tip can lie. */
+    public FrameFormat frameFormat() {
+        return frame;
+    }
+
     /** One capture built: its shards (see {@link #build}), how many were stored, and its frames left out. */
     public record CaptureBuild(CaptureShards shards, int shardsBuilt, List<Rejected> rejected) {
     }

@@ -47,6 +47,7 @@ import tipstream.dataset.WriterFence;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.FailingSends;
 import tipstream.v1.DatasetManifest;
+import tipstream.v1.DatasetSample;
 import tipstream.v1.DeadLetter;
 import tipstream.v1.FrameRef;
 import tipstream.v1.Point;
@@ -490,6 +491,43 @@ class AugmentWorkerTest {
     /** The dataset's fence, as augment opens it. */
     private static Supplier<WriterFence> fence(DevStack stack) {
         return () -> WriterFence.open(stack.kafkaBootstrapServers(), WriterFence.augmentOf("lab"));
+    }
+
+    @Test
+    void labelsNoTrainerCanEncodeAreDeadLetteredAndTheFrameKeepsItsLastUsableOne(@TempDir Path dir) throws Exception {
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> producer = stack.producer()) {
+            BlobStore blobs = stack.blobStore();
+            DatasetAssembler assembler = new DatasetAssembler("lab", new CaptureSplit(50, "t"), List.of(),
+                    FrameFormat.LAB_CAMERA, 264, 203, 100, "test");
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), producer, fence(stack), assembler, "lab");
+            // review R20: labels that reach the topic without ingest's check. Capture A has a usable one, then
+            // newer revisions that are not; capture B has only an unusable one, so its frame waits for a label
+            send(producer, Topics.FRAMES, "A", frame(blobs, "A", 0).toByteArray());
+            send(producer, Topics.LABELS, "A", label("A", 0, 1, 100, 100).toByteArray());
+            send(producer, Topics.LABELS, "A", label("A", 0, 2, 600, 10).toByteArray());
+            send(producer, Topics.LABELS, "A", label("A", 0, 3, Double.NaN, 50).toByteArray());
+            send(producer, Topics.LABELS, "A", label("A", 0, 4, 0, 0).toBuilder().clearTip().build().toByteArray());
+            send(producer, Topics.LABELS, "A", label("A", 0, 5, 9, 9).toBuilder().setVisible(false).build().toByteArray());
+            send(producer, Topics.FRAMES, "B", frame(blobs, "B", 0).toByteArray());
+            send(producer, Topics.LABELS, "B", label("B", 0, 1, -3, 20).toByteArray());
+
+            AugmentWorker.Pass pass = worker.runOnce();
+            assertThat(pass.version()).contains("1.0.0");
+            assertThat(pass.deadLettered()).isEqualTo(5);
+            DatasetManifest manifest = ManifestCodec.fromJson(blobs.get("datasets/lab/1.0.0/manifest.json"));
+            assertThat(manifest.getCapturesList()).containsExactly("A");
+            DatasetSample a = Shard.read(blobs.get(manifest.getShards(0).getKey())).get(0);
+            assertThat(a.getVisible()).isTrue();
+            assertThat(a.getTip().getX()).isEqualTo(100.0);
+            assertThat(a.getLabelRevision()).isEqualTo(1);
+            assertThat(read(stack, Topics.deadLetter(Topics.LABELS), DeadLetter.parser())).extracting(DeadLetter::getReason)
+                    .containsExactlyInAnyOrder("label tip (600.0, 10.0) lies outside the 528 x 406 frame",
+                            "label tip (NaN, 50.0) is not finite", "label says the tip is visible but gives no position",
+                            "label says the tip is not visible but gives a tip position",
+                            "label tip (-3.0, 20.0) lies outside the 528 x 406 frame");
+            assertThat(worker.runOnce().deadLettered()).as("each once").isZero();
+        }
     }
 
     /** The dataset's transactional producer, as augment's fence has it. */

@@ -1,6 +1,5 @@
 package tipstream.bench;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -25,6 +25,7 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.RigClient;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Shard;
@@ -207,10 +208,10 @@ public final class FaultDrill implements Callable<Integer> {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         while (System.nanoTime() < deadline) {
             BlobStore blobs = stack.blobStore();
-            if (blobs.exists(ObjectKeys.latestVersion(LocalPlatform.DATASET))) {
-                String version = new String(blobs.get(ObjectKeys.latestVersion(LocalPlatform.DATASET)),
-                        StandardCharsets.UTF_8).trim();
-                DatasetManifest manifest = ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(LocalPlatform.DATASET, version)));
+            Optional<String> version = LatestVersion.read(blobs::find, LocalPlatform.DATASET);
+            if (version.isPresent()) {
+                DatasetManifest manifest = ManifestCodec.fromJson(
+                        blobs.get(ObjectKeys.manifest(LocalPlatform.DATASET, version.get())));
                 if (manifest.getCapturesList().containsAll(sent.keySet())) {
                     return manifest;
                 }

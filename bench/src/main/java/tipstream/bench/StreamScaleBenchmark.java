@@ -4,7 +4,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +25,7 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.RigClient;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
 import tipstream.devstack.DevStack;
@@ -130,9 +131,9 @@ public final class StreamScaleBenchmark implements Callable<Integer> {
         while (!done) {
             try {
                 peakHeap.accumulateAndGet(heapUsed(http), Math::max);
-                if (blobs.exists(ObjectKeys.latestVersion(LocalPlatform.DATASET))) {
-                    String version = new String(blobs.get(ObjectKeys.latestVersion(LocalPlatform.DATASET)),
-                            StandardCharsets.UTF_8).trim();
+                Optional<String> latest = LatestVersion.read(blobs::find, LocalPlatform.DATASET);
+                if (latest.isPresent()) {
+                    String version = latest.get();
                     if (!version.equals(seen)) {
                         long now = System.nanoTime();
                         byte[] json = blobs.get(ObjectKeys.manifest(LocalPlatform.DATASET, version));

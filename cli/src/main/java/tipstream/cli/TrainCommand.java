@@ -13,6 +13,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import tipstream.dataset.PlainName;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.LocalPlatform;
 import tipstream.devstack.MetricsWatch;
@@ -53,6 +54,11 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Optional<String> badRunId = runId == null ? Optional.empty() : PlainName.problem("--run-id", runId);
+        if (badRunId.isPresent()) { // it names the run's objects in S3 and its metric series
+            System.out.println(badRunId.get());
+            return 2;
+        }
         if (runId == null) {
             runId = "run-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         }

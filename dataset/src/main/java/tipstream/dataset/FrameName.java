@@ -7,10 +7,9 @@ import java.util.regex.Pattern;
 /**
  * A frame's file name as rigs and CVAT exports write it, e.g. {@code 20180727-OG3_04_45-camL0000.png}:
  * capture name, camera (L or R) and frame number. Names are checked before anything else because
- * they end up in object keys and Kafka keys: only a plain file name is accepted, never a path.
+ * they end up in object keys and Kafka keys: only a plain file name is accepted ({@link PlainName}), never a path.
  */
 public record FrameName(String name, String captureId, String camera, int index) {
-    private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,199}");
     private static final Pattern RIG_NAME = Pattern.compile("(.+)-cam([LR])(\\d{1,9})\\.png");
 
     /**
@@ -20,14 +19,14 @@ public record FrameName(String name, String captureId, String camera, int index)
      * @throws IllegalArgumentException with the reason, for unsafe names or a missing capture id
      */
     public static FrameName parse(String name, String explicitCaptureId) {
-        requireSafe("frame name", name);
+        PlainName.require("frame name", name);
         if (!name.toLowerCase().endsWith(".png")) {
             throw new IllegalArgumentException("frame name '" + name + "' does not end in .png");
         }
         Matcher m = RIG_NAME.matcher(name);
         String capture = explicitCaptureId == null || explicitCaptureId.isEmpty() ? null : explicitCaptureId;
         if (capture != null) {
-            requireSafe("capture id", capture);
+            PlainName.require("capture id", capture);
         }
         if (m.matches()) {
             return new FrameName(name, capture != null ? capture : m.group(1), m.group(2), Integer.parseInt(m.group(3)));
@@ -48,20 +47,5 @@ public record FrameName(String name, String captureId, String camera, int index)
     public static Optional<String> captureOf(String name) {
         Matcher m = RIG_NAME.matcher(name);
         return m.matches() ? Optional.of(m.group(1)) : Optional.empty();
-    }
-
-    private static void requireSafe(String what, String value) {
-        if (value == null || value.isEmpty()) {
-            throw new IllegalArgumentException(what + " is empty");
-        }
-        if (!SAFE.matcher(value).matches() || value.contains("..")) {
-            throw new IllegalArgumentException(what + " '" + printable(value)
-                    + "' is not a plain name (letters, digits, '.', '_', '-'; no path separators; at most 200 characters)");
-        }
-    }
-
-    private static String printable(String s) {
-        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }

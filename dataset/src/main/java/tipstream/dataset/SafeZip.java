@@ -126,18 +126,13 @@ public final class SafeZip {
     public static String entryPath(String name) throws InvalidArchiveException {
         String path = name.replace('\\', '/').replaceAll("/{2,}", "/");
         if (path.isEmpty() || path.startsWith("/") || path.matches("^[A-Za-z]:.*") || path.contains("\0")) {
-            throw new InvalidArchiveException("entry '" + printable(name) + "' has an absolute path");
+            throw new InvalidArchiveException("entry '" + PlainName.printable(name) + "' has an absolute path");
         }
         for (String part : path.split("/")) {
             if (part.equals("..")) {
-                throw new InvalidArchiveException("entry '" + printable(name) + "' climbs out of the archive (zip slip)");
+                throw new InvalidArchiveException("entry '" + PlainName.printable(name) + "' climbs out of the archive (zip slip)");
             }
         }
         return path;
-    }
-
-    private static String printable(String s) {
-        String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        return cut.replaceAll("\\p{Cntrl}", "?");
     }
 }

@@ -34,8 +34,10 @@ import tipstream.capturesim.SimulatedCapture;
 import tipstream.capturesim.SimulatedFrame;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
+import tipstream.dataset.PlainName;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.TopicSnapshot;
 import tipstream.dataset.Topics;
@@ -143,6 +145,11 @@ public final class PipelineRun implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Optional<String> badRunId = runId == null ? Optional.empty() : PlainName.problem("--run-id", runId);
+        if (badRunId.isPresent()) { // it names the run's objects in S3 and its metric series
+            System.err.println(badRunId.get());
+            return 2;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(this::stopInterrupted, "stop-pipeline"));
         long t0 = System.nanoTime();
         if (startedAtMillis == null) {
@@ -433,8 +440,7 @@ public final class PipelineRun implements Callable<Integer> {
             long read = LiveHealth.number(AUGMENT_PORT, "records").orElse(0);
             if (read >= sent) {
                 BlobStore blobs = stack.blobStore();
-                String version = new String(blobs.get(ObjectKeys.latestVersion(DATASET)),
-                        java.nio.charset.StandardCharsets.UTF_8).trim();
+                String version = LatestVersion.read(blobs::find, DATASET).orElseThrow();
                 return ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest(DATASET, version)));
             }
             if (read != shown) {

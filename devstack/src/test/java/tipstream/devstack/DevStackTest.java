@@ -120,6 +120,17 @@ class DevStackTest {
                         "--config unclean.leader.election.enable=false", "name: REPLICATION_FACTOR");
     }
 
+    @Test
+    void composeAndKubernetesKeepKafkasLogOnItsVolume() throws Exception {
+        // review R9: the apache/kafka image writes its log under /tmp unless told otherwise, so the volume
+        // mounted for it kept nothing and a recreated container started with every topic empty
+        String compose = Files.readString(Path.of("../docker-compose.yml"));
+        assertThat(compose).contains("KAFKA_LOG_DIRS: /var/lib/kafka/data", "- kafka-data:/var/lib/kafka/data");
+        assertThat(Files.readString(Path.of("../k8s/kafka.yaml")))
+                .containsPattern("name: KAFKA_LOG_DIRS\\s+value: /var/lib/kafka/data")
+                .contains("mountPath: /var/lib/kafka/data");
+    }
+
     private static Admin admin(DevStack stack) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()));
     }

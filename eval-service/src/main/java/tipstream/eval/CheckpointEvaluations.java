@@ -9,7 +9,6 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -38,9 +37,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
+import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameFormat;
+import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ObjectKeys;
+import tipstream.dataset.PlainName;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
 import tipstream.model.TestTimeViews;
@@ -115,6 +117,11 @@ public class CheckpointEvaluations {
         running.set(true);
         thread = new Thread(this::run, "checkpoint-evaluations");
         thread.start();
+    }
+
+    /** False once the consuming thread has ended on its own while the service runs ({@link ConsumersLivenessCheck}). */
+    boolean consuming() {
+        return ConsumersLivenessCheck.consuming(thread, !running.get());
     }
 
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
@@ -229,6 +236,20 @@ public class CheckpointEvaluations {
         }
     }
 
+    /**
+     * The dataset version a checkpoint is scored on: the newest one, so that every checkpoint is
+     * measured on all the eval captures there are, while it means what the checkpoint trained on. A
+     * new MAJOR version may split the captures anew (some the run trained on could be eval there), so
+     * a checkpoint of an older one is scored on the version it trained on (review R22).
+     */
+    static String scoredOn(String trainedOn, Optional<String> latest) {
+        if (latest.isEmpty() || trainedOn.isEmpty()) {
+            return latest.orElse(trainedOn);
+        }
+        return DatasetVersion.parse(latest.get()).sameRepresentationAs(DatasetVersion.parse(trainedOn)) ? latest.get()
+                : trainedOn;
+    }
+
     private void handle(ConsumerRecord<String, byte[]> record) throws Exception {
         CheckpointReady checkpoint;
         try {
@@ -237,8 +258,11 @@ public class CheckpointEvaluations {
             deadLetter(record, "not a CheckpointReady: " + e.getMessage());
             return;
         }
-        if (checkpoint.getRunId().isEmpty() || checkpoint.getDataset().isEmpty()) {
-            deadLetter(record, "checkpoint without run id or dataset");
+        // the run id and the dataset go into object keys (event files, worst frames, the dataset's versions)
+        Optional<String> unusable = PlainName.problem("run id", checkpoint.getRunId())
+                .or(() -> PlainName.problem("dataset", checkpoint.getDataset()));
+        if (unusable.isPresent()) {
+            deadLetter(record, unusable.get());
             return;
         }
         Optional<byte[]> model = blobs.find(checkpoint.getCheckpointKey());
@@ -254,9 +278,14 @@ public class CheckpointEvaluations {
             deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + " cannot be evaluated: " + e.getMessage());
             return;
         }
-        // the newest version's eval split: every checkpoint is measured on all the eval captures there are
-        String version = blobs.find(ObjectKeys.latestVersion(checkpoint.getDataset()))
-                .map(b -> new String(b, StandardCharsets.UTF_8).trim()).orElse(checkpoint.getDatasetVersion());
+        String version;
+        try {
+            version = scoredOn(checkpoint.getDatasetVersion(),
+                    LatestVersion.read(blobs::find, checkpoint.getDataset()));
+        } catch (IllegalArgumentException e) {
+            deadLetter(record, "checkpoint " + checkpoint.getCheckpointKey() + ": " + e.getMessage());
+            return;
+        }
         Optional<EvalSets.EvalSet> samples;
         Optional<EvalSets.EvalSet> validation;
         try {

@@ -10,6 +10,7 @@ import jakarta.enterprise.event.Observes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +25,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.PlainName;
 import tipstream.dataset.Topics;
 import tipstream.v1.MetricEvent;
 
@@ -81,6 +83,11 @@ public class MetricsConsumer {
         thread = new Thread(this::run, "metrics-consumer");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** False once the consuming thread has ended on its own while the service runs ({@link ConsumersLivenessCheck}). */
+    boolean consuming() {
+        return ConsumersLivenessCheck.consuming(thread, !running.get());
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -166,8 +173,11 @@ public class MetricsConsumer {
         String reason;
         try {
             MetricEvent event = MetricEvent.parseFrom(record.value() == null ? new byte[0] : record.value());
+            Optional<String> badSeries = PlainName.seriesProblem(event.getRun()); // it names event files' keys
             if (event.getRun().isEmpty() || event.getTag().isEmpty()) {
                 reason = "metric event without run or tag";
+            } else if (badSeries.isPresent()) {
+                reason = badSeries.get();
             } else {
                 store.add(event);
                 consumed.increment();

@@ -70,6 +70,27 @@ class CheckpointEvaluationsTest {
     }
 
     @Test
+    void aCheckpointWhoseRunIdIsAPathIsDeadLetteredAndTheNextOneIsEvaluated() throws Exception {
+        // the run id names the objects eval writes (event files, worst frames): a path would write outside runs/
+        String run = "path-" + UUID.randomUUID().toString().substring(0, 8);
+        storeVersion(run, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, CheckpointReady.newBuilder()
+                    .setRunId(run + "/../../models").setStep(10).setCheckpointKey(checkpointKey).setDataset(run)
+                    .setDatasetVersion("1.0.0").build().toByteArray())).get();
+        }
+        announce(run, List.of(run), checkpointKey);
+        assertThat(awaitEvaluated(run)).hasSize(1);
+        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        assertThat(ours).hasSize(1);
+        assertThat(ours.get(0).getReason()).contains("run id '" + run + "/../../models' is not a plain name");
+    }
+
+    @Test
     void aCheckpointWaitingForAnEvalSplitDoesNotHoldBackTheNextOne() throws Exception {
         // review R13: a checkpoint of a dataset without eval captures used to park its whole partition
         String run = "wait-" + UUID.randomUUID().toString().substring(0, 8);

@@ -210,6 +210,10 @@ class MetricsServiceTest {
         producer.send(new ProducerRecord<>(Topics.METRICS, key, new byte[] {(byte) 0xff, 0x01, 0x02})).get();
         producer.send(new ProducerRecord<>(Topics.METRICS, key, MetricEvent.newBuilder().setStep(1).build()
                 .toByteArray())).get();
+        // a series names its event files' object keys: a path in it would write outside runs/
+        String climbing = "../../models/" + UUID.randomUUID() + "/eval";
+        producer.send(new ProducerRecord<>(Topics.METRICS, key, MetricEvent.newBuilder().setRun(climbing)
+                .setTag("metrics/loss").setStep(1).setValue(1).build().toByteArray())).get();
         String run = "after-" + UUID.randomUUID();
         publish(run, "metrics/loss", 1, 1);
         assertThat(series(run, "metrics/loss", 1)).hasSize(1);
@@ -222,17 +226,19 @@ class MetricsServiceTest {
             List<DeadLetter> letters = new java.util.ArrayList<>();
             long deadline = System.currentTimeMillis() + 15_000;
             while (System.currentTimeMillis() < deadline && letters.stream()
-                    .filter(l -> l.getKey().toStringUtf8().equals(key)).count() < 2) {
+                    .filter(l -> l.getKey().toStringUtf8().equals(key)).count() < 3) {
                 for (var record : dlq.poll(Duration.ofMillis(300))) {
                     letters.add(DeadLetter.parseFrom(record.value()));
                 }
             }
             List<DeadLetter> ours = letters.stream().filter(l -> l.getKey().toStringUtf8().equals(key)).toList();
-            assertThat(ours).hasSize(2);
+            assertThat(ours).hasSize(3);
             assertThat(ours.get(0).getReason()).contains("not a MetricEvent");
             assertThat(ours.get(0).getValue().toByteArray()).containsExactly((byte) 0xff, 0x01, 0x02);
             assertThat(ours.get(0).getSourceTopic()).isEqualTo(Topics.METRICS);
             assertThat(ours.get(1).getReason()).contains("without run or tag");
+            assertThat(ours.get(2).getReason()).contains("run id '..' is not a plain name");
         }
+        assertThat(store.runs()).extracting(RunInfo::getRun).doesNotContain(climbing);
     }
 }

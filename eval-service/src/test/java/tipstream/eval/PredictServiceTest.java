@@ -109,6 +109,9 @@ class PredictServiceTest {
                         URI.create("http://127.0.0.1:" + port + "/q/health/live")).timeout(Duration.ofSeconds(5))
                         .build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(health.statusCode()).isEqualTo(200);
+                // both consuming threads are alive (ConsumersLivenessCheck)
+                assertThat(health.body()).contains("\"consumers\"").contains("\"checkpoint-evaluations\": true")
+                        .contains("\"metric-events\": true");
             }
             for (ListenableFuture<PredictResponse> answer : answers) {
                 assertThat(answer.get(60, TimeUnit.SECONDS).getCheckpointStep()).isEqualTo(40);

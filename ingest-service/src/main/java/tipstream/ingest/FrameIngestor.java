@@ -142,24 +142,11 @@ public class FrameIngestor {
     }
 
     private LabelPublisher.Tip checkLabel(FrameLabel label) {
-        if (!label.getVisible()) {
-            if (label.hasTip()) {
-                throw new IllegalArgumentException("label says the tip is not visible but gives a tip position");
-            }
-            return LabelPublisher.Tip.NONE;
-        }
-        if (!label.hasTip()) {
-            throw new IllegalArgumentException("label says the tip is visible but gives no position");
-        }
         double x = label.getTip().getX();
         double y = label.getTip().getY();
-        if (!Double.isFinite(x) || !Double.isFinite(y)) {
-            throw new IllegalArgumentException("label tip (" + x + ", " + y + ") is not finite");
-        }
-        if (!format.contains(x, y)) {
-            throw new IllegalArgumentException("label tip (" + x + ", " + y + ") lies outside the "
-                    + format.width() + " x " + format.height() + " frame");
-        }
-        return new LabelPublisher.Tip(true, x, y, false);
+        format.labelProblem(label.getVisible(), label.hasTip(), x, y).ifPresent(problem -> {
+            throw new IllegalArgumentException(problem);
+        });
+        return label.getVisible() ? new LabelPublisher.Tip(true, x, y, false) : LabelPublisher.Tip.NONE;
     }
 }

@@ -1,7 +1,6 @@
 package tipstream.trainer;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +22,7 @@ import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore.BlobStoreException;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Topics;
@@ -159,11 +159,11 @@ public final class DatasetAnnouncements implements AutoCloseable {
 
     /** The version the {@code latest} pointer names, if there is one newer than the one kept. */
     private void takeStoredLatest() {
-        Optional<byte[]> pointer = manifests.apply(ObjectKeys.latestVersion(dataset));
+        Optional<String> pointer = LatestVersion.read(manifests, dataset);
         if (pointer.isEmpty()) {
             return;
         }
-        String version = new String(pointer.get(), StandardCharsets.UTF_8).trim();
+        String version = pointer.get();
         try {
             if (latest != null && DatasetVersion.parse(version).compareTo(DatasetVersion.parse(latest.getVersion())) <= 0) {
                 return;

@@ -15,6 +15,9 @@ import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DatasetVersion;
+import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.ObjectKeys;
+import tipstream.dataset.PlainName;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.WriterFence;
 import tipstream.model.TipNetConfig;
@@ -88,6 +91,8 @@ public class TrainerService {
     private void run() {
         try (DatasetAnnouncements announcements = new DatasetAnnouncements(bootstrapServers, config.dataset(), blobs::find,
                 producer)) {
+            // the run id names the run's objects in S3 and its metric series: a path would reach others'
+            PlainName.require("run id", config.runId());
             state = State.WAITING_FOR_DATA;
             LOG.infof("run %s waiting for dataset '%s' to be announced on tipstream.shards", config.runId(),
                     config.dataset());
@@ -113,13 +118,18 @@ public class TrainerService {
     /** A newer version of another representation this run does not switch to, once logged. */
     private String skippedVersion = "";
 
-    private void train(DatasetAnnouncements announcements, DatasetManifest dataset) throws Exception {
+    private void train(DatasetAnnouncements announcements, DatasetManifest latest) throws Exception {
+        DatasetManifest dataset = startingVersion(TrainingRun.lastDatasetVersion(blobs, config.runId()), latest,
+                version -> {
+                    Optional<byte[]> json = blobs.find(ObjectKeys.manifest(config.dataset(), version));
+                    return json.isEmpty() ? Optional.empty() : Optional.of(ManifestCodec.fromJson(json.get()));
+                });
         TrainingRun.Settings settings = settings(dataset, encoder(dataset));
         try (TrainingRun run = TrainingRun.startOrResume(settings, blobs, WriterFence.open(bootstrapServers,
                 WriterFence.trainerOf(config.runId())), trainShards(dataset), dataset.getVersion())) {
             step.set(run.step());
             finalStep.set(run.finalStep());
-            if (TrainingRun.lastCheckpoint(blobs, config.runId()).isEmpty()) {
+            if (!TrainingRun.hasCheckpoint(blobs, config.runId())) {
                 run.checkpoint(); // step 0: the untrained baseline
             } else {
                 LOG.infof("run %s resumes at step %d", config.runId(), run.step());
@@ -152,6 +162,36 @@ public class TrainerService {
         }
     }
 
+    /** Reads a version's manifest, empty when it is not stored. */
+    interface Manifests {
+        Optional<DatasetManifest> of(String version) throws Exception;
+    }
+
+    /**
+     * The version a run starts on: the latest, or for a run that resumes, the version its last
+     * checkpoint trained on (review R24). A restart must not move a run onto samples that mean
+     * something else (a new MAJOR version) where the running trainer would not ({@link #follow}); a
+     * newer version of the same representation joins from the next epoch, as it would have. A
+     * resumed run whose version's manifest is gone goes on with the latest of the same MAJOR, and
+     * fails with the reason when there is none.
+     */
+    static DatasetManifest startingVersion(Optional<String> trainedOn, DatasetManifest latest, Manifests manifests)
+            throws Exception {
+        if (trainedOn.isEmpty() || trainedOn.get().equals(latest.getVersion())) {
+            return latest;
+        }
+        Optional<DatasetManifest> resumed = manifests.of(trainedOn.get());
+        if (resumed.isPresent()) {
+            return resumed.get();
+        }
+        if (DatasetVersion.parse(trainedOn.get()).sameRepresentationAs(DatasetVersion.parse(latest.getVersion()))) {
+            return latest;
+        }
+        throw new IllegalStateException("the run trained on dataset version " + trainedOn.get()
+                + ", whose manifest is gone, and the latest, " + latest.getVersion()
+                + ", means something else (a new major version): start a new run to train on it");
+    }
+
     /**
      * Moves the run to a newer version of its dataset from the next epoch: one with new captures or
      * corrected labels and at least a batch of train samples; a new MAJOR version (samples that mean
@@ -178,7 +218,7 @@ public class TrainerService {
      */
     private Optional<String> encoder(DatasetManifest dataset) throws Exception {
         if (config.encoder().isPresent() || config.pretrainSteps() <= 0
-                || TrainingRun.lastCheckpoint(blobs, config.runId()).isPresent()) {
+                || TrainingRun.hasCheckpoint(blobs, config.runId())) {
             return config.encoder();
         }
         state = State.PRETRAINING;

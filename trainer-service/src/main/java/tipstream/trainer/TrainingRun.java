@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -111,8 +110,8 @@ public final class TrainingRun implements AutoCloseable {
 
     /**
      * Takes the run (fencing any other trainer of it, {@link WriterFence}), then starts it, or resumes
-     * it from its last checkpoint when it has one: then with the network shape the checkpoint
-     * carries, which is the run's, whatever is configured now. The run owns the fence from here.
+     * it from its newest checkpoint that loads when it has one: then with the network shape the
+     * checkpoint carries, which is the run's, whatever is configured now. The run owns the fence from here.
      */
     public static TrainingRun startOrResume(Settings settings, BlobStore blobs, WriterFence fence,
             List<ShardEntry> shards, String datasetVersion) throws Exception {
@@ -127,16 +126,25 @@ public final class TrainingRun implements AutoCloseable {
 
     private static TrainingRun startOrResumeClaimed(Settings settings, BlobStore blobs, WriterFence fence,
             List<ShardEntry> shards, String datasetVersion) throws Exception {
-        Optional<CheckpointReady> last = lastCheckpoint(blobs, settings.runId());
-        if (last.isPresent()) {
-            TipNet net = TipNet.fromBytes(blobs.get(last.get().getCheckpointKey()));
-            TrainingRun run = new TrainingRun(settings, blobs, fence, shards, datasetVersion, net, last.get());
-            String base = baseKey(settings.runId(), last.get().getStep());
+        List<String> states = stateKeys(blobs, settings.runId());
+        for (int i = states.size() - 1; i >= 0; i--) {
+            Optional<Resumable> last = resumable(blobs, states.get(i));
+            if (last.isEmpty()) {
+                continue;
+            }
+            TrainingRun run = new TrainingRun(settings, blobs, fence, shards, datasetVersion, last.get().net(),
+                    last.get().state());
+            String base = baseKey(settings.runId(), last.get().state().getStep());
             if (!blobs.exists(base + ANNOUNCED)) {
                 // the last life stored it but died (or Kafka failed) before it was announced
-                run.announce(last.get(), readMetrics(blobs.find(base + METRICS)));
+                run.announce(last.get().state(), readMetrics(blobs.find(base + METRICS)));
             }
             return run;
+        }
+        if (!states.isEmpty()) {
+            // starting over would write new checkpoints among the old ones' steps
+            throw new IllegalStateException("run " + settings.runId() + " has " + states.size()
+                    + " checkpoints and none of them loads (see the warnings above); start a new run id");
         }
         TipNet net = TipNet.build(settings.net());
         if (settings.transfer().encoderKey().isPresent()) {
@@ -146,10 +154,68 @@ public final class TrainingRun implements AutoCloseable {
                 CheckpointReady.getDefaultInstance());
     }
 
+    /** Whether the run has stored a checkpoint (one it could resume from or not). */
+    public static boolean hasCheckpoint(BlobStore blobs, String runId) {
+        return !stateKeys(blobs, runId).isEmpty();
+    }
+
+    /** The dataset version the run's newest checkpoint trained on (whether it loads or not); empty for a new run. */
+    public static Optional<String> lastDatasetVersion(BlobStore blobs, String runId) {
+        List<String> states = stateKeys(blobs, runId);
+        for (int i = states.size() - 1; i >= 0; i--) {
+            Optional<CheckpointReady> state = blobs.find(states.get(i)).flatMap(TrainingRun::parseState);
+            if (state.isPresent()) {
+                return Optional.of(state.get().getDatasetVersion());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The state of the run's newest checkpoint. */
     static Optional<CheckpointReady> lastCheckpoint(BlobStore blobs, String runId) throws Exception {
-        Optional<String> key = blobs.list(ObjectKeys.checkpoints(runId)).stream().map(item -> item.objectName())
-                .filter(name -> name.endsWith(".state")).max(Comparator.naturalOrder());
-        return key.isEmpty() ? Optional.empty() : Optional.of(CheckpointReady.parseFrom(blobs.get(key.get())));
+        List<String> states = stateKeys(blobs, runId);
+        return states.isEmpty() ? Optional.empty()
+                : Optional.of(CheckpointReady.parseFrom(blobs.get(states.get(states.size() - 1))));
+    }
+
+    /** The keys of a run's checkpoint states (each stored last, after its network), oldest first. */
+    private static List<String> stateKeys(BlobStore blobs, String runId) {
+        return blobs.list(ObjectKeys.checkpoints(runId)).stream().map(item -> item.objectName())
+                .filter(name -> name.endsWith(".state")).sorted().toList();
+    }
+
+    /** A checkpoint a run can resume from: its state and its network. */
+    private record Resumable(CheckpointReady state, TipNet net) {
+    }
+
+    /**
+     * The checkpoint of this state, if its network is there and loads. A state whose network went
+     * later (a bucket's lifecycle rule, a restore that missed it) or does not load is passed over for
+     * the one before it, where every restart would fail on it again (review R11). S3 itself failing
+     * is not passed over: the resume fails, as it must not go back over a checkpoint it cannot read.
+     */
+    private static Optional<Resumable> resumable(BlobStore blobs, String stateKey) {
+        Optional<CheckpointReady> state = blobs.find(stateKey).flatMap(TrainingRun::parseState);
+        Optional<byte[]> network = state.flatMap(ready -> blobs.find(ready.getCheckpointKey()));
+        String problem = state.isEmpty() ? "its state is missing or does not parse"
+                : network.isEmpty() ? "its network " + state.get().getCheckpointKey() + " is missing" : null;
+        if (problem == null) {
+            try {
+                return Optional.of(new Resumable(state.get(), TipNet.fromBytes(network.get())));
+            } catch (IllegalArgumentException e) {
+                problem = "its network " + state.get().getCheckpointKey() + " does not load: " + e.getMessage();
+            }
+        }
+        LOG.warnf("checkpoint %s cannot be resumed from (%s); the one before it is tried", stateKey, problem);
+        return Optional.empty();
+    }
+
+    private static Optional<CheckpointReady> parseState(byte[] bytes) {
+        try {
+            return Optional.of(CheckpointReady.parseFrom(bytes));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+            return Optional.empty();
+        }
     }
 
     public long step() {
