@@ -13,9 +13,10 @@ public final class LatestVersion {
     private LatestVersion() {
     }
 
-    /** The version the pointer names, read with {@code find} (e.g. {@code BlobStore::find}); empty before the first version. */
+    /** The version the pointer names, read with {@code find} (e.g. {@code BlobStore::find}); empty before there is one. */
     public static Optional<String> read(Function<String, Optional<byte[]>> find, String dataset) {
-        return find.apply(ObjectKeys.latestVersion(dataset)).map(bytes -> new String(bytes, StandardCharsets.UTF_8).trim());
+        return find.apply(ObjectKeys.latestVersion(dataset))
+                .map(bytes -> new String(bytes, StandardCharsets.UTF_8).trim());
     }
 
     /** Moves the pointer to {@code version}. */

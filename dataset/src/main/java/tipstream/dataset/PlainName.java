@@ -26,7 +26,7 @@ public final class PlainName {
         return Optional.empty();
     }
 
-    /** {@code value}, when it is a plain name. @throws IllegalArgumentException with the reason, when not */
+    /** {@code value}, when it is a plain name; else an {@link IllegalArgumentException} with the reason. */
     public static String require(String what, String value) {
         problem(what, value).ifPresent(reason -> {
             throw new IllegalArgumentException(reason);
