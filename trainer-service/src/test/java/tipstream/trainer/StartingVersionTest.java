@@ -3,6 +3,7 @@ package tipstream.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -15,7 +16,7 @@ class StartingVersionTest {
     }
 
     private static TrainerService.Manifests stored(String... versions) {
-        Map<String, DatasetManifest> manifests = new java.util.HashMap<>();
+        Map<String, DatasetManifest> manifests = new HashMap<>();
         for (String v : versions) {
             manifests.put(v, version(v));
         }
