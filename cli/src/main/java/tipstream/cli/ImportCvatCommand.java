@@ -67,6 +67,9 @@ public final class ImportCvatCommand implements Callable<Integer> {
             for (Rejection rejection : summary.getRejectionsList().subList(0, Math.min(10, summary.getRejectionsCount()))) {
                 System.out.println("  rejected " + rejection.getFrameName() + ": " + rejection.getReason());
             }
+            if (summary.getRejected() > 10) {
+                System.out.println("  ... and " + (summary.getRejected() - 10) + " more");
+            }
             return summary.getRejected() == 0 ? 0 : 2;
         } finally {
             channel.shutdownNow();

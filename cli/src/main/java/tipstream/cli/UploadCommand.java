@@ -93,8 +93,8 @@ public final class UploadCommand implements Callable<Integer> {
         for (Rejection rejection : total.getRejectionsList().subList(0, Math.min(10, total.getRejectionsCount()))) {
             System.out.println("  rejected " + rejection.getFrameName() + ": " + rejection.getReason());
         }
-        if (total.getRejectionsCount() > 10) {
-            System.out.println("  ... and " + (total.getRejectionsCount() - 10) + " more");
+        if (total.getRejected() > 10) {
+            System.out.println("  ... and " + (total.getRejected() - 10) + " more");
         }
         if (!files.skipped().isEmpty()) {
             System.out.println("  skipped (not PNG): " + files.skipped().size() + " file(s), e.g. " + files.skipped().get(0));

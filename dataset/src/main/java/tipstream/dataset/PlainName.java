@@ -48,7 +48,7 @@ public final class PlainName {
     }
 
     /** At most 80 characters of {@code s}, control characters shown as '?': safe to put in a log line or an error. */
-    static String printable(String s) {
+    public static String printable(String s) {
         String cut = s.length() > 80 ? s.substring(0, 80) + "..." : s;
         return cut.replaceAll("\\p{Cntrl}", "?");
     }

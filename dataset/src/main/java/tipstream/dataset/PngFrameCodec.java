@@ -32,6 +32,11 @@ public final class PngFrameCodec {
         this.maxBytes = maxBytes;
     }
 
+    /** The most bytes a frame's PNG may have. */
+    public int maxBytes() {
+        return maxBytes;
+    }
+
     /** A frame that passed every check: the grayscale image and the PNG bytes to store. */
     public record CheckedFrame(BufferedImage image, byte[] png) {
     }

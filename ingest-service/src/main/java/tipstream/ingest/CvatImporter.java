@@ -26,7 +26,6 @@ import tipstream.dataset.FrameName;
 import tipstream.dataset.SafeZip;
 import tipstream.dataset.SafeZip.InvalidArchiveException;
 import tipstream.v1.ImportSummary;
-import tipstream.v1.Rejection;
 import tipstream.v1.UploadFrame;
 import tipstream.v1.UploadSummary;
 
@@ -89,8 +88,7 @@ public class CvatImporter {
             images = entries.stream().filter(e -> e.path().startsWith("images/")).toList();
         }
         CvatExport export = reader.read(xml, request.label(), request.videoCapture());
-        String source = "cvat:" + (request.sourceName().isBlank() ? "upload"
-                : request.sourceName().replaceAll("[^A-Za-z0-9._-]", "_"));
+        String source = source(request.sourceName());
         ImportSummary.Builder summary = ImportSummary.newBuilder().setFormat(export.format().name())
                 .setLabel(export.label()).setFramesCovered(export.frames().size());
         if (!images.isEmpty()) {
@@ -146,6 +144,12 @@ public class CvatImporter {
         return summary.build();
     }
 
+    /** The labels' source: "cvat:" and the export's file name, made plain and short enough for a frame's source. */
+    static String source(String sourceName) {
+        String name = sourceName.isBlank() ? "upload" : sourceName.replaceAll("[^A-Za-z0-9._-]", "_");
+        return "cvat:" + name.substring(0, Math.min(name.length(), FrameIngestor.MAX_SOURCE_CHARS - 5));
+    }
+
     /** A label to publish; {@code optional} when a frame never ingested is skipped rather than rejected. */
     private record Labelled(FrameName name, LabelPublisher.Tip tip, boolean optional) {
     }
@@ -181,8 +185,7 @@ public class CvatImporter {
                 name = FrameName.of(capture, Integer.parseInt(videoFrame.group(1)));
             }
             if (!listed.contains(name)) {
-                summary.setRejected(summary.getRejected() + 1).addRejections(Rejection.newBuilder()
-                        .setFrameName(image.path()).setReason("an image the export does not list"));
+                Rejections.add(summary, image.path(), "an image the export does not list");
                 continue;
             }
             UploadFrame upload = UploadFrame.newBuilder().setFrameName(name).setPng(ByteString.copyFrom(image.bytes()))
@@ -234,7 +237,6 @@ public class CvatImporter {
     }
 
     private static void reject(ImportSummary.Builder summary, String frameName, String reason) {
-        summary.setRejected(summary.getRejected() + 1)
-                .addRejections(Rejection.newBuilder().setFrameName(frameName).setReason(reason));
+        Rejections.add(summary, frameName, reason);
     }
 }

@@ -12,12 +12,12 @@ import tipstream.dataset.FrameIndex;
 import tipstream.dataset.FrameName;
 import tipstream.dataset.InvalidFrameException;
 import tipstream.dataset.ObjectKeys;
+import tipstream.dataset.PlainName;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.dataset.Sha256;
 import tipstream.dataset.Topics;
 import tipstream.v1.FrameLabel;
 import tipstream.v1.FrameRef;
-import tipstream.v1.Rejection;
 import tipstream.v1.UploadFrame;
 import tipstream.v1.UploadSummary;
 
@@ -29,6 +29,9 @@ import tipstream.v1.UploadSummary;
  */
 @ApplicationScoped
 public class FrameIngestor {
+    /** The longest {@code source} (rig id) a frame may carry: it is written into every FrameRef and label. */
+    static final int MAX_SOURCE_CHARS = 100;
+
     private final PngFrameCodec codec;
     private final FrameFormat format;
     private final BlobStore blobs;
@@ -69,14 +72,35 @@ public class FrameIngestor {
             switch (status) {
                 case ACCEPTED -> summary.setAccepted(summary.getAccepted() + 1);
                 case DUPLICATE -> summary.setDuplicates(summary.getDuplicates() + 1);
-                case REJECTED -> summary.setRejected(summary.getRejected() + 1).addRejections(
-                        Rejection.newBuilder().setFrameName(frameName).setReason(reason));
+                case REJECTED -> Rejections.add(summary, frameName, reason);
             }
             summary.setBytesStored(summary.getBytesStored() + bytesStored);
             if (labelPublished) {
                 summary.setLabelsPublished(summary.getLabelsPublished() + 1);
             }
         }
+    }
+
+    /**
+     * The rejection of a frame refused on its sizes alone, before anything is decoded: PNG bytes over
+     * the limit, a source over {@link #MAX_SOURCE_CHARS}. An upload stream answers these at once
+     * rather than holding messages of up to the transport's limit for a worker (review R14).
+     */
+    public Optional<Outcome> refusedOnSize(UploadFrame upload) {
+        Optional<String> problem = upload.getPng().size() > codec.maxBytes()
+                ? Optional.of("frame is " + upload.getPng().size() + " bytes, over the limit of " + codec.maxBytes())
+                : sourceProblem(upload.getSource());
+        problem.ifPresent(p -> rejected.increment());
+        return problem.map(p -> Outcome.rejected(upload.getFrameName(), p));
+    }
+
+    /** Why {@code source} cannot be a frame's source (rig id), or empty when it can: short, no control characters. */
+    static Optional<String> sourceProblem(String source) {
+        if (source.length() > MAX_SOURCE_CHARS || source.chars().anyMatch(Character::isISOControl)) {
+            return Optional.of("source '" + PlainName.printable(source) + "' is not a rig id of at most "
+                    + MAX_SOURCE_CHARS + " characters without control characters");
+        }
+        return Optional.empty();
     }
 
     /**
@@ -90,6 +114,9 @@ public class FrameIngestor {
         try {
             name = FrameName.parse(upload.getFrameName(), upload.getCaptureId());
             tip = upload.hasLabel() ? Optional.of(checkLabel(upload.getLabel())) : Optional.empty();
+            sourceProblem(upload.getSource()).ifPresent(problem -> {
+                throw new IllegalArgumentException(problem);
+            });
             frame = codec.check(upload.getPng().toByteArray());
         } catch (IllegalArgumentException | InvalidFrameException e) {
             rejected.increment();

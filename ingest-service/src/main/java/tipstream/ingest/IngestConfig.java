@@ -10,6 +10,8 @@ public interface IngestConfig {
 
     Cvat cvat();
 
+    Upload upload();
+
     interface Frame {
         @WithDefault("528")
         int width();
@@ -19,6 +21,12 @@ public interface IngestConfig {
 
         @WithDefault("4194304")
         int maxBytes();
+    }
+
+    interface Upload {
+        /** Upload streams taken at once by this instance; one more is told to re-send in a moment. */
+        @WithDefault("8")
+        int maxConcurrent();
     }
 
     interface Cvat {

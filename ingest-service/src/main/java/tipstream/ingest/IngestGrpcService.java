@@ -1,15 +1,20 @@
 package tipstream.ingest;
 
 import io.grpc.Status;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import jakarta.annotation.PreDestroy;
 import org.jboss.logging.Logger;
 import tipstream.dataset.CvatXmlReader.InvalidCvatException;
+import tipstream.dataset.PlainName;
 import tipstream.v1.CvatImport;
 import tipstream.v1.ImportSummary;
 import tipstream.v1.IngestGrpc;
@@ -36,9 +41,19 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
                 return thread;
             });
 
-    public IngestGrpcService(FrameIngestor ingestor, CvatImporter importer) {
+    /** Uploads taken at once; each holds up to {@link #FRAMES_IN_FLIGHT} frames (review R14). */
+    private final Semaphore uploads;
+    private final int maxUploads;
+    private final Counter uploadsRefused;
+
+    public IngestGrpcService(FrameIngestor ingestor, CvatImporter importer, IngestConfig config,
+            MeterRegistry registry) {
         this.ingestor = ingestor;
         this.importer = importer;
+        this.maxUploads = config.upload().maxConcurrent();
+        this.uploads = new Semaphore(maxUploads);
+        registry.gauge("tipstream.ingest.uploads.active", uploads, u -> maxUploads - u.availablePermits());
+        this.uploadsRefused = registry.counter("tipstream.ingest.uploads.refused");
     }
 
     @PreDestroy
@@ -49,9 +64,32 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
     @Override
     public StreamObserver<UploadFrame> uploadCapture(StreamObserver<UploadSummary> responses) {
         ServerCallStreamObserver<UploadSummary> call = (ServerCallStreamObserver<UploadSummary>) responses;
+        if (!uploads.tryAcquire()) {
+            uploadsRefused.increment();
+            // UNAVAILABLE: rigs re-send the capture after a pause, as after a dropped link
+            call.onError(Status.UNAVAILABLE.withDescription("ingest is taking " + maxUploads
+                    + " uploads at once (tipstream.upload.max-concurrent); re-send the capture in a moment")
+                    .asRuntimeException());
+            return new Refused();
+        }
         call.disableAutoRequest();
         call.request(FRAMES_IN_FLIGHT);
         return new Upload(call);
+    }
+
+    /** The rest of a stream refused at its start: its messages are dropped. */
+    private static final class Refused implements StreamObserver<UploadFrame> {
+        @Override
+        public void onNext(UploadFrame frame) {
+        }
+
+        @Override
+        public void onError(Throwable t) {
+        }
+
+        @Override
+        public void onCompleted() {
+        }
     }
 
     /**
@@ -65,6 +103,7 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
         private int inFlight;
         private boolean halfClosed;
         private boolean finished;
+        private boolean released;
 
         Upload(ServerCallStreamObserver<UploadSummary> call) {
             this.call = call;
@@ -72,7 +111,16 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
 
         @Override
         public void onNext(UploadFrame frame) {
+            Optional<FrameIngestor.Outcome> refused = ingestor.refusedOnSize(frame);
             synchronized (this) {
+                if (refused.isPresent()) {
+                    // answered here: a message of up to the transport's limit is not held for a worker
+                    record(refused.get());
+                    if (!finished) {
+                        call.request(1);
+                    }
+                    return;
+                }
                 inFlight++;
             }
             workers.execute(() -> {
@@ -91,6 +139,7 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
                         inFlight--;
                     }
                     finishIfDone();
+                    releaseIfDone();
                 }
             });
         }
@@ -100,11 +149,20 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
         }
 
         private synchronized void fail(UploadFrame frame, Exception e) {
-            LOG.errorf(e, "upload aborted at frame %s", frame.getFrameName());
+            String name = PlainName.printable(frame.getFrameName());
+            LOG.errorf(e, "upload aborted at frame %s", name);
             if (!finished) {
                 finished = true;
-                call.onError(Status.UNAVAILABLE.withDescription("storing frame " + frame.getFrameName()
+                call.onError(Status.UNAVAILABLE.withDescription("storing frame " + name
                         + " failed, re-send the capture: " + e.getMessage()).asRuntimeException());
+            }
+        }
+
+        /** The stream's place among the uploads taken at once, given back once it has ended and its frames are done. */
+        private synchronized void releaseIfDone() {
+            if (finished && inFlight == 0 && !released) {
+                released = true;
+                uploads.release();
             }
         }
 
@@ -116,6 +174,7 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
                         + " those are stored", Status.fromThrowable(t).getCode(), summary.getAccepted(),
                         summary.getDuplicates(), summary.getRejected());
             }
+            releaseIfDone();
         }
 
         @Override
@@ -124,6 +183,7 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
                 halfClosed = true;
             }
             finishIfDone();
+            releaseIfDone();
         }
 
         private synchronized void finishIfDone() {
@@ -146,8 +206,9 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
             ImportSummary summary = importer.importExport(new CvatImporter.Request(request.getXml().toByteArray(),
                     request.getSourceName(), request.getLabel(), request.getVideoCapture()));
             LOG.infof("CVAT import %s (%s, label '%s', %d frames covered): %d tip labels, %d no-tip labels, %d rejected",
-                    request.getSourceName(), summary.getFormat(), summary.getLabel(), summary.getFramesCovered(),
-                    summary.getLabelsPublished(), summary.getNoTipLabels(), summary.getRejected());
+                    PlainName.printable(request.getSourceName()), summary.getFormat(),
+                    PlainName.printable(summary.getLabel()), summary.getFramesCovered(), summary.getLabelsPublished(),
+                    summary.getNoTipLabels(), summary.getRejected());
             responses.onNext(summary);
             responses.onCompleted();
         } catch (InvalidCvatException e) {

@@ -165,11 +165,15 @@ class CvatImportTest {
         entries.put("images/" + frameName(capture, 0), frame(capture, 0, null).getPng().toByteArray());
         entries.put("images/" + frameName(capture, 1), frame(capture, 1, null).getPng().toByteArray());
         ImportSummary summary = IngestGrpc.newBlockingStub(channel).importCvat(CvatImport.newBuilder()
-                .setXml(ByteString.copyFrom(zip(entries))).setSourceName("task_7.zip").build());
+                .setXml(ByteString.copyFrom(zip(entries))).setSourceName("task_7\n" + "y".repeat(300) + ".zip").build());
         assertThat(summary.getImages().getAccepted()).isEqualTo(2);
         assertThat(summary.getLabelsPublished()).isEqualTo(1);
         assertThat(summary.getNoTipLabels()).isEqualTo(1);
-        assertThat(records(Topics.FRAMES, capture, tipstream.v1.FrameRef.parser(), 2)).hasSize(2);
+        // the file name, made plain and cut short, is the frames' and labels' source
+        assertThat(records(Topics.FRAMES, capture, tipstream.v1.FrameRef.parser(), 2)).hasSize(2)
+                .allSatisfy(ref -> assertThat(ref.getSource()).startsWith("cvat:task_7_yyy").hasSize(100));
+        assertThat(records(Topics.LABELS, capture, TipLabel.parser(), 2))
+                .allSatisfy(label -> assertThat(label.getSource()).startsWith("cvat:task_7_yyy").hasSize(100));
     }
 
     static byte[] zip(Map<String, byte[]> entries) throws java.io.IOException {

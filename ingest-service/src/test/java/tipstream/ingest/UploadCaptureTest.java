@@ -14,6 +14,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
@@ -47,6 +48,9 @@ import tipstream.v1.UploadSummary;
 class UploadCaptureTest {
     @Inject
     BlobStore blobs;
+
+    @Inject
+    MeterRegistry registry;
 
     ManagedChannel channel;
 
@@ -235,6 +239,111 @@ class UploadCaptureTest {
                 .satisfies(e -> assertThat(Status.fromThrowable(e.getCause()).getCode())
                         .isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
         assertThat(upload(channel, List.of(frame(capture, 1, null))).getAccepted()).isEqualTo(1);
+    }
+
+    @Test
+    void rejectionsAreAllCountedAndTheFirstHundredListedWithShortPrintableNames() throws Exception {
+        // review R14: every rejection with its raw name stayed in the summary for as long as the stream lasted
+        String capture = newCapture();
+        String hostileTail = "\u001b[2J" + "x".repeat(5000) + ".png";
+        List<UploadFrame> stream = new ArrayList<>();
+        for (int i = 0; i < 130; i++) {
+            stream.add(UploadFrame.newBuilder().setFrameName(capture + "-camL" + i + hostileTail)
+                    .setPng(ByteString.copyFrom(IngestTestSupport.png(1000 + i))).build());
+        }
+        UploadFrame fine = frame(capture, 0, null);
+        stream.add(fine);
+
+        UploadSummary summary = upload(channel, stream);
+
+        assertThat(summary.getAccepted()).isEqualTo(1);
+        assertThat(summary.getRejected()).isEqualTo(130);
+        assertThat(summary.getRejectionsCount()).isEqualTo(Rejections.LISTED);
+        assertThat(summary.getRejectionsList()).allSatisfy(r -> {
+            assertThat(r.getFrameName()).startsWith(capture + "-camL").hasSizeLessThanOrEqualTo(83)
+                    .doesNotContain("\u001b");
+            assertThat(r.getReason()).contains("is not a plain name").hasSizeLessThan(300);
+        });
+        assertThat(records(Topics.FRAMES, capture, FrameRef.parser(), 1)).extracting(FrameRef::getFrameName)
+                .containsExactly(fine.getFrameName());
+    }
+
+    @Test
+    void framesOverTheSizeLimitAndSourcesThatAreNoRigIdAreRejectedAndTheRestStored() throws Exception {
+        String capture = newCapture();
+        byte[] tooLarge = Arrays.copyOf(IngestTestSupport.png(7), (4 << 20) + 1);
+        List<UploadFrame> stream = List.of(
+                named(capture, 0, tooLarge, null),
+                frame(capture, 1, null).toBuilder().setSource("rig-" + "7".repeat(200)).build(),
+                frame(capture, 2, null).toBuilder().setSource("rig\nforged log line").build(),
+                frame(capture, 3, null).toBuilder().setSource("rig-7").build());
+
+        UploadSummary summary = upload(channel, stream);
+
+        assertThat(summary.getAccepted()).isEqualTo(1);
+        assertThat(summary.getRejectionsList()).extracting(Rejection::getReason).satisfiesExactlyInAnyOrder(
+                r -> assertThat(r).contains((4 << 20) + 1 + " bytes, over the limit of " + (4 << 20)),
+                r -> assertThat(r).contains("is not a rig id of at most 100 characters"),
+                r -> assertThat(r).contains("'rig?forged log line' is not a rig id"));
+        assertThat(records(Topics.FRAMES, capture, FrameRef.parser(), 1)).singleElement().satisfies(ref -> {
+            assertThat(ref.getFrameName()).isEqualTo(stream.get(3).getFrameName());
+            assertThat(ref.getSource()).isEqualTo("rig-7");
+        });
+        assertThat(blobs.exists("frames/" + Sha256.hex(tooLarge) + ".png")).isFalse();
+    }
+
+    @Test
+    void uploadsBeyondTheLimitAreToldToResendAndOneIsTakenWhenAnotherEnds() throws Exception {
+        // review R14: no limit on the streams taken at once, each holding up to 8 frames
+        awaitNoUploadActive();
+        String capture = newCapture();
+        List<CompletableFuture<UploadSummary>> results = new ArrayList<>();
+        List<StreamObserver<UploadFrame>> open = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            CompletableFuture<UploadSummary> result = new CompletableFuture<>();
+            StreamObserver<UploadFrame> requests = IngestGrpc.newStub(channel)
+                    .uploadCapture(IngestTestSupport.observer(result));
+            requests.onNext(frame(capture, i, null));
+            results.add(result);
+            open.add(requests);
+        }
+        awaitFramesPublished(capture, 8);
+
+        assertThatThrownBy(() -> upload(channel, List.of(frame(capture, 8, null))))
+                .hasCauseInstanceOf(StatusRuntimeException.class)
+                .satisfies(e -> {
+                    Status status = Status.fromThrowable(e.getCause());
+                    assertThat(status.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                    assertThat(status.getDescription()).contains("8 uploads at once").contains("re-send");
+                });
+        assertThat(registry.counter("tipstream.ingest.uploads.refused").count()).isPositive();
+
+        open.get(0).onCompleted();
+        assertThat(results.get(0).get(30, TimeUnit.SECONDS).getAccepted()).isEqualTo(1);
+        awaitActiveUploads(7);
+        assertThat(upload(channel, List.of(frame(capture, 8, null))).getAccepted()).isEqualTo(1);
+
+        for (int i = 1; i < 8; i++) {
+            open.get(i).onCompleted();
+            assertThat(results.get(i).get(30, TimeUnit.SECONDS).getAccepted()).isEqualTo(1);
+        }
+        awaitNoUploadActive();
+        assertThat(records(Topics.FRAMES, capture, FrameRef.parser(), 9)).hasSize(9);
+    }
+
+    private void awaitNoUploadActive() throws InterruptedException {
+        awaitActiveUploads(0);
+    }
+
+    private void awaitActiveUploads(int count) throws InterruptedException {
+        for (int i = 0; i < 200 && activeUploads() != count; i++) {
+            Thread.sleep(50);
+        }
+        assertThat(activeUploads()).isEqualTo(count);
+    }
+
+    private double activeUploads() {
+        return registry.get("tipstream.ingest.uploads.active").gauge().value();
     }
 
     private static UploadFrame named(String capture, int index, byte[] png, FrameLabel label) {
