@@ -193,14 +193,15 @@ public final class AugmentWorker implements AutoCloseable {
         TopicSnapshot.Read read = TopicSnapshot.readFrom(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS),
                 "augment", readUpTo);
         if (read.skipped() && !readUpTo.isEmpty()) {
-            // records went (retention) before this worker read them, perhaps a label's newer revision:
-            // start again from all the topics and the index hold, as a new worker does
+            // records went (retention, a log that went back) before this worker read them, perhaps a
+            // label's newer revision: start again from all the topics and the index hold, as a new worker does
             frames.clear();
             frameRecords.clear();
             labels.clear();
             readUpTo = Map.of();
             read = TopicSnapshot.readFrom(bootstrapServers, List.of(Topics.FRAMES, Topics.LABELS), "augment", readUpTo);
         }
+        boolean fromTheStart = readUpTo.isEmpty();
         for (ConsumerRecord<String, byte[]> record : read.records()) {
             recordsRead++;
             String reason;
@@ -231,8 +232,8 @@ public final class AugmentWorker implements AutoCloseable {
                 unusable.put(DeadLetters.position(record), new Unusable(record, reason));
             }
         }
-        if (read.skipped()) {
-            fromIndex(frames, labels); // only keys the topics lack: what they hold is newer
+        if (read.skipped() || fromTheStart) {
+            fromIndex(frames, labels);
         }
         // what was read is in the maps above (merging a record again changes nothing), so a pass
         // that fails from here on does not need it read again
@@ -428,24 +429,40 @@ public final class AugmentWorker implements AutoCloseable {
     }
 
     /**
-     * Adds what the topics no longer hold (records beyond their retention) from ingest's index, the
-     * record of every frame and label it published (review R1): frames whose stored blob is there,
-     * and labels. Only keys the topics lack are read. Called only when a topic has lost records:
-     * ingest writes the index after the record, so whole topics hold everything it has, and the
-     * index's listing was most of a pass at the lab's scale (16 of 18 s at 15,000 frames,
-     * StreamScaleBenchmark).
+     * Adds what the topics no longer hold from ingest's index, the record of every frame and label it
+     * published (reviews R1, R9): frames whose stored blob is there, and labels. Only keys the topics
+     * lack are read. Called when a topic has lost records (retention, a log that went back) and when
+     * a worker reads the topics from their start: a broker that lost its log's tail (one node, the
+     * page cache not yet on disk) holds less than the index and nothing else says so. Not on every
+     * pass: ingest writes the index after the record, so the topics a running worker reads on hold
+     * everything, and the index's listing was most of a pass at the lab's scale (16 of 18 s at
+     * 15,000 frames, StreamScaleBenchmark).
      */
     private void fromIndex(Map<String, FrameRef> frames, Map<String, TipLabel> labels) {
+        int added = 0;
         for (String key : index.frameKeys()) {
             if (!frames.containsKey(key)) {
-                index.frame(key).filter(ref -> isStored(ref.getBlobKey())).ifPresent(ref -> frames.put(key, ref));
+                Optional<FrameRef> ref = index.frame(key).filter(r -> isStored(r.getBlobKey()));
+                if (ref.isPresent()) {
+                    frames.put(key, ref.get());
+                    added++;
+                }
             }
         }
         for (String key : index.labelKeys()) {
             if (!labels.containsKey(key)) {
-                index.label(key).ifPresent(label -> problem(label).ifPresentOrElse(
-                        reason -> LOG.warnf("label of %s left out: %s", key, reason), () -> labels.put(key, label)));
+                Optional<TipLabel> label = index.label(key);
+                Optional<String> problem = label.flatMap(this::problem);
+                if (problem.isPresent()) {
+                    LOG.warnf("label of %s left out: %s", key, problem.get());
+                } else if (label.isPresent()) {
+                    labels.put(key, label.get());
+                    added++;
+                }
             }
+        }
+        if (added > 0) {
+            LOG.warnf("%d frames and labels were in ingest's index but not on the topics: added from the index", added);
         }
     }
 

@@ -17,6 +17,7 @@ import java.util.UUID;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -26,6 +27,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -277,6 +279,70 @@ class AugmentWorkerTest {
             }).filter(s -> s.getCaptureId().equals("C")).findFirst().orElseThrow();
             assertThat(sampleC.getTip().getX()).isEqualTo(70.0);
             assertThat(patched.getCapturesList()).containsExactly("A", "B", "C", "D", "E");
+        }
+    }
+
+    @Test
+    void capturesALogThatWentBackNoLongerHoldsStayInTheNextVersion(@TempDir Path dir) throws Exception {
+        // review R9: a single broker that loses its log's tail (or topics recreated) holds less than
+        // ingest's index, from offsets a running worker has read past; nothing said so, and the next
+        // version went without those captures (or was refused for dropping them)
+        try (DevStack stack = DevStack.start(DevStack.Settings.ephemeral(dir));
+                KafkaProducer<String, byte[]> workers = stack.producer();
+                Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        stack.kafkaBootstrapServers()))) {
+            BlobStore blobs = stack.blobStore();
+            FrameIndex index = new FrameIndex(blobs);
+            DatasetAssembler assembler = withoutAugmentations();
+            AugmentWorker worker = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), workers, fence(stack),
+                    assembler, "lab");
+            // ingest's producers: one before the topics went, one after
+            try (KafkaProducer<String, byte[]> producer = stack.producer()) {
+                for (String capture : List.of("A", "B", "D")) {
+                    publish(producer, index, frame(blobs, capture, 0), label(capture, 0, 1, 100, 100));
+                }
+                assertThat(worker.runOnce().version()).contains("1.0.0");
+            }
+
+            recreateFramesAndLabels(admin);
+            try (KafkaProducer<String, byte[]> producer = stack.producer()) {
+                publish(producer, index, frame(blobs, "C", 0), label("C", 0, 1, 50, 60));
+                // C's records sit at offsets the running worker had read past
+                AugmentWorker.Pass pass = worker.runOnce();
+                assertThat(ManifestCodec.fromJson(blobs.get(ObjectKeys.manifest("lab", pass.version().orElseThrow())))
+                        .getCapturesList()).containsExactly("A", "B", "C", "D");
+                worker.close();
+
+                // a worker started after the loss reads the topics from their start, and the index with them
+                AugmentWorker restarted = new AugmentWorker(blobs, stack.kafkaBootstrapServers(), workers,
+                        fence(stack), assembler, "lab");
+                publish(producer, index, frame(blobs, "E", 0), label("E", 0, 1, 20, 30));
+                AugmentWorker.Pass afterRestart = restarted.runOnce();
+                DatasetManifest manifest = ManifestCodec.fromJson(
+                        blobs.get(ObjectKeys.manifest("lab", afterRestart.version().orElseThrow())));
+                assertThat(manifest.getCapturesList()).containsExactly("A", "B", "C", "D", "E");
+                assertThat(afterRestart.samples()).isEqualTo(5);
+                restarted.close();
+            }
+        }
+    }
+
+    /** As a broker that lost everything it had not flushed, or an operator recreating them: empty topics again. */
+    private static void recreateFramesAndLabels(Admin admin) throws Exception {
+        List<String> topics = List.of(Topics.FRAMES, Topics.LABELS);
+        admin.deleteTopics(topics).all().get();
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (true) {
+            try {
+                admin.createTopics(topics.stream().map(t -> new NewTopic(t, DevStack.PARTITIONS, (short) 1)
+                        .configs(Topics.CONFIG)).toList()).all().get();
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                // still being deleted
+                assertThat(e.getCause()).isInstanceOf(TopicExistsException.class);
+                assertThat(System.currentTimeMillis()).as("topics recreated in time").isLessThan(deadline);
+                Thread.sleep(200);
+            }
         }
     }
 

@@ -42,7 +42,8 @@ public final class TopicSnapshot {
 
     /**
      * Records read from some positions up to the ends the topics had then; {@code skipped}: a
-     * partition no longer held records from where it was to be read (retention, or records deleted).
+     * partition no longer held records from where it was to be read (retention, or records deleted),
+     * or ended before it (its log went back: a broker that lost its log's tail, a topic recreated).
      */
     public record Read(List<ConsumerRecord<String, byte[]>> records, Map<TopicPartition, Long> ends, boolean skipped) {
     }
@@ -50,6 +51,8 @@ public final class TopicSnapshot {
     /**
      * The records of the topics from {@code from} (a partition's position; its beginning when
      * absent, or when it no longer holds that position) up to their ends at the time of the call.
+     * A partition that ends before its position is read from its beginning: the records it holds
+     * now were written after its log went back, at offsets that were read before.
      */
     public static Read readFrom(String bootstrapServers, List<String> topics, String clientId,
             Map<TopicPartition, Long> from) {
@@ -58,13 +61,15 @@ public final class TopicSnapshot {
             List<TopicPartition> partitions = partitions(consumer, topics);
             consumer.assign(partitions);
             Map<TopicPartition, Long> beginnings = consumer.beginningOffsets(partitions);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
             boolean skipped = false;
             for (TopicPartition partition : partitions) {
                 long position = from.getOrDefault(partition, 0L);
-                skipped |= beginnings.get(partition) > position;
-                consumer.seek(partition, Math.max(beginnings.get(partition), position));
+                boolean wentBack = ends.get(partition) < position;
+                skipped |= beginnings.get(partition) > position || wentBack;
+                consumer.seek(partition, wentBack ? beginnings.get(partition) : Math.max(beginnings.get(partition),
+                        position));
             }
-            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
             while (ends.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
                     if (record.offset() < ends.get(new TopicPartition(record.topic(), record.partition()))) {
