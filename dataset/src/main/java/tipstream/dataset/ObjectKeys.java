@@ -1,6 +1,9 @@
 package tipstream.dataset;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Where everything lives in the bucket: the one home of the object-key layout (the README's "What
@@ -70,6 +73,22 @@ public final class ObjectKeys {
     /** A checkpoint's objects without their extension ({@code .zip}, {@code .state}, ...). */
     public static String checkpoint(String runId, long step) {
         return checkpoints(runId) + String.format("step-%012d", step);
+    }
+
+    private static final Pattern CHECKPOINT_ARCHIVE = Pattern.compile("runs/([^/]+)/checkpoints/step-\\d{12}\\.zip");
+
+    /**
+     * Why {@code key}, as a record names it, is not a checkpoint's network ({@code runs/<run
+     * id>/checkpoints/step-<12 digits>.zip}), or empty when it is one: keys read from Kafka are
+     * checked before they are fetched (review R20).
+     */
+    public static Optional<String> checkpointArchiveProblem(String key) {
+        Matcher m = CHECKPOINT_ARCHIVE.matcher(key);
+        if (!m.matches() || PlainName.problem("run id", m.group(1)).isPresent()) {
+            return Optional.of("'" + PlainName.printable(key) + "' is not a checkpoint's key (runs/<run id>"
+                    + "/checkpoints/step-<12 digits>.zip)");
+        }
+        return Optional.empty();
     }
 
     /** A series' TensorBoard event files, e.g. {@code runs/<run-id>/eval/} for the series {@code <run-id>/eval}. */

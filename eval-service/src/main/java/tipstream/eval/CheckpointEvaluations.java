@@ -260,7 +260,8 @@ public class CheckpointEvaluations {
         }
         // the run id and the dataset go into object keys (event files, worst frames, the dataset's versions)
         Optional<String> unusable = PlainName.problem("run id", checkpoint.getRunId())
-                .or(() -> PlainName.problem("dataset", checkpoint.getDataset()));
+                .or(() -> PlainName.problem("dataset", checkpoint.getDataset()))
+                .or(() -> ObjectKeys.checkpointArchiveProblem(checkpoint.getCheckpointKey()));
         if (unusable.isPresent()) {
             deadLetter(record, unusable.get());
             return;

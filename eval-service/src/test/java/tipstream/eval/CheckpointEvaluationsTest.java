@@ -91,6 +91,32 @@ class CheckpointEvaluationsTest {
     }
 
     @Test
+    void aCheckpointKeyThatIsNoCheckpointsIsDeadLetteredUnreadAndTheNextOneIsEvaluated() throws Exception {
+        // review R20: the key came from Kafka and was fetched as it was (models/best.pb, a frame, ...)
+        String run = "key-" + UUID.randomUUID().toString().substring(0, 8);
+        storeVersion(run, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        String elsewhere = "runs/" + run + "/../../models/best.zip";
+        blobs.put("models/best.zip", TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, CheckpointReady.newBuilder()
+                    .setRunId(run).setStep(10).setCheckpointKey(elsewhere).setDataset(run)
+                    .setDatasetVersion("1.0.0").build().toByteArray())).get();
+        }
+        String second = run + "-second";
+        storeVersion(second, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        announce(run, List.of(second), checkpointKey);
+        assertThat(awaitEvaluated(second)).hasSize(1);
+        assertThat(metrics.series(run + "/eval", "accuracy/overall_mean")).isEmpty();
+        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        assertThat(ours).hasSize(1);
+        assertThat(ours.get(0).getReason()).contains("'" + elsewhere + "' is not a checkpoint's key");
+    }
+
+    @Test
     void aCheckpointWaitingForAnEvalSplitDoesNotHoldBackTheNextOne() throws Exception {
         // review R13: a checkpoint of a dataset without eval captures used to park its whole partition
         String run = "wait-" + UUID.randomUUID().toString().substring(0, 8);

@@ -25,6 +25,7 @@ import tipstream.dataset.DeadLetters;
 import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
+import tipstream.dataset.PlainName;
 import tipstream.dataset.Topics;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ShardReady;
@@ -190,9 +191,18 @@ public final class DatasetAnnouncements implements AutoCloseable {
         String reason;
         try {
             ShardReady ready = ShardReady.parseFrom(record.value() == null ? new byte[0] : record.value());
-            if (!ready.getDataset().equals(dataset) || (latest != null
-                    && DatasetVersion.parse(ready.getVersion()).compareTo(DatasetVersion.parse(latest.getVersion())) <= 0)) {
+            if (!ready.getDataset().equals(dataset)) {
                 return;
+            }
+            DatasetVersion version = DatasetVersion.parse(ready.getVersion());
+            if (latest != null && version.compareTo(DatasetVersion.parse(latest.getVersion())) <= 0) {
+                return;
+            }
+            String expected = ObjectKeys.manifest(dataset, version.toString());
+            if (!ready.getManifestKey().equals(expected)) {
+                // a key read from Kafka is fetched only where the version's manifest lives (review R20)
+                throw new IllegalArgumentException("manifest key '" + PlainName.printable(ready.getManifestKey())
+                        + "' is not " + dataset + " " + ready.getVersion() + "'s, " + expected);
             }
             Optional<byte[]> manifest = manifests.apply(ready.getManifestKey());
             if (manifest.isPresent()) {
@@ -201,8 +211,10 @@ public final class DatasetAnnouncements implements AutoCloseable {
                 return;
             }
             reason = "manifest " + ready.getManifestKey() + " is missing";
-        } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+        } catch (InvalidProtocolBufferException e) {
             reason = "undecodable record: " + e.getMessage();
+        } catch (IllegalArgumentException e) {
+            reason = e.getMessage();
         }
         if (!alreadyDeadLettered.contains(DeadLetters.position(record))) {
             LOG.warnf("%s to the dead-letter topic: %s", DeadLetters.position(record), reason);

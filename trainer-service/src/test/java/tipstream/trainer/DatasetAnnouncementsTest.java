@@ -25,6 +25,7 @@ import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
 import tipstream.v1.DatasetManifest;
+import tipstream.v1.DeadLetter;
 import tipstream.v1.ShardReady;
 
 /** Review R4: the follower neither gives up on a topic that is not there yet nor on an S3 error. */
@@ -126,6 +127,49 @@ class DatasetAnnouncementsTest {
             // the announced manifest: failed once, then read
             assertThat(manifestLookups.get()).isEqualTo(2);
         }
+    }
+
+    @Test
+    void anAnnouncementWhoseManifestKeyIsNotItsVersionsIsNeitherFetchedNorTaken() throws Exception {
+        // review R20: the manifest key came from Kafka and was fetched as it was
+        BlobStore blobs = stack.blobStore();
+        String elsewhere = store("keys-other", "9.0.0");
+        List<String> fetched = new CopyOnWriteArrayList<>();
+        try (DatasetAnnouncements announcements = new DatasetAnnouncements(stack.kafkaBootstrapServers(), "keys",
+                key -> {
+                    fetched.add(key);
+                    return blobs.find(key);
+                }, producer)) {
+            awaitFollowing(announcements);
+            for (String version : List.of("2.0.0", "../../etc")) {
+                producer.send(new ProducerRecord<>(Topics.SHARDS, "keys", ShardReady.newBuilder().setDataset("keys")
+                        .setVersion(version).setManifestKey(elsewhere).build().toByteArray())).get();
+            }
+            announce("keys", "1.0.0");
+            assertThat(awaitLatest(announcements)).map(DatasetManifest::getVersion).contains("1.0.0");
+            assertThat(fetched).doesNotContain(elsewhere).contains(ObjectKeys.manifest("keys", "1.0.0"));
+        }
+        List<String> reasons = deadLetterReasons("keys");
+        assertThat(reasons).anySatisfy(r -> assertThat(r).contains("manifest key '" + elsewhere + "' is not keys 2.0.0's"));
+        assertThat(reasons).anySatisfy(r -> assertThat(r).contains("'../../etc' is not a MAJOR.MINOR.PATCH version"));
+    }
+
+    /** The reasons of the dead letters of {@code tipstream.shards} records keyed {@code key}. */
+    private static List<String> deadLetterReasons(String key) throws Exception {
+        List<String> reasons = new java.util.ArrayList<>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (reasons.size() < 2 && System.nanoTime() < deadline) {
+            reasons.clear();
+            for (var record : tipstream.dataset.TopicSnapshot.read(stack.kafkaBootstrapServers(),
+                    List.of(Topics.deadLetter(Topics.SHARDS)), "test")) {
+                DeadLetter letter = DeadLetter.parseFrom(record.value());
+                if (letter.getKey().toStringUtf8().equals(key)) {
+                    reasons.add(letter.getReason());
+                }
+            }
+            Thread.sleep(100);
+        }
+        return reasons;
     }
 
     @Test
