@@ -45,6 +45,7 @@ import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PlainName;
 import tipstream.dataset.Shard;
 import tipstream.dataset.Topics;
+import tipstream.service.Backoff;
 import tipstream.model.TestTimeViews;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipNet;
@@ -86,6 +87,12 @@ public class CheckpointEvaluations {
     private final Counter deadLettered;
     private final Timer evaluations;
     private final AtomicBoolean running = new AtomicBoolean();
+    private final Counter retries;
+    /** Pauses between tries of a checkpoint whose evaluation failed: 5 s, doubling up to 5 minutes. */
+    private final Backoff backoff = new Backoff(5_000, 300_000);
+    private final int retryAttempts;
+    /** The checkpoint being tried again, if any. */
+    private String retrying;
     private final WaitingCheckpoints waiting = new WaitingCheckpoints();
     private KafkaConsumer<String, byte[]> consumer;
     private Thread thread;
@@ -103,6 +110,8 @@ public class CheckpointEvaluations {
         this.bootstrapServers = bootstrapServers;
         this.deadLettered = registry.counter("tipstream.eval.dead.letters", "topic", Topics.CHECKPOINTS);
         this.evaluations = registry.timer("tipstream.eval.evaluations");
+        this.retries = registry.counter("tipstream.eval.evaluation.retries");
+        this.retryAttempts = config.retryAttempts();
     }
 
     void start(@Observes StartupEvent event) {
@@ -160,12 +169,25 @@ public class CheckpointEvaluations {
                         LOG.infof("%s waits: %s", DeadLetters.position(record), e.getMessage());
                         waiting.park(record);
                     } catch (Exception e) {
-                        // S3 or Kafka away: the same checkpoint again in a moment, nothing skipped
-                        LOG.warnf("evaluating %s failed, retrying in 5 s: %s", DeadLetters.position(record), e);
-                        consumer.seek(partition, record.offset());
-                        Thread.sleep(5000);
-                        continue;
+                        // S3 or Kafka away: the same checkpoint again after a pause, nothing skipped;
+                        // what fails for half an hour is not going to pass (review R13)
+                        retries.increment();
+                        String position = DeadLetters.position(record);
+                        if (!position.equals(retrying)) {
+                            backoff.reset();
+                            retrying = position;
+                        }
+                        long pause = backoff.failed();
+                        if (backoff.failures() < retryAttempts || !gaveUp(record, e)) {
+                            LOG.warnf("evaluating %s failed (%d in a row), retrying in %d s: %s", position,
+                                    backoff.failures(), pause / 1000, e);
+                            consumer.seek(partition, record.offset());
+                            waitPolling(pause);
+                            continue;
+                        }
+                        waiting.done(record);
                     }
+                    retrying = null;
                     consumer.commitSync(Map.of(partition, waiting.committable(partition)));
                 }
                 if (System.nanoTime() - lastRetry > WAITING_RETRY_NANOS) {
@@ -175,8 +197,6 @@ public class CheckpointEvaluations {
             }
         } catch (WakeupException e) {
             // shutting down
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.error("checkpoint evaluations stopped", e);
         } finally {
@@ -213,6 +233,37 @@ public class CheckpointEvaluations {
             }
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
+        } finally {
+            consumer.resume(consumer.assignment());
+        }
+    }
+
+    /** Sends the checkpoint to the dead-letter topic with its last failure; false when that failed too. */
+    private boolean gaveUp(ConsumerRecord<String, byte[]> record, Exception last) {
+        try {
+            deadLetter(record, "evaluation failed " + backoff.failures() + " times in a row, the last: " + last);
+            return true;
+        } catch (Exception e) {
+            LOG.warnf("%s could not be dead-lettered either: %s", DeadLetters.position(record), e);
+            return false;
+        }
+    }
+
+    /**
+     * Lets {@code millis} pass while polling with every partition paused, so the group keeps this
+     * member; records of partitions assigned meanwhile are put back to be read after.
+     */
+    private void waitPolling(long millis) {
+        long end = System.nanoTime() + millis * 1_000_000;
+        consumer.pause(consumer.assignment());
+        try {
+            while (running.get() && System.nanoTime() < end) {
+                ConsumerRecords<String, byte[]> polled = consumer.poll(Duration.ofMillis(200));
+                for (TopicPartition partition : polled.partitions()) {
+                    consumer.seek(partition, polled.records(partition).get(0).offset());
+                }
+                consumer.pause(consumer.assignment());
+            }
         } finally {
             consumer.resume(consumer.assignment());
         }

@@ -1,6 +1,7 @@
 package tipstream.eval;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 
 /** {@code tipstream.eval.*}: how checkpoints are evaluated and results kept. */
 @ConfigMapping(prefix = "tipstream.eval")
@@ -32,4 +33,12 @@ public interface EvalConfig {
      * presence threshold is served with the views it was calibrated on.
      */
     int views();
+
+    /**
+     * How many times in a row an evaluation that failed for no reason of its record (S3 or Kafka
+     * away, a fault) is tried, after pauses from 5 s doubling up to 5 minutes (12: about half an
+     * hour), before its checkpoint goes to the dead-letter topic with the last failure.
+     */
+    @WithDefault("12")
+    int retryAttempts();
 }

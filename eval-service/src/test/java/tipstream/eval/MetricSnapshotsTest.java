@@ -177,6 +177,11 @@ class MetricSnapshotsTest {
                     public int views() {
                         return 1;
                     }
+
+                    @Override
+                    public int retryAttempts() {
+                        return 12;
+                    }
                 });
         consumer.start(null);
         return consumer;

@@ -27,6 +27,7 @@ import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PlainName;
 import tipstream.dataset.Topics;
+import tipstream.service.Backoff;
 import tipstream.v1.DatasetManifest;
 import tipstream.v1.ShardReady;
 
@@ -145,15 +146,15 @@ public final class DatasetAnnouncements implements AutoCloseable {
 
     /** Runs the read, trying again with backoff while S3 fails: the data is fine, the store is not there yet. */
     private void whileS3Fails(String what, Runnable read) throws InterruptedException {
-        long backoffMillis = 500;
+        Backoff backoff = new Backoff(500, MAX_BACKOFF_MILLIS);
         while (running.get()) {
             try {
                 read.run();
                 return;
             } catch (BlobStoreException e) {
-                LOG.warnf("reading %s failed, retrying in %d ms: %s", what, backoffMillis, e.getMessage());
-                Thread.sleep(backoffMillis);
-                backoffMillis = Math.min(MAX_BACKOFF_MILLIS, 2 * backoffMillis);
+                long pause = backoff.failed();
+                LOG.warnf("reading %s failed, retrying in %d ms: %s", what, pause, e.getMessage());
+                Thread.sleep(pause);
             }
         }
     }
