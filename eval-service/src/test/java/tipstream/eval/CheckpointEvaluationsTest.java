@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.awt.image.BufferedImage;
@@ -49,6 +50,9 @@ class CheckpointEvaluationsTest {
 
     @Inject
     MetricStore metrics;
+
+    @Inject
+    MeterRegistry registry;
 
     @Test
     void aSampleThatCannotBeScoredDeadLettersItsCheckpointAndTheNextOneIsEvaluated() throws Exception {
@@ -114,6 +118,27 @@ class CheckpointEvaluationsTest {
         List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
         assertThat(ours).hasSize(1);
         assertThat(ours.get(0).getReason()).contains("'" + elsewhere + "' is not a checkpoint's key");
+    }
+
+    @Test
+    void anEvaluationThatKeepsFailingIsTriedAgainThenDeadLetteredAndTheNextOneIsEvaluated() throws Exception {
+        // review R13: a failure of no known kind was tried every 5 s forever, blocking the partition
+        String run = "fails-" + UUID.randomUUID().toString().substring(0, 8);
+        String failing = run + "-failing";
+        String sound = run + "-sound";
+        storeVersion(failing, "1.0.0", List.of(sample("a", true, 100, 100)));
+        // the version's eval shard is not there to read (deleted, not yet replicated): S3 answers NoSuchKey
+        blobs.delete("datasets/" + failing + "/1.0.0/eval/shard-00000.tshard");
+        storeVersion(sound, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
+        String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
+        blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
+        double retriesBefore = registry.counter("tipstream.eval.evaluation.retries").count();
+        announce(run, List.of(failing, sound), checkpointKey);
+        assertThat(awaitEvaluated(sound)).hasSize(1);
+        assertThat(registry.counter("tipstream.eval.evaluation.retries").count() - retriesBefore).isEqualTo(2);
+        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        assertThat(ours).singleElement().satisfies(l -> assertThat(l.getReason())
+                .startsWith("evaluation failed 2 times in a row, the last: "));
     }
 
     @Test
