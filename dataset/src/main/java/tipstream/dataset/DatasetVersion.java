@@ -13,7 +13,8 @@ public record DatasetVersion(int major, int minor, int patch) implements Compara
     public static DatasetVersion parse(String text) {
         Matcher m = FORMAT.matcher(text == null ? "" : text);
         if (!m.matches()) {
-            throw new IllegalArgumentException("'" + PlainName.printable(String.valueOf(text)) + "' is not a MAJOR.MINOR.PATCH version");
+            throw new IllegalArgumentException("'" + PlainName.printable(String.valueOf(text))
+                    + "' is not a MAJOR.MINOR.PATCH version");
         }
         return new DatasetVersion(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
                 Integer.parseInt(m.group(3)));

@@ -25,7 +25,8 @@ class ObjectKeysTest {
         assertThat(ObjectKeys.checkpointArchiveProblem(ObjectKeys.checkpoint("run-1", 2400) + ".zip")).isEmpty();
         for (String key : new String[] {"models/best.pb", "runs/run-1/checkpoints/step-000000002400.state",
                 "runs/run-1/checkpoints/step-2400.zip", "runs/../checkpoints/step-000000002400.zip",
-                "runs/a/../../models/checkpoints/step-000000002400.zip", "runs/run-1/checkpoints/step-000000002400.zip/x",
+                "runs/a/../../models/checkpoints/step-000000002400.zip",
+                "runs/run-1/checkpoints/step-000000002400.zip/x",
                 "/runs/run-1/checkpoints/step-000000002400.zip", ""}) {
             assertThat(ObjectKeys.checkpointArchiveProblem(key)).as(key).hasValueSatisfying(
                     reason -> assertThat(reason).contains("is not a checkpoint's key"));

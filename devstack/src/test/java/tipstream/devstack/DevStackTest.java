@@ -131,6 +131,42 @@ class DevStackTest {
                 .contains("mountPath: /var/lib/kafka/data");
     }
 
+    @Test
+    void composePublishesItsPortsOnTheLoopbackUnlessToldOtherwise() throws Exception {
+        // review R17: every service and the MinIO console were published on all of the host's interfaces
+        List<String> published = Files.readAllLines(Path.of("../docker-compose.yml")).stream()
+                .map(String::trim).filter(line -> line.matches("- \"?[0-9$].*:\\d+\"?")).toList();
+        assertThat(published).hasSize(5).allSatisfy(line -> assertThat(line)
+                .startsWith("- \"${TIPSTREAM_BIND_ADDRESS:-127.0.0.1}:"));
+    }
+
+    @Test
+    void kubernetesSecretsComeFromFilesGitIgnoresWithTheKeysTheManifestsRead() throws Exception {
+        // review R17: kustomize applied the repository's placeholder keys as the deployment's Secrets
+        String kustomization = Files.readString(Path.of("../k8s/kustomization.yaml"));
+        assertThat(kustomization).doesNotContain("secrets.yaml").contains("secretGenerator:",
+                "- name: tipstream-s3\n    envs:\n      - s3.env", "- name: tipstream-api\n    envs:\n      - api.env",
+                "disableNameSuffixHash: true");
+        assertThat(Files.readAllLines(Path.of("../.gitignore"))).contains("k8s/s3.env", "k8s/api.env");
+        Map<String, String> examples = Map.of("tipstream-s3", "../k8s/s3.env.example", "tipstream-api",
+                "../k8s/api.env.example");
+        Pattern reference = Pattern.compile("secretKeyRef:\\s+name: (\\S+)\\s+key: (\\S+)");
+        int references = 0;
+        try (var manifests = Files.list(Path.of("../k8s"))) {
+            for (Path manifest : manifests.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+                Matcher m = reference.matcher(Files.readString(manifest));
+                while (m.find()) {
+                    references++;
+                    assertThat(examples).as(manifest + " reads Secret " + m.group(1)).containsKey(m.group(1));
+                    assertThat(Files.readAllLines(Path.of(examples.get(m.group(1)))))
+                            .as(manifest + " reads " + m.group(1) + "/" + m.group(2))
+                            .anySatisfy(line -> assertThat(line).startsWith(m.group(2) + "="));
+                }
+            }
+        }
+        assertThat(references).isGreaterThanOrEqualTo(8);
+    }
+
     private static Admin admin(DevStack stack) {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()));
     }

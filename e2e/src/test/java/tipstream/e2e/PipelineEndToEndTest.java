@@ -18,6 +18,7 @@ import tipstream.capturesim.LabSession;
 import tipstream.capturesim.RigClient;
 import tipstream.capturesim.SimulatedCapture;
 import tipstream.dataset.TopicSnapshot;
+import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.Topics;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.LiveHealth;
@@ -67,8 +68,12 @@ class PipelineEndToEndTest {
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, "not a checkpoint".getBytes())).get();
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
                     .setStep(7).setDataset("lab").setDatasetVersion("1.0.0")
-                    .setCheckpointKey("runs/" + runId + "/checkpoints/nowhere.zip").build().toByteArray())).get();
-            String corrupt = "runs/" + runId + "/checkpoints/corrupt.zip";
+                    .setCheckpointKey(ObjectKeys.checkpoint(runId, 999_999_999_997L) + ".zip").build().toByteArray()))
+                    .get();
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
+                    .setStep(7).setDataset("lab").setDatasetVersion("1.0.0").setCheckpointKey("models/best.pb").build()
+                    .toByteArray())).get();
+            String corrupt = ObjectKeys.checkpoint(runId, 999_999_999_998L) + ".zip";
             stack.blobStore().put(corrupt, "PK but not a model".getBytes(), "application/zip");
             producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, runId, CheckpointReady.newBuilder().setRunId(runId)
                     .setStep(8).setDataset("lab").setDatasetVersion("1.0.0").setCheckpointKey(corrupt).build()
@@ -170,10 +175,12 @@ class PipelineEndToEndTest {
 
                 // the hostile records were dead-lettered with their reasons, and nothing stopped
                 assertThat(reasons(stack, Topics.SHARDS)).singleElement().asString().contains("undecodable");
-                assertThat(reasons(stack, Topics.CHECKPOINTS)).hasSize(3)
+                assertThat(reasons(stack, Topics.CHECKPOINTS)).hasSize(4)
                         .anySatisfy(r -> assertThat(r).contains("not a CheckpointReady"))
-                        .anySatisfy(r -> assertThat(r).contains("nowhere.zip is missing"))
-                        .anySatisfy(r -> assertThat(r).contains("corrupt.zip cannot be evaluated: not a saved network"));
+                        .anySatisfy(r -> assertThat(r).contains("step-999999999997.zip is missing"))
+                        .anySatisfy(r -> assertThat(r).contains("'models/best.pb' is not a checkpoint's key"))
+                        .anySatisfy(r -> assertThat(r).contains("step-999999999998.zip cannot be evaluated: not a"
+                                + " saved network"));
                 assertThat(stack.blobStore().list("runs/" + runId + "/checkpoints/")).isNotEmpty();
 
                 // TensorBoard event files for both series catch up within their interval (15 s)

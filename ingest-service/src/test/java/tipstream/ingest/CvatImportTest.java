@@ -165,7 +165,8 @@ class CvatImportTest {
         entries.put("images/" + frameName(capture, 0), frame(capture, 0, null).getPng().toByteArray());
         entries.put("images/" + frameName(capture, 1), frame(capture, 1, null).getPng().toByteArray());
         ImportSummary summary = IngestGrpc.newBlockingStub(channel).importCvat(CvatImport.newBuilder()
-                .setXml(ByteString.copyFrom(zip(entries))).setSourceName("task_7\n" + "y".repeat(300) + ".zip").build());
+                .setXml(ByteString.copyFrom(zip(entries))).setSourceName("task_7\n" + "y".repeat(300) + ".zip")
+                .build());
         assertThat(summary.getImages().getAccepted()).isEqualTo(2);
         assertThat(summary.getLabelsPublished()).isEqualTo(1);
         assertThat(summary.getNoTipLabels()).isEqualTo(1);

@@ -150,7 +150,8 @@ class DatasetAnnouncementsTest {
             assertThat(fetched).doesNotContain(elsewhere).contains(ObjectKeys.manifest("keys", "1.0.0"));
         }
         List<String> reasons = deadLetterReasons("keys");
-        assertThat(reasons).anySatisfy(r -> assertThat(r).contains("manifest key '" + elsewhere + "' is not keys 2.0.0's"));
+        assertThat(reasons).anySatisfy(r -> assertThat(r)
+                .contains("manifest key '" + elsewhere + "' is not keys 2.0.0's"));
         assertThat(reasons).anySatisfy(r -> assertThat(r).contains("'../../etc' is not a MAJOR.MINOR.PATCH version"));
     }
 
