@@ -32,5 +32,9 @@ public interface IngestConfig {
     interface Cvat {
         @WithDefault("33554432")
         int maxBytes();
+
+        /** CVAT imports taken at once by this instance (each holds its export); one more is told to retry. */
+        @WithDefault("2")
+        int maxConcurrent();
     }
 }

@@ -45,6 +45,9 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
     private final Semaphore uploads;
     private final int maxUploads;
     private final Counter uploadsRefused;
+    /** CVAT imports taken at once (review R15): each holds its export and a whole parse of it. */
+    private final Semaphore imports;
+    private final int maxImports;
 
     public IngestGrpcService(FrameIngestor ingestor, CvatImporter importer, IngestConfig config,
             MeterRegistry registry) {
@@ -54,6 +57,8 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
         this.uploads = new Semaphore(maxUploads);
         registry.gauge("tipstream.ingest.uploads.active", uploads, u -> maxUploads - u.availablePermits());
         this.uploadsRefused = registry.counter("tipstream.ingest.uploads.refused");
+        this.maxImports = config.cvat().maxConcurrent();
+        this.imports = new Semaphore(maxImports);
     }
 
     @PreDestroy
@@ -202,6 +207,12 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
     @Override
     @Blocking
     public void importCvat(CvatImport request, StreamObserver<ImportSummary> responses) {
+        if (!imports.tryAcquire()) {
+            responses.onError(Status.UNAVAILABLE.withDescription("ingest is taking " + maxImports
+                    + " CVAT imports at once (tipstream.cvat.max-concurrent); send the export again in a moment")
+                    .asRuntimeException());
+            return;
+        }
         try {
             ImportSummary summary = importer.importExport(new CvatImporter.Request(request.getXml().toByteArray(),
                     request.getSourceName(), request.getLabel(), request.getVideoCapture()));
@@ -217,6 +228,8 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
             LOG.error("CVAT import failed", e);
             responses.onError(Status.UNAVAILABLE.withDescription("import failed, nothing lost, retry: "
                     + e.getMessage()).asRuntimeException());
+        } finally {
+            imports.release();
         }
     }
 }
