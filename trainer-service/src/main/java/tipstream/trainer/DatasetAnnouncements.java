@@ -217,9 +217,16 @@ public final class DatasetAnnouncements implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             reason = e.getMessage();
         }
-        if (!alreadyDeadLettered.contains(DeadLetters.position(record))) {
-            LOG.warnf("%s to the dead-letter topic: %s", DeadLetters.position(record), reason);
-            producer.send(DeadLetters.of(record, reason, "trainer-service"));
+        String position = DeadLetters.position(record);
+        if (!alreadyDeadLettered.contains(position)) {
+            LOG.warnf("%s to the dead-letter topic: %s", position, reason);
+            String why = reason;
+            // not awaited (the follower reads on), but a dead letter that could not be sent is said
+            producer.send(DeadLetters.of(record, reason, "trainer-service"), (sent, e) -> {
+                if (e != null) {
+                    LOG.errorf("%s could not be dead-lettered (%s): %s", position, e, why);
+                }
+            });
         }
     }
 
