@@ -12,6 +12,9 @@ import java.util.regex.Pattern;
  * input.
  */
 public final class ObjectKeys {
+    /** A checkpoint's network: {@link #checkpoint} and {@code .zip}. */
+    private static final Pattern CHECKPOINT_ARCHIVE = Pattern.compile("runs/([^/]+)/checkpoints/step-\\d{12}\\.zip");
+
     /** Uploaded frames, content-addressed: storing the same frame again writes the same object. */
     public static final String FRAMES = "frames/";
     /** Each stored frame's reference, by capture and frame name ({@link FrameIndex}). */
@@ -74,8 +77,6 @@ public final class ObjectKeys {
     public static String checkpoint(String runId, long step) {
         return checkpoints(runId) + String.format("step-%012d", step);
     }
-
-    private static final Pattern CHECKPOINT_ARCHIVE = Pattern.compile("runs/([^/]+)/checkpoints/step-\\d{12}\\.zip");
 
     /**
      * Why {@code key}, as a record names it, is not a checkpoint's network ({@code runs/<run
