@@ -11,6 +11,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
+import tipstream.v1.DatasetSample;
 
 /**
  * Checks and normalises uploaded frames. The header is read before any pixel is decoded, so a
@@ -124,6 +125,19 @@ public final class PngFrameCodec {
             throw new IOException("not an 8-bit grayscale PNG");
         }
         return image;
+    }
+
+    /**
+     * A dataset sample's frame, as {@link #decodeStored}; the failure names the sample. The one way
+     * the trainer's loader, eval and its worst frames decode a sample.
+     */
+    public static BufferedImage decodeSample(DatasetSample sample) throws IOException {
+        try {
+            return decodeStored(sample.getPng().toByteArray());
+        } catch (IOException e) {
+            throw new IOException("sample " + sample.getCaptureId() + "/" + sample.getFrameName() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** Encodes a grayscale image as PNG. */

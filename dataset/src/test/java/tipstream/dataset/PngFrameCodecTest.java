@@ -3,6 +3,7 @@ package tipstream.dataset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -10,6 +11,7 @@ import java.util.Arrays;
 import java.util.zip.CRC32;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import tipstream.v1.DatasetSample;
 
 class PngFrameCodecTest {
     private final PngFrameCodec codec = new PngFrameCodec(FrameFormat.LAB_CAMERA, 4 << 20);
@@ -28,6 +30,21 @@ class PngFrameCodecTest {
             }
         }
         return image;
+    }
+
+    @Test
+    void aSampleDecodesToItsFrameAndOneThatDoesNotIsNamedInTheFailure() throws Exception {
+        BufferedImage image = new BufferedImage(32, 24, BufferedImage.TYPE_BYTE_GRAY);
+        image.getRaster().setSample(5, 7, 0, 200);
+        DatasetSample sample = DatasetSample.newBuilder().setCaptureId("cap-1").setFrameName("cap-1-camL0003.png")
+                .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).build();
+        BufferedImage decoded = PngFrameCodec.decodeSample(sample);
+        assertThat(decoded.getWidth()).isEqualTo(32);
+        assertThat(decoded.getRaster().getSample(5, 7, 0)).isEqualTo(200);
+
+        DatasetSample broken = sample.toBuilder().setPng(ByteString.copyFromUtf8("GIF89a")).build();
+        assertThatThrownBy(() -> PngFrameCodec.decodeSample(broken)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("sample cap-1/cap-1-camL0003.png: ");
     }
 
     @Test

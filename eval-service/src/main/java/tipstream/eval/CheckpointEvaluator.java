@@ -2,6 +2,7 @@ package tipstream.eval;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -125,11 +126,12 @@ public final class CheckpointEvaluator {
         return events;
     }
 
-    private static BufferedImage decode(DatasetSample sample) {
+    /** A sample's frame; one that cannot be decoded fails its evaluation (dead-lettered, never tried again). */
+    static BufferedImage decode(DatasetSample sample) {
         try {
-            return PngFrameCodec.decodeStored(sample.getPng().toByteArray());
+            return PngFrameCodec.decodeSample(sample);
         } catch (IOException e) {
-            throw new IllegalArgumentException("sample " + sample.getFrameName() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -7,13 +7,10 @@ import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.geom.Line2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import javax.imageio.ImageIO;
-import tipstream.dataset.PngFrameCodec;
 import tipstream.model.TipMetrics;
 import tipstream.model.TipPrediction;
 import tipstream.v1.DatasetSample;
@@ -55,7 +52,7 @@ public final class WorstFrames {
         order.sort(Comparator.comparingDouble((Integer i) -> badness(scored.samples().get(i),
                 scored.predictions().get(i), threshold)).reversed());
         order = order.subList(0, Math.min(count, order.size()));
-        BufferedImage first = decode(scored.samples().get(order.get(0)));
+        BufferedImage first = CheckpointEvaluator.decode(scored.samples().get(order.get(0)));
         int w = first.getWidth();
         int h = first.getHeight();
         int caption = 14;
@@ -70,7 +67,7 @@ public final class WorstFrames {
             TipPrediction p = scored.predictions().get(order.get(k));
             int ox = (k % columns) * w;
             int oy = (k / columns) * (h + caption);
-            g.drawImage(decode(s), ox, oy, null);
+            g.drawImage(CheckpointEvaluator.decode(s), ox, oy, null);
             g.setStroke(new BasicStroke(1.5f));
             if (s.getVisible()) {
                 g.setColor(Color.GREEN);
@@ -95,13 +92,5 @@ public final class WorstFrames {
 
     private static String shortName(String frameName) {
         return frameName.length() > 28 ? frameName.substring(frameName.length() - 28) : frameName;
-    }
-
-    private static BufferedImage decode(DatasetSample sample) {
-        try {
-            return PngFrameCodec.decodeStored(sample.getPng().toByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

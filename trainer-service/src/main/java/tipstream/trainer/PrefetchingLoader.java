@@ -332,7 +332,7 @@ public final class PrefetchingLoader implements AutoCloseable {
 
         synchronized BufferedImage frame() throws IOException {
             if (frame == null) {
-                frame = decode(sample);
+                frame = PngFrameCodec.decodeSample(sample);
                 sample = sample.toBuilder().clearPng().build();
             }
             return frame;
@@ -386,14 +386,6 @@ public final class PrefetchingLoader implements AutoCloseable {
     /** A sample's identity in a run: its draws are seeded by it, its confusers kept by it. */
     private static String id(DatasetSample sample) {
         return sample.getCaptureId() + "/" + sample.getFrameName() + "/" + sample.getAugmentation();
-    }
-
-    private static BufferedImage decode(DatasetSample sample) throws IOException {
-        try {
-            return PngFrameCodec.decodeStored(sample.getPng().toByteArray());
-        } catch (IOException e) {
-            throw new IOException("sample " + sample.getFrameName() + ": " + e.getMessage(), e);
-        }
     }
 
     @Override
