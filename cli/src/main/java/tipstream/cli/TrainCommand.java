@@ -13,6 +13,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import tipstream.dataset.MetricTags;
 import tipstream.dataset.PlainName;
 import tipstream.devstack.DevStack;
 import tipstream.devstack.LocalPlatform;
@@ -27,8 +28,7 @@ import tipstream.v1.MetricEvent;
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train on the current dataset of `tipstream up` (this machine); an existing --run-id resumes it.")
 public final class TrainCommand implements Callable<Integer> {
-    private static final List<String> SHOWN = List.of("metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
-            "accuracy/overall_mean");
+    private static final List<String> SHOWN = MetricTags.SEED_METRICS;
 
     @Option(names = "--steps", defaultValue = "2400", description = "training steps (default ${DEFAULT-VALUE})")
     long steps;
@@ -86,7 +86,7 @@ public final class TrainCommand implements Callable<Integer> {
                         bar.maxHint(end);
                     }
                     bar.stepTo(LocalPlatform.trainerStep(bar.getCurrent()));
-                    for (MetricEvent event : watch.series(evalRun, "presence/f1")) {
+                    for (MetricEvent event : watch.series(evalRun, MetricTags.EVALUATION_DONE)) {
                         if (event.getStep() > shown[0]) {
                             shown[0] = event.getStep();
                             System.out.println();
@@ -105,7 +105,7 @@ public final class TrainCommand implements Callable<Integer> {
 
 
     private static String line(MetricsWatch watch, String run, long step) {
-        double frames = watch.get(run, "eval/frames", step).map(MetricEvent::getValue).orElse(0.0);
+        double frames = watch.get(run, MetricTags.EVAL_FRAMES, step).map(MetricEvent::getValue).orElse(0.0);
         if (frames == 0) {
             return "no eval frames yet: the dataset holds out whole captures for eval (about a quarter of them);"
                     + " upload more captures";

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import tipstream.dataset.MetricTags;
 import tipstream.v1.MetricEvent;
 import tipstream.v1.MetricsGrpc;
 import tipstream.v1.SubscribeRequest;
@@ -114,12 +115,12 @@ public final class MetricsWatch implements AutoCloseable {
         String trainRun = runId + "/train";
         String evalRun = runId + "/eval";
         return await(() -> lastPlan(trainRun).filter(plan -> plan.getStep() == (long) plan.getValue())
-                .map(MetricEvent::getStep).filter(last -> get(evalRun, "presence/f1", last).isPresent()),
+                .map(MetricEvent::getStep).filter(last -> get(evalRun, MetricTags.EVALUATION_DONE, last).isPresent()),
                 evalRun + " of the run's last checkpoint", timeout, whileWaiting);
     }
 
     private Optional<MetricEvent> lastPlan(String trainRun) {
-        List<MetricEvent> plans = series(trainRun, "optim/final_step");
+        List<MetricEvent> plans = series(trainRun, MetricTags.FINAL_STEP);
         return plans.isEmpty() ? Optional.empty() : Optional.of(plans.get(plans.size() - 1));
     }
 

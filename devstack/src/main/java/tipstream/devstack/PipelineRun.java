@@ -36,6 +36,7 @@ import tipstream.dataset.BlobStore;
 import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
+import tipstream.dataset.MetricTags;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PlainName;
 import tipstream.dataset.PngFrameCodec;
@@ -69,8 +70,6 @@ public final class PipelineRun implements Callable<Integer> {
     private static final String DATASET = LocalPlatform.DATASET;
     /** Held-out frames the job sends to Predict at its end, to show the model in use. */
     private static final int PREDICTED_FRAMES = 6;
-    private static final String[] SEED_METRICS = {"metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
-        "accuracy/overall_mean"};
     /** Held here: JUL keeps loggers weakly, and a collected one forgets its level. */
     private static final java.util.logging.Logger GRPC_LOG = java.util.logging.Logger.getLogger("io.grpc");
 
@@ -287,13 +286,13 @@ public final class PipelineRun implements Callable<Integer> {
             header.append(String.format(Locale.ROOT, " %14s", "served (" + served + ")"));
         }
         say("%s", header);
-        double framesBefore = value(watch, evalRun, "eval/frames", 0);
-        double framesAfter = value(watch, evalRun, "eval/frames", trained);
-        say("%s", row(watch, evalRun, "eval/frames", columns, "%14.0f"));
-        for (String tag : SEED_METRICS) {
+        double framesBefore = value(watch, evalRun, MetricTags.EVAL_FRAMES, 0);
+        double framesAfter = value(watch, evalRun, MetricTags.EVAL_FRAMES, trained);
+        say("%s", row(watch, evalRun, MetricTags.EVAL_FRAMES, columns, "%14.0f"));
+        for (String tag : MetricTags.SEED_METRICS) {
             say("%s", row(watch, evalRun, tag, columns, "%14.3f"));
         }
-        for (String tag : List.of("metrics/loss", "presence/threshold", "presence/roc_auc", "presence/f1")) {
+        for (String tag : List.of(MetricTags.LOSS, MetricTags.PRESENCE_THRESHOLD, MetricTags.ROC_AUC, MetricTags.F1)) {
             say("%s", row(watch, evalRun, tag, columns, "%14.4f"));
         }
         if (framesBefore != framesAfter) {
@@ -374,7 +373,7 @@ public final class PipelineRun implements Callable<Integer> {
 
     /** One line per evaluation, as its last tag arrives. */
     private void onMetric(MetricEvent event) {
-        if (!event.getRun().equals(runId + "/eval") || !event.getTag().equals("presence/f1")) {
+        if (!event.getRun().equals(runId + "/eval") || !event.getTag().equals(MetricTags.EVALUATION_DONE)) {
             return;
         }
         MetricsWatch watch = (MetricsWatch) running.stream().filter(r -> r instanceof MetricsWatch).findFirst()
@@ -382,12 +381,12 @@ public final class PipelineRun implements Callable<Integer> {
         long step = event.getStep();
         System.out.printf(Locale.ROOT, "%n   eval step %-6d on %.0f frames: dist_mean %6.1f px  point_mean %.3f  "
                 + "prob_mean %.3f  overall_mean %.3f  loss %.4f%n", step,
-                value(watch, runId + "/eval", "eval/frames", step),
-                value(watch, runId + "/eval", "metrics/dist_mean", step),
-                value(watch, runId + "/eval", "accuracy/point_mean", step),
-                value(watch, runId + "/eval", "accuracy/prob_mean", step),
-                value(watch, runId + "/eval", "accuracy/overall_mean", step),
-                value(watch, runId + "/eval", "metrics/loss", step));
+                value(watch, runId + "/eval", MetricTags.EVAL_FRAMES, step),
+                value(watch, runId + "/eval", MetricTags.DIST_MEAN, step),
+                value(watch, runId + "/eval", MetricTags.POINT_MEAN, step),
+                value(watch, runId + "/eval", MetricTags.PROB_MEAN, step),
+                value(watch, runId + "/eval", MetricTags.OVERALL_MEAN, step),
+                value(watch, runId + "/eval", MetricTags.LOSS, step));
     }
 
 

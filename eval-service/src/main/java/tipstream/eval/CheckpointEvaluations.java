@@ -41,6 +41,7 @@ import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameFormat;
 import tipstream.dataset.LatestVersion;
+import tipstream.dataset.MetricTags;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.PlainName;
 import tipstream.dataset.Shard;
@@ -426,7 +427,7 @@ public class CheckpointEvaluations {
         WorstFrames.sheet(scored, threshold, frame.width(), WORST_FRAMES, 4).ifPresent(sheet -> blobs.put(
                 ObjectKeys.worstFrames(checkpoint.getRunId()) + TfEventsFile.fileName(now, String.format(
                         "tipstream.step-%012d", checkpoint.getStep())),
-                TfEventsFile.ofImage("eval/worst_frames", checkpoint.getStep(), sheet, now), "application/octet-stream"));
+                TfEventsFile.ofImage(MetricTags.WORST_FRAMES, checkpoint.getStep(), sheet, now), "application/octet-stream"));
     }
 
     /** Evaluation must wait until augment has put a capture in the eval split. */

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import tipstream.dataset.MetricTags;
 import tipstream.dataset.PngFrameCodec;
 import tipstream.model.FrameTensor;
 import tipstream.model.PresenceCurves;
@@ -105,7 +106,8 @@ public final class CheckpointEvaluator {
     /**
      * The evaluation as metric events of run {@code <runId>/<series>} (eval or validation) at the
      * checkpoint's step. {@code eval/frames} comes first, so two steps can be seen to share their
-     * eval set (it grows when a new dataset version adds eval captures); {@code presence/f1} comes last.
+     * eval set (it grows when a new dataset version adds eval captures); {@link MetricTags#EVALUATION_DONE}
+     * comes last ({@link MetricTags#EVALUATION}'s order).
      */
     public static List<MetricEvent> events(String runId, String series, long step, Evaluation evaluation,
             long wallTimeMs) {
@@ -115,12 +117,9 @@ public final class CheckpointEvaluator {
         double[] values = {m.frames(), m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), evaluation.loss(),
             m.threshold(), evaluation.rocAuc(), evaluation.averagePrecision(), m.localisationDistMedian(),
             m.localisationWithinTolerance(), m.precision(), m.recall(), m.f1()};
-        String[] tags = {"eval/frames", "metrics/dist_mean", "accuracy/point_mean", "accuracy/prob_mean",
-            "accuracy/overall_mean", "metrics/loss", "presence/threshold", "presence/roc_auc",
-            "presence/average_precision", "localisation/dist_median", "localisation/within_10px", "presence/precision",
-            "presence/recall", "presence/f1"};
-        for (int i = 0; i < tags.length; i++) {
-            events.add(MetricEvent.newBuilder().setRun(run).setTag(tags[i]).setStep(step).setValue(values[i])
+        List<String> tags = MetricTags.EVALUATION;
+        for (int i = 0; i < tags.size(); i++) {
+            events.add(MetricEvent.newBuilder().setRun(run).setTag(tags.get(i)).setStep(step).setValue(values[i])
                     .setWallTimeMs(wallTimeMs).build());
         }
         return events;

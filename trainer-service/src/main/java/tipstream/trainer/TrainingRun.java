@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.MetricTags;
 import tipstream.dataset.ObjectKeys;
 import tipstream.dataset.RandomAugmentation;
 import tipstream.dataset.Topics;
@@ -315,11 +316,11 @@ public final class TrainingRun implements AutoCloseable {
             samplesIntoEpoch = batch.samplesIntoEpoch();
             String run = settings.runId() + "/train";
             long now = System.currentTimeMillis();
-            pending.add(metric(run, "metrics/loss", loss, now));
+            pending.add(metric(run, MetricTags.LOSS, loss, now));
             if (!Double.isNaN(refinerLoss)) {
-                pending.add(metric(run, "metrics/refiner_loss", refinerLoss, now));
+                pending.add(metric(run, MetricTags.REFINER_LOSS, refinerLoss, now));
             }
-            pending.add(metric(run, "optim/learning_rate", learningRate, now));
+            pending.add(metric(run, MetricTags.LEARNING_RATE, learningRate, now));
             pending.add(metric(run, "perf/step_seconds", stepSeconds, now));
             pending.add(metric(run, "perf/data_wait_seconds", (loader.waitNanos() - waitBefore) / 1e9, now));
             pending.add(metric(run, "perf/images_per_second", batch.samples().size() / stepSeconds, now));
@@ -351,10 +352,10 @@ public final class TrainingRun implements AutoCloseable {
             TrainingBatch.Truth t = batch.truths().get(i);
             metrics.add(t.visible(), t.x(), t.y(), predictions.get(i));
         }
-        return List.of(metric(run, "metrics/dist_mean", metrics.distMean(), now),
-                metric(run, "accuracy/point_mean", metrics.pointMean(), now),
-                metric(run, "accuracy/prob_mean", metrics.probMean(), now),
-                metric(run, "accuracy/overall_mean", metrics.overallMean(), now));
+        return List.of(metric(run, MetricTags.DIST_MEAN, metrics.distMean(), now),
+                metric(run, MetricTags.POINT_MEAN, metrics.pointMean(), now),
+                metric(run, MetricTags.PROB_MEAN, metrics.probMean(), now),
+                metric(run, MetricTags.OVERALL_MEAN, metrics.overallMean(), now));
     }
 
     /**
@@ -391,7 +392,7 @@ public final class TrainingRun implements AutoCloseable {
         plan();
         String base = baseKey(settings.runId(), step);
         long now = System.currentTimeMillis();
-        pending.add(metric(settings.runId() + "/train", "optim/final_step", finalStep, now));
+        pending.add(metric(settings.runId() + "/train", MetricTags.FINAL_STEP, finalStep, now));
         CheckpointReady ready = CheckpointReady.newBuilder().setRunId(settings.runId()).setStep(step)
                 .setCheckpointKey(base + ".zip").setDataset(settings.dataset())
                 .setDatasetVersion(datasetVersion).setEpoch(epoch).setSampleOffset(samplesIntoEpoch)
