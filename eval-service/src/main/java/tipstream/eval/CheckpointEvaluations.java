@@ -427,7 +427,8 @@ public class CheckpointEvaluations {
         WorstFrames.sheet(scored, threshold, frame.width(), WORST_FRAMES, 4).ifPresent(sheet -> blobs.put(
                 ObjectKeys.worstFrames(checkpoint.getRunId()) + TfEventsFile.fileName(now, String.format(
                         "tipstream.step-%012d", checkpoint.getStep())),
-                TfEventsFile.ofImage(MetricTags.WORST_FRAMES, checkpoint.getStep(), sheet, now), "application/octet-stream"));
+                TfEventsFile.ofImage(MetricTags.WORST_FRAMES, checkpoint.getStep(), sheet, now),
+                "application/octet-stream"));
     }
 
     /** Evaluation must wait until augment has put a capture in the eval split. */
