@@ -20,6 +20,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import tipstream.dataset.KafkaSettings;
 import tipstream.dataset.Topics;
 
 /**
@@ -48,7 +49,7 @@ final class BuildShare implements AutoCloseable {
     }
 
     BuildShare(String bootstrapServers, String dataset, Duration sessionTimeout) {
-        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        this.consumer = new KafkaConsumer<>(KafkaSettings.of(bootstrapServers, Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, groupOf(dataset),
                 ConsumerConfig.CLIENT_ID_CONFIG, "augment-share",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
@@ -56,7 +57,7 @@ final class BuildShare implements AutoCloseable {
                 ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, (int) sessionTimeout.toMillis(),
                 ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, (int) Math.max(100, sessionTimeout.toMillis() / 4),
                 // a pass between two refreshes may build for minutes; the group must not drop a replica for it
-                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 30 * 60 * 1000),
+                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 30 * 60 * 1000)),
                 new StringDeserializer(), new ByteArrayDeserializer());
         consumer.subscribe(List.of(Topics.FRAMES, Topics.LABELS), new ConsumerRebalanceListener() {
             @Override

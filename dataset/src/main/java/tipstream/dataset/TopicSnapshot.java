@@ -82,8 +82,8 @@ public final class TopicSnapshot {
     }
 
     private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers, String clientId) {
-        return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, clientId),
+        return new KafkaConsumer<>(KafkaSettings.of(bootstrapServers, Map.of(
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, clientId)),
                 new StringDeserializer(), new ByteArrayDeserializer());
     }
 

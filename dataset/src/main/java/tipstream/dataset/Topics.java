@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
@@ -69,7 +68,7 @@ public final class Topics {
      * position saved for the old one is not taken for the new one's. Empty when the broker cannot say.
      */
     public static String idOf(String bootstrapServers, String topic) {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+        try (Admin admin = Admin.create(KafkaSettings.of(bootstrapServers, Map.of()))) {
             return admin.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(15_000)).allTopicNames()
                     .get().get(topic).topicId().toString();
         } catch (ExecutionException | RuntimeException e) {

@@ -54,15 +54,14 @@ public final class WriterFence implements AutoCloseable {
 
     /** A fence on a new transactional producer (idempotent, acks=all, as every producer here); the fence closes it. */
     public static WriterFence open(String bootstrapServers, String transactionalId) {
-        return new WriterFence(new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        return new WriterFence(new KafkaProducer<>(KafkaSettings.of(bootstrapServers, Map.of(
                 ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000,
-                ProducerConfig.CLIENT_ID_CONFIG, transactionalId),
+                ProducerConfig.CLIENT_ID_CONFIG, transactionalId)),
                 new StringSerializer(), new ByteArraySerializer()));
     }
 

@@ -40,6 +40,7 @@ import tipstream.dataset.CaptureSplit;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
 import tipstream.dataset.FrameFormat;
+import tipstream.dataset.KafkaSettings;
 import tipstream.dataset.LatestVersion;
 import tipstream.dataset.MetricTags;
 import tipstream.dataset.ObjectKeys;
@@ -116,13 +117,13 @@ public class CheckpointEvaluations {
     }
 
     void start(@Observes StartupEvent event) {
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        consumer = new KafkaConsumer<>(KafkaSettings.of(bootstrapServers, Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, "eval-service", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1,
                 ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, maxPollIntervalMs,
                 ConsumerConfig.CLIENT_ID_CONFIG, "eval-checkpoints",
                 // a checkpoint is announced in the transaction that stores it (WriterFence): committed ones only
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
                 new StringDeserializer(), new ByteArrayDeserializer());
         running.set(true);
         thread = new Thread(this::run, "checkpoint-evaluations");

@@ -25,6 +25,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.KafkaSettings;
 import tipstream.dataset.PlainName;
 import tipstream.dataset.Topics;
 import tipstream.v1.MetricEvent;
@@ -73,11 +74,11 @@ public class MetricsConsumer {
 
     void start(@Observes StartupEvent event) {
         // committed records only: a trainer's metrics count once its checkpoint's transaction commits (WriterFence)
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        consumer = new KafkaConsumer<>(KafkaSettings.of(bootstrapServers, Map.of(
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "eval-metrics",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 // a saved position the topic no longer holds (retention, a recreated topic): what it has
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
                 new StringDeserializer(), new ByteArrayDeserializer());
         running.set(true);
         thread = new Thread(this::run, "metrics-consumer");

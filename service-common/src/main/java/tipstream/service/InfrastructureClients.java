@@ -13,6 +13,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import tipstream.dataset.BlobStore;
+import tipstream.dataset.KafkaSettings;
 
 /** The S3 store and the Kafka producer every service uses, built once from configuration. */
 @ApplicationScoped
@@ -33,15 +34,14 @@ public class InfrastructureClients {
     @DefaultBean
     Producer<String, byte[]> kafkaProducer(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
             @ConfigProperty(name = "quarkus.application.name") String service) {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        return new KafkaProducer<>(KafkaSettings.of(bootstrapServers, Map.of(
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.LINGER_MS_CONFIG, 2,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000,
-                ProducerConfig.CLIENT_ID_CONFIG, service),
+                ProducerConfig.CLIENT_ID_CONFIG, service)),
                 new StringSerializer(), new ByteArraySerializer());
     }
 

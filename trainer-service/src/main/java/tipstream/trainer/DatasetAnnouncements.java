@@ -22,6 +22,7 @@ import org.jboss.logging.Logger;
 import tipstream.dataset.BlobStore.BlobStoreException;
 import tipstream.dataset.DatasetVersion;
 import tipstream.dataset.DeadLetters;
+import tipstream.dataset.KafkaSettings;
 import tipstream.dataset.LatestVersion;
 import tipstream.dataset.ManifestCodec;
 import tipstream.dataset.ObjectKeys;
@@ -76,10 +77,10 @@ public final class DatasetAnnouncements implements AutoCloseable {
         this.manifests = manifests;
         this.producer = producer;
         this.alreadyDeadLettered = DeadLetters.positionsIn(bootstrapServers, List.of(Topics.SHARDS), "trainer-dlq");
-        this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+        this.consumer = new KafkaConsumer<>(KafkaSettings.of(bootstrapServers, Map.of(
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.CLIENT_ID_CONFIG, "trainer-shards",
                 // augment announces a version in the transaction that stores it (WriterFence): committed ones only
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
                 new StringDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::follow, "shard-announcements");
         this.thread.setDaemon(true);
