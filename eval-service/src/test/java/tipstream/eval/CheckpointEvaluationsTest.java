@@ -68,7 +68,7 @@ class CheckpointEvaluationsTest {
         announce(run, List.of(broken, sound), checkpointKey);
         assertThat(awaitEvaluated(sound)).hasSize(1);
         assertThat(metrics.series(broken + "/eval", "accuracy/overall_mean")).isEmpty();
-        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        List<DeadLetter> ours = deadLettersKeyed(run);
         assertThat(ours).hasSize(1);
         assertThat(ours.get(0).getReason()).contains("cannot be evaluated on " + broken).contains("600");
     }
@@ -80,16 +80,11 @@ class CheckpointEvaluationsTest {
         storeVersion(run, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
         String checkpointKey = "runs/" + run + "/checkpoints/step-000000000010.zip";
         blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
-                new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, CheckpointReady.newBuilder()
-                    .setRunId(run + "/../../models").setStep(10).setCheckpointKey(checkpointKey).setDataset(run)
-                    .setDatasetVersion("1.0.0").build().toByteArray())).get();
-        }
+        send(run, CheckpointReady.newBuilder().setRunId(run + "/../../models").setStep(10)
+                .setCheckpointKey(checkpointKey).setDataset(run).setDatasetVersion("1.0.0").build());
         announce(run, List.of(run), checkpointKey);
         assertThat(awaitEvaluated(run)).hasSize(1);
-        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        List<DeadLetter> ours = deadLettersKeyed(run);
         assertThat(ours).hasSize(1);
         assertThat(ours.get(0).getReason()).contains("run id '" + run + "/../../models' is not a plain name");
     }
@@ -103,19 +98,14 @@ class CheckpointEvaluationsTest {
         blobs.put(checkpointKey, TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
         String elsewhere = "runs/" + run + "/../../models/best.zip";
         blobs.put("models/best.zip", TipNet.build(TipNetConfig.standard()).toBytes(), "application/zip");
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
-                new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, CheckpointReady.newBuilder()
-                    .setRunId(run).setStep(10).setCheckpointKey(elsewhere).setDataset(run)
-                    .setDatasetVersion("1.0.0").build().toByteArray())).get();
-        }
+        send(run, CheckpointReady.newBuilder().setRunId(run).setStep(10).setCheckpointKey(elsewhere).setDataset(run)
+                .setDatasetVersion("1.0.0").build());
         String second = run + "-second";
         storeVersion(second, "1.0.0", List.of(sample("a", true, 100, 100), sample("c", false, 0, 0)));
         announce(run, List.of(second), checkpointKey);
         assertThat(awaitEvaluated(second)).hasSize(1);
         assertThat(metrics.series(run + "/eval", "accuracy/overall_mean")).isEmpty();
-        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        List<DeadLetter> ours = deadLettersKeyed(run);
         assertThat(ours).hasSize(1);
         assertThat(ours.get(0).getReason()).contains("'" + elsewhere + "' is not a checkpoint's key");
     }
@@ -136,7 +126,7 @@ class CheckpointEvaluationsTest {
         announce(run, List.of(failing, sound), checkpointKey);
         assertThat(awaitEvaluated(sound)).hasSize(1);
         assertThat(registry.counter("tipstream.eval.evaluation.retries").count() - retriesBefore).isEqualTo(2);
-        List<DeadLetter> ours = deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(run)).toList();
+        List<DeadLetter> ours = deadLettersKeyed(run);
         assertThat(ours).singleElement().satisfies(l -> assertThat(l.getReason())
                 .startsWith("evaluation failed 2 times in a row, the last: "));
     }
@@ -219,15 +209,19 @@ class CheckpointEvaluationsTest {
     }
 
     private void announce(String run, List<String> datasets, String checkpointKey) throws Exception {
+        // all keyed by the run: the same partition, in this order
+        for (String dataset : datasets) {
+            send(run, CheckpointReady.newBuilder().setRunId(dataset).setStep(10).setCheckpointKey(checkpointKey)
+                    .setDataset(dataset).setDatasetVersion("1.0.0").build());
+        }
+    }
+
+    /** Announces {@code checkpoint} keyed {@code key} (its partition), acknowledged. */
+    private void send(String key, CheckpointReady checkpoint) throws Exception {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers(), ProducerConfig.ACKS_CONFIG, "all"),
                 new StringSerializer(), new ByteArraySerializer())) {
-            // all keyed by the run: the same partition, in this order
-            for (String dataset : datasets) {
-                CheckpointReady checkpoint = CheckpointReady.newBuilder().setRunId(dataset).setStep(10)
-                        .setCheckpointKey(checkpointKey).setDataset(dataset).setDatasetVersion("1.0.0").build();
-                producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, run, checkpoint.toByteArray())).get();
-            }
+            producer.send(new ProducerRecord<>(Topics.CHECKPOINTS, key, checkpoint.toByteArray())).get();
         }
     }
 
@@ -269,6 +263,11 @@ class CheckpointEvaluationsTest {
         return DatasetSample.newBuilder().setCaptureId("cap").setFrameName(name + ".png")
                 .setPng(ByteString.copyFrom(PngFrameCodec.encode(image))).setVisible(visible)
                 .setTip(Point.newBuilder().setX(x).setY(y)).build();
+    }
+
+    /** The dead letters of announcements keyed {@code key}. */
+    private static List<DeadLetter> deadLettersKeyed(String key) throws Exception {
+        return deadLetters().stream().filter(l -> l.getKey().toStringUtf8().equals(key)).toList();
     }
 
     private static List<DeadLetter> deadLetters() throws Exception {
