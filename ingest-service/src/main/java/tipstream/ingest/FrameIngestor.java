@@ -2,6 +2,7 @@ package tipstream.ingest;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
 import org.apache.kafka.clients.producer.Producer;
@@ -28,6 +29,7 @@ import tipstream.v1.UploadSummary;
  * frame found in the index is a duplicate and nothing is done.
  */
 @ApplicationScoped
+@Startup // its counters are scraped from the start at 0, not from the first frame on
 public class FrameIngestor {
     /** The longest {@code source} (rig id) a frame may carry: it is written into every FrameRef and label. */
     static final int MAX_SOURCE_CHARS = 100;

@@ -6,11 +6,16 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 /**
  * When {@code tipstream.auth.token} is set, every call must carry it as "authorization: Bearer ...",
@@ -25,16 +30,40 @@ public class BearerTokenInterceptor implements ServerInterceptor {
 
     private static final String HEALTH_SERVICE = "grpc.health.v1.Health";
 
+    private static final Logger LOG = Logger.getLogger(BearerTokenInterceptor.class);
+
     private final byte[] expected;
+    private final boolean openBeyondLoopback;
 
     @Inject
-    public BearerTokenInterceptor(AuthConfig config) {
-        this(config.token());
+    public BearerTokenInterceptor(AuthConfig config,
+            @ConfigProperty(name = "quarkus.http.host", defaultValue = "0.0.0.0") String host) {
+        this(config.token(), host);
     }
 
+    /** An interceptor of a service on the loopback. */
     BearerTokenInterceptor(Optional<String> token) {
+        this(token, "127.0.0.1");
+    }
+
+    private BearerTokenInterceptor(Optional<String> token, String host) {
         this.expected = token.filter(t -> !t.isBlank())
                 .map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
+        this.openBeyondLoopback = openBeyondLoopback(token, host);
+    }
+
+    /** Says at start-up, in the log, when anyone who reaches the port may call every method (review R17). */
+    void warnIfOpen(@Observes StartupEvent event) {
+        if (openBeyondLoopback) {
+            LOG.warn("tipstream.auth.token is not set and the service listens beyond this machine's loopback"
+                    + " (quarkus.http.host): anyone who reaches its port can call every gRPC method; set a token");
+        }
+    }
+
+    /** True when no token is set and {@code host}, where the service listens, is not the loopback interface. */
+    static boolean openBeyondLoopback(Optional<String> token, String host) {
+        return token.filter(t -> !t.isBlank()).isEmpty()
+                && !List.of("127.0.0.1", "localhost", "::1", "[::1]").contains(host.trim());
     }
 
     @Override

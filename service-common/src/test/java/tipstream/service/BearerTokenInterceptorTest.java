@@ -52,6 +52,15 @@ class BearerTokenInterceptorTest {
     }
 
     @Test
+    void aServiceWithoutATokenIsOpenOnlyWhenItListensBeyondTheLoopback() {
+        assertThat(BearerTokenInterceptor.openBeyondLoopback(Optional.empty(), "0.0.0.0")).isTrue();
+        assertThat(BearerTokenInterceptor.openBeyondLoopback(Optional.of(" "), "10.0.0.7")).isTrue();
+        assertThat(BearerTokenInterceptor.openBeyondLoopback(Optional.empty(), "127.0.0.1")).isFalse();
+        assertThat(BearerTokenInterceptor.openBeyondLoopback(Optional.empty(), "localhost")).isFalse();
+        assertThat(BearerTokenInterceptor.openBeyondLoopback(Optional.of("s3cret"), "0.0.0.0")).isFalse();
+    }
+
+    @Test
     void withoutAConfiguredTokenEveryCallPasses() throws Exception {
         assertThat(call(Optional.empty(), null).getLabelsPublished()).isEqualTo(1);
         assertThat(call(Optional.of(""), null).getLabelsPublished()).isEqualTo(1);
