@@ -144,7 +144,6 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
                         inFlight--;
                     }
                     finishIfDone();
-                    releaseIfDone();
                 }
             });
         }
@@ -188,19 +187,19 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
                 halfClosed = true;
             }
             finishIfDone();
-            releaseIfDone();
         }
 
+        /** Answers the summary once the rig is done sending and every frame is done; then gives back the place. */
         private synchronized void finishIfDone() {
-            if (!halfClosed || inFlight > 0 || finished) {
-                return;
+            if (halfClosed && inFlight == 0 && !finished) {
+                finished = true;
+                UploadSummary result = summary.build();
+                LOG.infof("upload done: %d accepted, %d duplicate, %d rejected, %d bytes stored",
+                        result.getAccepted(), result.getDuplicates(), result.getRejected(), result.getBytesStored());
+                call.onNext(result);
+                call.onCompleted();
             }
-            finished = true;
-            UploadSummary result = summary.build();
-            LOG.infof("upload done: %d accepted, %d duplicate, %d rejected, %d bytes stored",
-                    result.getAccepted(), result.getDuplicates(), result.getRejected(), result.getBytesStored());
-            call.onNext(result);
-            call.onCompleted();
+            releaseIfDone();
         }
     }
 
