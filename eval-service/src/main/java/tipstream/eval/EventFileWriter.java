@@ -2,8 +2,10 @@ package tipstream.eval;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.minio.messages.Item;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -21,8 +23,11 @@ import tipstream.v1.RunInfo;
 /**
  * Keeps a TensorBoard event file per run in S3 ({@code runs/<run-id>/train/} and {@code .../eval/},
  * so {@code tensorboard --logdir} over a copy of {@code runs/} shows train and eval as two runs
- * with the same tags). A file is rewritten whole when its run has new events: S3 objects cannot
- * be appended to, and the name stays the same so TensorBoard sees one file per run.
+ * with the same tags). A file is rewritten whole when its run's revision in the store changes (S3
+ * objects cannot be appended to), under the name it was first written with, which a restarted eval
+ * finds in S3: one file per run, so TensorBoard shows one series. Before, the name followed the
+ * earliest event's wall time and a change was seen by the events' count, so a re-evaluated step 0
+ * left a second file beside the first and a replaced value was never written (review R23).
  */
 @ApplicationScoped
 public class EventFileWriter {
@@ -30,20 +35,27 @@ public class EventFileWriter {
 
     private final MetricStore store;
     private final BlobStore blobs;
-    private final EvalConfig config;
-    private final Map<String, Integer> writtenCounts = new HashMap<>();
+    private final int everySeconds;
+    /** Each run's file, once known. */
+    private final Map<String, String> keys = new HashMap<>();
+    /** The store's revision of each run as last written ({@link MetricStore#revisions}). */
+    private final Map<String, Long> written = new HashMap<>();
     private ScheduledExecutorService timer;
 
+    @Inject
     public EventFileWriter(MetricStore store, BlobStore blobs, EvalConfig config) {
+        this(store, blobs, config.eventFilesEverySeconds());
+    }
+
+    EventFileWriter(MetricStore store, BlobStore blobs, int everySeconds) {
         this.store = store;
         this.blobs = blobs;
-        this.config = config;
+        this.everySeconds = everySeconds;
     }
 
     void start(@Observes StartupEvent event) {
         timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "event-files"));
-        timer.scheduleWithFixedDelay(this::writeChanged, config.eventFilesEverySeconds(),
-                config.eventFilesEverySeconds(), TimeUnit.SECONDS);
+        timer.scheduleWithFixedDelay(this::writeChanged, everySeconds, everySeconds, TimeUnit.SECONDS);
     }
 
     void stop(@Observes ShutdownEvent event) throws InterruptedException {
@@ -55,26 +67,62 @@ public class EventFileWriter {
     /** Writes the file of every run that has events not yet in S3. */
     synchronized void writeChanged() {
         try {
+            Map<String, Long> revisions = store.revisions(); // read before the events: a later add is written next time
             for (RunInfo run : store.runs()) {
+                Long revision = revisions.get(run.getRun());
+                if (revision == null || revision.equals(written.get(run.getRun()))) {
+                    continue;
+                }
                 List<MetricEvent> events = new ArrayList<>();
                 for (String tag : run.getTagsList()) {
                     events.addAll(store.series(run.getRun(), tag));
                 }
-                if (events.isEmpty() || Integer.valueOf(events.size()).equals(writtenCounts.get(run.getRun()))) {
+                if (events.isEmpty()) {
                     continue;
                 }
                 events.sort(Comparator.comparingLong(MetricEvent::getStep).thenComparing(MetricEvent::getTag));
-                long createdAt = events.stream().mapToLong(MetricEvent::getWallTimeMs).min().orElseThrow();
-                blobs.put(key(run.getRun(), createdAt), TfEventsFile.of(events, createdAt), "application/octet-stream");
-                writtenCounts.put(run.getRun(), events.size());
+                String key = keys.computeIfAbsent(run.getRun(), r -> keyFor(r, events));
+                blobs.put(key, TfEventsFile.of(events, createdAtMs(key)), "application/octet-stream");
+                written.put(run.getRun(), revision);
             }
         } catch (RuntimeException e) {
             LOG.warnf("event files not written this time: %s", e.toString());
         }
     }
 
+    /**
+     * The run's file: the one S3 holds for it (an earlier eval wrote it; of several, left by a version that
+     * named files after their earliest event, the first, the others deleted), else one named after the
+     * earliest event's time.
+     */
+    private String keyFor(String run, List<MetricEvent> events) {
+        List<String> held = blobs.list(ObjectKeys.eventFiles(run)).stream().map(Item::objectName)
+                .filter(name -> name.substring(name.lastIndexOf('/') + 1).startsWith(FILE_PREFIX)).sorted().toList();
+        if (held.isEmpty()) {
+            return key(run, events.stream().mapToLong(MetricEvent::getWallTimeMs).min().orElseThrow());
+        }
+        for (String stale : held.subList(1, held.size())) {
+            blobs.delete(stale);
+            LOG.infof("deleted %s: run %s's events are in %s", stale, run, held.get(0));
+        }
+        return held.get(0);
+    }
+
+    private static final String FILE_PREFIX = "events.out.tfevents.";
+
     /** runs/<run-id>/<train|eval>/events.out.tfevents.<seconds>.tipstream */
     static String key(String run, long createdAtMs) {
         return ObjectKeys.eventFiles(run) + TfEventsFile.fileName(createdAtMs, "tipstream");
     }
+
+    /** The time a file's name carries (its version record's wall time); 0 for a name without one. */
+    private static long createdAtMs(String key) {
+        String[] parts = key.substring(key.lastIndexOf('/') + 1 + FILE_PREFIX.length()).split("\\.");
+        try {
+            return Long.parseLong(parts[0]) * 1000;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
 }
