@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -65,12 +67,18 @@ public class CvatImporter {
         this.ingestor = ingestor;
     }
 
-    /** What to import: the export's bytes (XML or zip), its file name, and the reader's choices. */
-    public record Request(byte[] export, String sourceName, String label, String videoCapture) {
+    /**
+     * What to import: the export's bytes (XML or zip), its file name, the reader's choices, and whether the
+     * client has gone (then the frames not yet stored or labelled are left, and the import ends).
+     */
+    public record Request(byte[] export, String sourceName, String label, String videoCapture,
+            BooleanSupplier cancelled) {
     }
 
     /**
      * @throws InvalidCvatException when the export as a whole cannot be read (nothing is stored or published)
+     * @throws CancellationException when the client cancelled: what was stored and published stays, a later
+     *     import of the same export does the rest
      */
     public ImportSummary importExport(Request request) throws Exception {
         byte[] xml = request.export();
@@ -92,7 +100,7 @@ public class CvatImporter {
         ImportSummary.Builder summary = ImportSummary.newBuilder().setFormat(export.format().name())
                 .setLabel(export.label()).setFramesCovered(export.frames().size());
         if (!images.isEmpty()) {
-            summary.setImages(ingestImages(images, export, source));
+            summary.setImages(ingestImages(images, export, source, request.cancelled()));
         }
         List<Labelled> toPublish = new ArrayList<>();
         Map<String, List<FrameName>> listed = new HashMap<>();
@@ -140,7 +148,7 @@ public class CvatImporter {
                 }
             }
         }
-        publishAll(summary, toPublish, source);
+        publishAll(summary, toPublish, source, request.cancelled());
         return summary.build();
     }
 
@@ -154,7 +162,7 @@ public class CvatImporter {
     private record Labelled(FrameName name, LabelPublisher.Tip tip, boolean optional) {
     }
 
-    private enum Outcome { PUBLISHED, UNCHANGED, NOT_INGESTED }
+    private enum Outcome { PUBLISHED, UNCHANGED, NOT_INGESTED, CANCELLED }
 
     private Optional<String> check(CvatFrame frame) {
         if (!frame.readable()) {
@@ -172,7 +180,8 @@ public class CvatImporter {
     }
 
     /** The zip's images, stored as frames under the names the export gives them. */
-    private UploadSummary ingestImages(List<SafeZip.Entry> images, CvatExport export, String source) throws Exception {
+    private UploadSummary ingestImages(List<SafeZip.Entry> images, CvatExport export, String source,
+            BooleanSupplier cancelled) throws Exception {
         Set<String> listed = new HashSet<>();
         export.frames().forEach(frame -> listed.add(frame.name()));
         List<Future<FrameIngestor.Outcome>> outcomes = new ArrayList<>();
@@ -190,23 +199,36 @@ public class CvatImporter {
             }
             UploadFrame upload = UploadFrame.newBuilder().setFrameName(name).setPng(ByteString.copyFrom(image.bytes()))
                     .setSource(source).build();
-            outcomes.add(workers.submit(() -> ingestor.ingest(upload)));
+            outcomes.add(workers.submit(() -> cancelled.getAsBoolean() ? null : ingestor.ingest(upload)));
         }
         for (Future<FrameIngestor.Outcome> future : outcomes) {
-            future.get().addTo(summary);
+            FrameIngestor.Outcome outcome = future.get();
+            if (outcome != null) {
+                outcome.addTo(summary);
+            }
+        }
+        if (cancelled.getAsBoolean()) {
+            throw new CancellationException("cancelled by the client after storing " + summary.getAccepted()
+                    + " new images");
         }
         return summary.build();
     }
 
-    private void publishAll(ImportSummary.Builder summary, List<Labelled> frames, String source) throws Exception {
+    private void publishAll(ImportSummary.Builder summary, List<Labelled> frames, String source,
+            BooleanSupplier cancelled) throws Exception {
         List<Future<Outcome>> outcomes = new ArrayList<>(frames.size());
         for (Labelled frame : frames) {
-            outcomes.add(workers.submit(() -> locks.withLock(frame.name(), () -> {
-                if (index.frame(frame.name()).isEmpty()) {
-                    return Outcome.NOT_INGESTED;
+            outcomes.add(workers.submit(() -> {
+                if (cancelled.getAsBoolean()) {
+                    return Outcome.CANCELLED;
                 }
-                return labels.publish(frame.name(), frame.tip(), source) ? Outcome.PUBLISHED : Outcome.UNCHANGED;
-            })));
+                return locks.withLock(frame.name(), () -> {
+                    if (index.frame(frame.name()).isEmpty()) {
+                        return Outcome.NOT_INGESTED;
+                    }
+                    return labels.publish(frame.name(), frame.tip(), source) ? Outcome.PUBLISHED : Outcome.UNCHANGED;
+                });
+            }));
         }
         for (int i = 0; i < frames.size(); i++) {
             Labelled frame = frames.get(i);
@@ -226,8 +248,12 @@ public class CvatImporter {
                                 + " capture " + frame.name().captureId());
                     }
                 }
-                case UNCHANGED -> { }
+                case UNCHANGED, CANCELLED -> { }
             }
+        }
+        if (cancelled.getAsBoolean()) {
+            throw new CancellationException("cancelled by the client after publishing "
+                    + (summary.getLabelsPublished() + summary.getNoTipLabels()) + " of " + frames.size() + " labels");
         }
     }
 

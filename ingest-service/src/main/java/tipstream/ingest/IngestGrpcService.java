@@ -1,5 +1,6 @@
 package tipstream.ingest;
 
+import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -8,9 +9,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 import jakarta.annotation.PreDestroy;
 import org.jboss.logging.Logger;
 import tipstream.dataset.CvatXmlReader.InvalidCvatException;
@@ -203,6 +206,16 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
         }
     }
 
+    /**
+     * Whether the client of a call has gone (cancelled it, or its deadline passed): from the call's own observer, or
+     * from the gRPC context the call arrived in.
+     */
+    private static BooleanSupplier cancelled(StreamObserver<?> responses) {
+        Context context = Context.current();
+        return responses instanceof ServerCallStreamObserver<?> call ? () -> call.isCancelled() || context.isCancelled()
+                : context::isCancelled;
+    }
+
     @Override
     @Blocking
     public void importCvat(CvatImport request, StreamObserver<ImportSummary> responses) {
@@ -214,7 +227,7 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
         }
         try {
             ImportSummary summary = importer.importExport(new CvatImporter.Request(request.getXml().toByteArray(),
-                    request.getSourceName(), request.getLabel(), request.getVideoCapture()));
+                    request.getSourceName(), request.getLabel(), request.getVideoCapture(), cancelled(responses)));
             LOG.infof("CVAT import %s (%s, label '%s', %d frames covered): %d tip labels, %d no-tip labels, %d rejected",
                     PlainName.printable(request.getSourceName()), summary.getFormat(),
                     PlainName.printable(summary.getLabel()), summary.getFramesCovered(), summary.getLabelsPublished(),
@@ -223,6 +236,8 @@ public class IngestGrpcService extends IngestGrpc.IngestImplBase {
             responses.onCompleted();
         } catch (InvalidCvatException e) {
             responses.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (CancellationException e) {
+            LOG.infof("CVAT import %s %s", PlainName.printable(request.getSourceName()), e.getMessage());
         } catch (Exception e) {
             LOG.error("CVAT import failed", e);
             responses.onError(Status.UNAVAILABLE.withDescription("import failed, nothing lost, retry: "

@@ -6,10 +6,12 @@ import static tipstream.ingest.IngestTestSupport.channel;
 import static tipstream.ingest.IngestTestSupport.frame;
 import static tipstream.ingest.IngestTestSupport.frameName;
 import static tipstream.ingest.IngestTestSupport.newCapture;
+import static tipstream.ingest.IngestTestSupport.observer;
 import static tipstream.ingest.IngestTestSupport.records;
 import static tipstream.ingest.IngestTestSupport.upload;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -18,6 +20,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -250,5 +253,41 @@ class CvatImportTest {
         assertThat(summary.getRejected()).isEqualTo(3);
         assertThat(summary.getRejectionsList()).allSatisfy(r -> assertThat(r.getReason())
                 .containsAnyOf("not a plain name", "is empty"));
+    }
+
+    @Test
+    void anImportWhoseClientHasGoneStopsPublishing() throws Exception {
+        // review R15: an import went on to its export's last frame after its client had cancelled the call
+        String box = "<box label=\"tip\" xtl=\"100\" ytl=\"100\" xbr=\"110\" ybr=\"110\"/>";
+        String[] ingested = {newCapture(), newCapture()};
+        for (String capture : ingested) {
+            upload(channel, IntStream.range(0, 4).mapToObj(i -> frame(capture, i, null)).toList());
+        }
+        // thousands of frames never ingested (each a lookup for the import), then the four that were
+        Function<String, CvatImport> export = capture -> {
+            StringBuilder xml = new StringBuilder("<annotations>");
+            String never = newCapture();
+            IntStream.range(0, 2000).forEach(i -> xml.append(image(frameName(never, i), "")));
+            IntStream.range(0, 4).forEach(i -> xml.append(image(frameName(capture, i), box)));
+            return CvatImport.newBuilder().setXml(ByteString.copyFrom(xml.append("</annotations>").toString(),
+                    StandardCharsets.UTF_8)).setSourceName("long.xml").build();
+        };
+        long start = System.nanoTime();
+        ImportSummary whole = IngestGrpc.newBlockingStub(channel).importCvat(export.apply(ingested[0]));
+        long wholeMs = (System.nanoTime() - start) / 1_000_000;
+        assertThat(whole.getLabelsPublished()).isEqualTo(4);
+
+        CompletableFuture<ImportSummary> result = new CompletableFuture<>();
+        Context.CancellableContext call = Context.current().withCancellation();
+        call.run(() -> IngestGrpc.newStub(channel).importCvat(export.apply(ingested[1]), observer(result)));
+        Thread.sleep(wholeMs / 5);
+        call.cancel(null);
+        Thread.sleep(2 * wholeMs + 1000); // past where the whole import ended before
+        assertThat(result).isCompletedExceptionally();
+        assertThat(records(Topics.LABELS, ingested[1], TipLabel.parser(), 0)).as("labels after %d of %d ms",
+                wholeMs / 5, wholeMs).isEmpty();
+        // the service is free for the next import: the same export again, whole
+        assertThat(IngestGrpc.newBlockingStub(channel).importCvat(export.apply(ingested[1])).getLabelsPublished())
+                .isEqualTo(4);
     }
 }
