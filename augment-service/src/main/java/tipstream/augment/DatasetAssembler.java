@@ -1,6 +1,7 @@
 package tipstream.augment;
 
 import com.google.protobuf.ByteString;
+import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -250,27 +251,36 @@ public final class DatasetAssembler {
     }
 
     private List<DatasetSample> samples(LabelledFrame f, byte[] png, boolean train) throws InvalidFrameException {
-        var frame = codec.check(png).image();
+        PngFrameCodec.CheckedFrame checked = codec.check(png);
+        var frame = checked.image();
         TipLabel label = f.label();
         List<DatasetSample> samples = new ArrayList<>();
         samples.add(sample(f, "", new AugmentedFrame(frame, label.getVisible(), label.getTip().getX(),
-                label.getTip().getY())));
+                label.getTip().getY()), checked.png()));
         if (train) {
             Random random = new Random(Long.parseUnsignedLong(f.frame().getSha256().substring(0, 15), 16));
             for (Augmentation augmentation : trainAugmentations) {
                 samples.add(sample(f, augmentation.name(), augmenter.apply(augmentation, frame, label.getVisible(),
-                        label.getTip().getX(), label.getTip().getY(), random)));
+                        label.getTip().getX(), label.getTip().getY(), random), null));
             }
         }
         return samples;
     }
 
-    private DatasetSample sample(LabelledFrame f, String augmentation, AugmentedFrame frame) {
+    /**
+     * A sample of the frame as {@code frame} has it, its image resized to the input size and PNG-encoded; an
+     * image already at that size keeps {@code storedPng}, the checked frame's own bytes, when given: encoding
+     * is most of a build's work (about 10 ms of a full-size frame's 13; BENCHMARKS.md, "Augment"), and the
+     * same pixels need not be encoded again.
+     */
+    private DatasetSample sample(LabelledFrame f, String augmentation, AugmentedFrame frame, byte[] storedPng) {
+        BufferedImage input = FrameResize.to(frame.image(), inputWidth, inputHeight);
+        byte[] png = storedPng != null && input == frame.image() ? storedPng : PngFrameCodec.encode(input);
         DatasetSample.Builder sample = DatasetSample.newBuilder()
                 .setCaptureId(f.frame().getCaptureId())
                 .setFrameName(f.frame().getFrameName())
                 .setAugmentation(augmentation)
-                .setPng(ByteString.copyFrom(PngFrameCodec.encode(FrameResize.to(frame.image(), inputWidth, inputHeight))))
+                .setPng(ByteString.copyFrom(png))
                 .setVisible(frame.visible())
                 .setLabelRevision(f.label().getRevision());
         if (frame.visible()) {

@@ -42,10 +42,15 @@ class DatasetAssemblerTest {
 
     private DatasetAssembler.LabelledFrame frame(String capture, int index, boolean visible, double x, double y,
             FrameFormat format) {
+        return frame(capture, index, visible, x, y, format, PngFrameCodec::encode);
+    }
+
+    private DatasetAssembler.LabelledFrame frame(String capture, int index, boolean visible, double x, double y,
+            FrameFormat format, java.util.function.Function<BufferedImage, byte[]> encoder) {
         BufferedImage image = new BufferedImage(format.width(), format.height(), BufferedImage.TYPE_BYTE_GRAY);
         Random random = new Random((capture + index).hashCode());
         random.nextBytes(((java.awt.image.DataBufferByte) image.getRaster().getDataBuffer()).getData());
-        byte[] png = PngFrameCodec.encode(image);
+        byte[] png = encoder.apply(image);
         String sha = Sha256.hex(png);
         blobs.put("frames/" + sha + ".png", png);
         String name = FrameName.of(capture, index);
@@ -110,6 +115,35 @@ class DatasetAssemblerTest {
         BufferedImage small = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(original.getPng().toByteArray()));
         assertThat(small.getWidth()).isEqualTo(264);
         assertThat(small.getHeight()).isEqualTo(203);
+    }
+
+    @Test
+    void atTheFramesOwnSizeAnOriginalSampleKeepsTheStoredPngAndAnAugmentedOneIsEncoded() throws Exception {
+        // encoding is most of a build's work: the same pixels are not encoded again. The frames as a camera
+        // wrote them (no compression), which the assembler's own encoder would not write byte for byte
+        List<DatasetAssembler.LabelledFrame> frames = new ArrayList<>();
+        for (int c = 0; c < 6; c++) {
+            for (int i = 0; i < 2; i++) {
+                frames.add(frame("raw" + c, i, true, 100 + c, 150 + i, FrameFormat.LAB_CAMERA,
+                        DatasetAssemblerTest::uncompressedPng));
+            }
+        }
+        DatasetAssembler fullSize = new DatasetAssembler("lab", SPLIT, PLAN, FrameFormat.LAB_CAMERA, 528, 406, 7, "v");
+        DatasetManifest manifest = fullSize.assemble(frames, blobs::get, Optional.empty(), stored::put).orElseThrow()
+                .manifest();
+        Map<String, byte[]> storedByName = new HashMap<>();
+        frames.forEach(f -> storedByName.put(f.frame().getFrameName(), blobs.get(f.frame().getBlobKey())));
+        List<DatasetSample> samples = new ArrayList<>();
+        for (ShardEntry entry : manifest.getShardsList()) {
+            samples.addAll(Shard.read(stored.get(entry.getKey())));
+        }
+        assertThat(samples.stream().filter(s -> s.getAugmentation().isEmpty())).hasSize(frames.size())
+                .allSatisfy(s -> assertThat(s.getPng().toByteArray()).isEqualTo(storedByName.get(s.getFrameName())));
+        DatasetSample flipped = samples.stream().filter(s -> s.getAugmentation().equals("FLIP")).findFirst().orElseThrow();
+        BufferedImage original = PngFrameCodec.decodeStored(storedByName.get(flipped.getFrameName()));
+        BufferedImage mirrored = PngFrameCodec.decodeStored(flipped.getPng().toByteArray());
+        assertThat(mirrored.getRaster().getSample(0, 7, 0)).isEqualTo(original.getRaster().getSample(527, 7, 0));
+        assertThat(mirrored.getRaster().getSample(527, 300, 0)).isEqualTo(original.getRaster().getSample(0, 300, 0));
     }
 
     @Test
@@ -273,5 +307,24 @@ class DatasetAssemblerTest {
         }
         assertThat(order).containsExactly("read cap0", "store cap0", "read cap1", "store cap1", "read cap2",
                 "store cap2", "read cap3", "store cap3", "read cap4", "store cap4");
+    }
+
+    private static byte[] uncompressedPng(BufferedImage image) {
+        var writer = javax.imageio.ImageIO.getImageWritersByFormatName("png").next();
+        var param = writer.getDefaultWriteParam();
+        param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(1.0f); // deflate level 0
+        var out = new java.io.ByteArrayOutputStream();
+        try (var stream = javax.imageio.ImageIO.createImageOutputStream(out)) {
+            writer.setOutput(stream);
+            writer.write(null, new javax.imageio.IIOImage(image, null, null), param);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } finally {
+            writer.dispose();
+        }
+        byte[] png = out.toByteArray();
+        assertThat(png).isNotEqualTo(PngFrameCodec.encode(image));
+        return png;
     }
 }

@@ -49,6 +49,10 @@ public final class AugmentBenchmark implements Callable<Integer> {
     @Option(names = "--input-height", defaultValue = "406")
     int inputHeight;
 
+    @Option(names = "--baked", defaultValue = "all", description = "baked augmentations: all, or none (augment's default,"
+            + " the main job's: one sample per frame)")
+    String baked;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new AugmentBenchmark()).execute(args));
     }
@@ -60,7 +64,11 @@ public final class AugmentBenchmark implements Callable<Integer> {
         session = session.subList(0, captures);
         Map<String, byte[]> blobs = new HashMap<>();
         List<DatasetAssembler.LabelledFrame> labelled = SimulatedFrames.labelled(session, blobs);
-        List<Augmentation> all = List.of(Augmentation.values());
+        List<Augmentation> all = switch (baked) {
+            case "all" -> List.of(Augmentation.values());
+            case "none" -> List.of();
+            default -> throw new IllegalArgumentException("--baked is all or none, not " + baked);
+        };
         // every capture in train: every frame gets all augmentations
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, FrameFormat.LAB_CAMERA,
                 inputWidth, inputHeight, 256, "bench");
