@@ -82,7 +82,8 @@ public class EventFileWriter {
                 }
                 events.sort(Comparator.comparingLong(MetricEvent::getStep).thenComparing(MetricEvent::getTag));
                 String key = keys.computeIfAbsent(run.getRun(), r -> keyFor(r, events));
-                blobs.put(key, TfEventsFile.of(events, createdAtMs(key)), "application/octet-stream");
+                byte[] file = TfEventsFile.of(events, TfEventsFile.createdAtMs(fileName(key)));
+                blobs.put(key, file, "application/octet-stream");
                 written.put(run.getRun(), revision);
             }
         } catch (RuntimeException e) {
@@ -97,7 +98,7 @@ public class EventFileWriter {
      */
     private String keyFor(String run, List<MetricEvent> events) {
         List<String> held = blobs.list(ObjectKeys.eventFiles(run)).stream().map(Item::objectName)
-                .filter(name -> name.substring(name.lastIndexOf('/') + 1).startsWith(FILE_PREFIX)).sorted().toList();
+                .filter(name -> fileName(name).startsWith(TfEventsFile.FILE_PREFIX)).sorted().toList();
         if (held.isEmpty()) {
             return key(run, events.stream().mapToLong(MetricEvent::getWallTimeMs).min().orElseThrow());
         }
@@ -108,21 +109,12 @@ public class EventFileWriter {
         return held.get(0);
     }
 
-    private static final String FILE_PREFIX = "events.out.tfevents.";
+    private static String fileName(String key) {
+        return key.substring(key.lastIndexOf('/') + 1);
+    }
 
     /** runs/<run-id>/<train|eval>/events.out.tfevents.<seconds>.tipstream */
     static String key(String run, long createdAtMs) {
         return ObjectKeys.eventFiles(run) + TfEventsFile.fileName(createdAtMs, "tipstream");
     }
-
-    /** The time a file's name carries (its version record's wall time); 0 for a name without one. */
-    private static long createdAtMs(String key) {
-        String[] parts = key.substring(key.lastIndexOf('/') + 1 + FILE_PREFIX.length()).split("\\.");
-        try {
-            return Long.parseLong(parts[0]) * 1000;
-        } catch (NumberFormatException e) {
-            return 0;
-        }
-    }
-
 }

@@ -54,9 +54,25 @@ public final class TfEventsFile {
         return out.toByteArray();
     }
 
+    /** How every event file's name begins: TensorBoard reads the files whose names hold "tfevents". */
+    public static final String FILE_PREFIX = "events.out.tfevents.";
+
     /** TensorBoard's file name: events.out.tfevents.<seconds>.<host>. */
     public static String fileName(long createdAtMs, String host) {
-        return "events.out.tfevents." + (createdAtMs / 1000) + "." + host;
+        return FILE_PREFIX + (createdAtMs / 1000) + "." + host;
+    }
+
+    /** The time in a {@link #fileName} (to the second), in ms; 0 for a name that carries none. */
+    public static long createdAtMs(String fileName) {
+        if (!fileName.startsWith(FILE_PREFIX)) {
+            return 0;
+        }
+        String seconds = fileName.substring(FILE_PREFIX.length()).split("\\.")[0];
+        try {
+            return Long.parseLong(seconds) * 1000;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static void record(ByteArrayOutputStream out, TensorBoardEvent event) {

@@ -45,6 +45,15 @@ class TfEventsFileTest {
     }
 
     @Test
+    void aFileNameCarriesItsTimeToTheSecond() {
+        String name = TfEventsFile.fileName(1_700_000_000_999L, "tipstream");
+        assertThat(name).isEqualTo("events.out.tfevents.1700000000.tipstream");
+        assertThat(TfEventsFile.createdAtMs(name)).isEqualTo(1_700_000_000_000L);
+        assertThat(TfEventsFile.createdAtMs("events.out.tfevents.later.tipstream")).isZero();
+        assertThat(TfEventsFile.createdAtMs("notes.txt")).isZero();
+    }
+
+    @Test
     void corruptFilesAreDetected() throws Exception {
         byte[] file = TfEventsFile.of(List.of(MetricEvent.newBuilder().setTag("t").setStep(1).build()), 0);
         byte[] flipped = file.clone();
