@@ -64,11 +64,7 @@ public final class AugmentBenchmark implements Callable<Integer> {
         session = session.subList(0, captures);
         Map<String, byte[]> blobs = new HashMap<>();
         List<DatasetAssembler.LabelledFrame> labelled = SimulatedFrames.labelled(session, blobs);
-        List<Augmentation> all = switch (baked) {
-            case "all" -> List.of(Augmentation.values());
-            case "none" -> List.of();
-            default -> throw new IllegalArgumentException("--baked is all or none, not " + baked);
-        };
+        List<Augmentation> all = SimulatedFrames.baked(baked);
         // every capture in train: every frame gets all augmentations
         DatasetAssembler assembler = new DatasetAssembler("bench", new CaptureSplit(0, "bench"), all, FrameFormat.LAB_CAMERA,
                 inputWidth, inputHeight, 256, "bench");

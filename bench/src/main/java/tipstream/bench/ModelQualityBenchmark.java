@@ -178,7 +178,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         List<DatasetSample> validation = dataset != null ? stored("validation")
                 : samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames, evalRooms), 100, List.of());
         List<DatasetSample> train = dataset != null ? stored("train") : samples(LabSession.render(seed, trainCaptures,
-                frames, trainRooms), 0, baked.equals("none") ? List.of() : List.of(Augmentation.values()));
+                frames, trainRooms), 0, SimulatedFrames.baked(baked));
         System.out.printf(Locale.ROOT, "eval: %d frames, %d show the tip; validation: %d frames (rooms: %s)%n", eval.size(),
                 eval.stream().filter(DatasetSample::getVisible).count(), validation.size(), evalRooms);
         System.out.printf(Locale.ROOT, "train: %d samples (%s), random augmentation %s%n", train.size(),

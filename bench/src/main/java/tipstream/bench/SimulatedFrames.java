@@ -3,6 +3,7 @@ package tipstream.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import tipstream.augment.Augmentation;
 import tipstream.augment.DatasetAssembler;
 import tipstream.capturesim.RigClient.RigFrame;
 import tipstream.capturesim.SimulatedCapture;
@@ -33,5 +34,14 @@ final class SimulatedFrames {
             }
         }
         return labelled;
+    }
+
+    /** A benchmark's {@code --baked} choice: every augmentation baked into the shards ("all"), or none ("none"). */
+    static List<Augmentation> baked(String which) {
+        return switch (which) {
+            case "all" -> List.of(Augmentation.values());
+            case "none" -> List.of();
+            default -> throw new IllegalArgumentException("--baked is all or none, not " + which);
+        };
     }
 }
