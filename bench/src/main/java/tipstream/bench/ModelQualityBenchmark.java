@@ -154,6 +154,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             + " calibrates with the same views; the peer is sent the views' inputs and scored the same way")
     int views;
 
+    @Option(names = "--view-set", description = "also score each report's network with these views, voted as eval"
+            + " votes them, e.g. 0:1,16:0.9,-16:0.9 (TURN:SCALE; repeatable)")
+    List<String> viewSets = new ArrayList<>();
+
     @Option(names = "--peer", description = "train each model in this PyTorch peer instead of DL4J, e.g."
             + " \"/usr/bin/python3 bench/peer/tipnet_torch.py\"")
     String peer;
@@ -161,6 +165,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     @Option(names = "--dataset", description = "train and score on a dataset version as stored (its train, validation and"
             + " eval shard folders, e.g. .devstack/s3/tipstream/datasets/lab/1.10.0) instead of rendering captures")
     Path dataset;
+
+    @Option(names = "--held-out-dataset", description = "score on this stored version's eval and validation splits"
+            + " instead of rendered or --dataset ones (to tell a harder eval set from a weaker training set)")
+    Path heldOutDataset;
 
     @Option(names = "--worst", description = "a folder for a sheet of the worst eval frames at each report")
     Path worst;
@@ -173,9 +181,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         // the held-out captures come from their own seed: the same eval frames whatever the training set
         int heldOutFrames = evalFrames == null ? frames : evalFrames;
-        List<DatasetSample> eval = dataset != null ? stored("eval")
+        Path heldOut = heldOutDataset != null ? heldOutDataset : dataset;
+        List<DatasetSample> eval = heldOut != null ? StoredDataset.samples(heldOut, "eval")
                 : samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames, evalRooms), 100, List.of());
-        List<DatasetSample> validation = dataset != null ? stored("validation")
+        List<DatasetSample> validation = heldOut != null ? StoredDataset.samples(heldOut, "validation")
                 : samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames, evalRooms), 100, List.of());
         List<DatasetSample> train = dataset != null ? stored("train") : samples(LabSession.render(seed, trainCaptures,
                 frames, trainRooms), 0, SimulatedFrames.baked(baked));
@@ -243,6 +252,13 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                         CheckpointEvaluator viewed = new CheckpointEvaluator(528, 406, 25, views);
                         double viewedThreshold = threshold(viewed.score(averaged, validation));
                         report(step, seconds, "eval" + views + "v", viewed.score(averaged, eval).evaluate(viewedThreshold),
+                                viewedThreshold);
+                    }
+                    for (String set : viewSets) {
+                        CheckpointEvaluator viewed = new CheckpointEvaluator(528, 406, 25, TestTimeViews.parse(set));
+                        double viewedThreshold = threshold(viewed.score(averaged, validation));
+                        System.out.printf(Locale.ROOT, "views %s:%n", set);
+                        report(step, seconds, "evalVS", viewed.score(averaged, eval).evaluate(viewedThreshold),
                                 viewedThreshold);
                     }
                     double lastThreshold = threshold(evaluator.score(net, validation));

@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import tipstream.eval.CheckpointEvaluator;
+import tipstream.model.FrameTensor;
 import tipstream.model.TestTimeViews;
 import tipstream.model.TipEncoding;
 import tipstream.model.TipMetrics;
@@ -25,56 +27,113 @@ import tipstream.v1.DatasetSample;
  * validation the same way (eval's path: {@link TipNet#locate}, {@link CheckpointEvaluator.Scored}): what the
  * views buy, and which way of combining them (BENCHMARKS.md, "Model quality").
  * <pre>
- * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.TestTimeViewsProbe CHECKPOINT DATASET_VERSION
+ * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.TestTimeViewsProbe CHECKPOINT DATASET_VERSION [TURN:SCALE,TURN:SCALE,... ...]
  * </pre>
+ * Each further argument is a set of views to vote on, each view TURN:SCALE ({@link TestTimeViews.View}; e.g.
+ * 0:0.8 is the frame shrunk to 0.8 about its centre); each view not among the five is also scored alone.
  */
 public final class TestTimeViewsProbe {
     public static void main(String[] args) throws Exception {
         TipNet net = TipNet.forInference(Files.readAllBytes(Path.of(args[0])));
         List<DatasetSample> eval = StoredDataset.samples(Path.of(args[1]), "eval");
         List<DatasetSample> validation = StoredDataset.samples(Path.of(args[1]), "validation");
-        List<List<TipPrediction>> evalViews = views(net, eval);
-        List<List<TipPrediction>> validationViews = views(net, validation);
+        // each further argument a set of views voted as eval votes them, e.g. 0:1,16:1,-16:1,0:0.9,0:0.8
+        Map<String, List<TestTimeViews.View>> sets = new LinkedHashMap<>();
+        for (int i = 2; i < args.length; i++) {
+            List<TestTimeViews.View> set = new ArrayList<>();
+            for (String view : args[i].split(",")) {
+                String[] parts = view.split(":");
+                set.add(new TestTimeViews.View(Double.parseDouble(parts[0]), Double.parseDouble(parts[1])));
+            }
+            sets.put(args[i], set);
+        }
+        List<TestTimeViews.View> all = new ArrayList<>(TestTimeViews.first(TestTimeViews.MAX));
+        sets.values().stream().flatMap(List::stream).distinct().filter(v -> !all.contains(v)).forEach(all::add);
+        List<List<TipPrediction>> evalViews = views(net, eval, all);
+        List<List<TipPrediction>> validationViews = views(net, validation, all);
+        int standard = TestTimeViews.MAX;
         Map<String, Function<List<TipPrediction>, TipPrediction>> ways = new LinkedHashMap<>();
         ways.put("the frame as it is", views -> views.get(0));
         ways.put("mean presence of 2 views (0, +16 degrees), the frame's place", views -> new TipPrediction(
                 (views.get(0).presence() + views.get(1).presence()) / 2, views.get(0).x(), views.get(0).y()));
-        ways.put("mean presence of 5 views, the frame's place", views -> new TipPrediction(meanPresence(views),
+        ways.put("mean presence of 5 views, the frame's place", views -> new TipPrediction(meanPresence(views.subList(0, standard)),
                 views.get(0).x(), views.get(0).y()));
-        ways.put("5 views: the most confident one", views -> views.stream()
+        ways.put("5 views: the most confident one", views -> views.subList(0, standard).stream()
                 .max(Comparator.comparingDouble(TipPrediction::presence)).orElseThrow());
         ways.put("3 views (0, +-16 degrees): voted place, mean presence", views -> TestTimeViews.combine(
                 List.of(views.get(0), views.get(1), views.get(2))));
-        ways.put("5 views: voted place, mean presence (TestTimeViews)", TestTimeViews::combine);
+        ways.put("5 views: voted place, mean presence (TestTimeViews)", views -> TestTimeViews.combine(
+                views.subList(0, standard)));
+        for (int i = standard; i < all.size(); i++) {
+            int at = i;
+            ways.put("view " + all.get(i).turn() + ":" + all.get(i).scale() + " alone", views -> views.get(at));
+        }
+        sets.forEach((name, set) -> ways.put(name + " voted", views -> TestTimeViews.combine(
+                set.stream().map(view -> views.get(all.indexOf(view))).toList())));
         ways.put("5 views: voted place, presence of the views within 10 px of it", views -> {
-            TipPrediction chosen = TestTimeViews.combine(views);
-            return new TipPrediction(views.stream().filter(p -> Math.hypot(p.x() - chosen.x(), p.y() - chosen.y())
-                    <= TipMetrics.POINT_TOLERANCE_PX).mapToDouble(TipPrediction::presence).sum() / views.size(),
+            TipPrediction chosen = TestTimeViews.combine(views.subList(0, standard));
+            return new TipPrediction(views.subList(0, standard).stream().filter(p -> Math.hypot(p.x() - chosen.x(),
+                    p.y() - chosen.y()) <= TipMetrics.POINT_TOLERANCE_PX).mapToDouble(TipPrediction::presence).sum()
+                    / standard,
                     chosen.x(), chosen.y());
         });
+        int shrunk = all.indexOf(new TestTimeViews.View(0, 0.8));
+        if (shrunk >= 0) {
+            // which eval tips the frame shrunk to 0.8 finds where the frame as it is misses, and the other way
+            int[] mended = new int[8];
+            int[] broken = new int[8];
+            for (int i = 0; i < eval.size(); i++) {
+                DatasetSample s = eval.get(i);
+                if (!s.getVisible()) {
+                    continue;
+                }
+                double asIs = Math.hypot(evalViews.get(0).get(i).x() - s.getTip().getX(),
+                        evalViews.get(0).get(i).y() - s.getTip().getY());
+                double small = Math.hypot(evalViews.get(shrunk).get(i).x() - s.getTip().getX(),
+                        evalViews.get(shrunk).get(i).y() - s.getTip().getY());
+                int index = Character.digit(s.getFrameName().charAt(s.getFrameName().length() - 5), 10);
+                if (asIs > 20 && small < 10) {
+                    mended[index]++;
+                    System.out.printf(Locale.ROOT, "mended by 0.8: %s tip (%.0f, %.0f) as is %.0f px off%n",
+                            s.getFrameName(), s.getTip().getX(), s.getTip().getY(), asIs);
+                } else if (small > 20 && asIs < 10) {
+                    broken[index]++;
+                    System.out.printf(Locale.ROOT, "broken by 0.8: %s tip (%.0f, %.0f) shrunk %.0f px off%n",
+                            s.getFrameName(), s.getTip().getX(), s.getTip().getY(), small);
+                }
+            }
+            System.out.printf(Locale.ROOT, "by frame index 0..3: mended %s, broken %s%n",
+                    java.util.Arrays.toString(java.util.Arrays.copyOf(mended, 4)),
+                    java.util.Arrays.toString(java.util.Arrays.copyOf(broken, 4)));
+        }
         for (var way : ways.entrySet()) {
             List<TipPrediction> e = combine(evalViews, way.getValue());
             List<TipPrediction> v = combine(validationViews, way.getValue());
             double threshold = new CheckpointEvaluator.Scored(validation, v, 0).calibratedThreshold();
             var m = new CheckpointEvaluator.Scored(eval, e, 0).evaluate(threshold);
-            System.out.printf(Locale.ROOT, "%-55s threshold %.3f overall %.3f dist %.2f px point %.3f prob %.3f"
-                    + " ROC AUC %.4f%n", way.getKey(), threshold, m.metrics().overallMean(), m.metrics().distMean(),
-                    m.metrics().pointMean(), m.metrics().probMean(), m.rocAuc());
+            var mv = new CheckpointEvaluator.Scored(validation, v, 0).evaluate(threshold);
+            System.out.printf(Locale.ROOT, "%-60s threshold %.3f overall %.3f dist %.2f px point %.3f prob %.3f"
+                    + " ROC AUC %.4f; validation overall %.3f dist %.2f px%n", way.getKey(), threshold,
+                    m.metrics().overallMean(), m.metrics().distMean(), m.metrics().pointMean(), m.metrics().probMean(),
+                    m.rocAuc(), mv.metrics().overallMean(), mv.metrics().distMean());
         }
     }
 
     /** Each frame's answer in every view, in frame pixels: [view][frame]. */
-    static List<List<TipPrediction>> views(TipNet net, List<DatasetSample> samples) throws Exception {
+    static List<List<TipPrediction>> views(TipNet net, List<DatasetSample> samples, List<TestTimeViews.View> seen)
+            throws Exception {
         TipEncoding encoding = net.encoding(528, 406);
         List<List<TipPrediction>> views = new ArrayList<>();
-        for (int v = 0; v < TestTimeViews.MAX; v++) {
+        for (int v = 0; v < seen.size(); v++) {
             views.add(new ArrayList<>());
         }
         for (int start = 0; start < samples.size(); start += 32) {
             List<BufferedImage> frames = CandidateProbe.images(samples.subList(start, Math.min(samples.size(), start + 32)));
-            List<List<TipPrediction>> answers = TestTimeViews.answers(net, frames, encoding, TestTimeViews.MAX);
-            for (int v = 0; v < TestTimeViews.MAX; v++) {
-                views.get(v).addAll(answers.get(v));
+            INDArray input = FrameTensor.batch(frames, net.config().inputHeight(), net.config().inputWidth());
+            for (int v = 0; v < seen.size(); v++) {
+                TestTimeViews.View view = seen.get(v);
+                views.get(v).addAll(net.locateViewed(frames, net.output(view.of(input)), encoding,
+                        view.back(input, encoding)));
             }
         }
         return views;

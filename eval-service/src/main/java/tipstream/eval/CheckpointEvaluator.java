@@ -28,7 +28,7 @@ public final class CheckpointEvaluator {
     private final double frameWidth;
     private final double frameHeight;
     private final int batchSize;
-    private final int views;
+    private final List<TestTimeViews.View> views;
 
     /** An evaluator that locates each frame as it is (one view). */
     public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize) {
@@ -37,10 +37,15 @@ public final class CheckpointEvaluator {
 
     /** An evaluator that combines {@code views} views of each frame ({@link TestTimeViews}). */
     public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize, int views) {
+        this(frameWidth, frameHeight, batchSize, TestTimeViews.first(views));
+    }
+
+    /** An evaluator that combines these views of each frame, the frame as it is first ({@link TestTimeViews}). */
+    public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize, List<TestTimeViews.View> views) {
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;
         this.batchSize = batchSize;
-        this.views = TestTimeViews.checked(views);
+        this.views = List.copyOf(views);
     }
 
     /** Every frame of a split as the network saw it: truth and prediction, plus the mean loss per frame. */

@@ -73,9 +73,18 @@ public final class TestTimeViews {
      */
     public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
             INDArray input, INDArray output, int views) {
+        return answers(net, frames, encoding, input, output, first(views));
+    }
+
+    /**
+     * {@link #answers(TipNet, List, TipEncoding, INDArray, INDArray, int)} for any views ({@code output} is the
+     * frame as it is, used where a view is).
+     */
+    public static List<List<TipPrediction>> answers(TipNet net, List<BufferedImage> frames, TipEncoding encoding,
+            INDArray input, INDArray output, List<View> views) {
         List<List<TipPrediction>> answers = new ArrayList<>();
-        for (View view : first(views)) {
-            INDArray seen = view.turn() == 0 ? output : net.output(view.of(input));
+        for (View view : views) {
+            INDArray seen = view.asIs() ? output : net.output(view.of(input));
             answers.add(net.locateViewed(frames, seen, encoding, view.back(input, encoding)));
         }
         return answers;
@@ -86,19 +95,44 @@ public final class TestTimeViews {
         return Arrays.stream(TURNS, 0, checked(views)).mapToObj(View::new).toList();
     }
 
-    /** One view: the frame turned by {@code turn} degrees about its centre, counter-clockwise on screen. */
-    public record View(double turn) {
-        /** A batch of the network's input [N, 1, H, W] as this view sees it ({@link #turned}). */
+    /** Views written {@code TURN:SCALE,TURN:SCALE,...} (degrees counter-clockwise, scale about the centre). */
+    public static List<View> parse(String text) {
+        List<View> views = new ArrayList<>();
+        for (String view : text.split(",")) {
+            String[] parts = view.trim().split(":");
+            if (parts.length != 2) {
+                throw new IllegalArgumentException("a view is TURN:SCALE, not '" + view + "'");
+            }
+            double scale = Double.parseDouble(parts[1]);
+            if (!(scale > 0)) {
+                throw new IllegalArgumentException("a view's scale is positive, not '" + view + "'");
+            }
+            views.add(new View(Double.parseDouble(parts[0]), scale));
+        }
+        return List.copyOf(views);
+    }
+
+    /**
+     * One view: the frame turned by {@code turn} degrees about its centre, counter-clockwise on screen, and
+     * scaled about it by {@code scale} (below 1 the object shrinks and the edge is repeated around it).
+     */
+    public record View(double turn, double scale) {
+        /** A view turned and not scaled. */
+        public View(double turn) {
+            this(turn, 1);
+        }
+
+        /** A batch of the network's input [N, 1, H, W] as this view sees it ({@link #warped}). */
         public INDArray of(INDArray input) {
-            return turned(input, turn);
+            return asIs() ? input : warped(input, map((int) input.size(3), (int) input.size(2)));
         }
 
         /**
          * The map from this view's frame pixels back to the frame's, for a network whose input is {@code input}'s
-         * size: the turn is about the input's centre in its own pixels, which the frame's scale unevenly.
+         * size: the view is made about the input's centre in its own pixels, which the frame's scale unevenly.
          */
         public TipTransform back(INDArray input, TipEncoding encoding) {
-            if (turn == 0) {
+            if (asIs()) {
                 return TipTransform.IDENTITY;
             }
             int width = (int) input.size(3);
@@ -107,7 +141,20 @@ public final class TestTimeViews {
                     encoding.frameHeight() / height, 0);
             TipTransform fromFrame = TipTransform.affine(width / encoding.frameWidth(), 0, 0, 0,
                     height / encoding.frameHeight(), 0);
-            return fromFrame.then(TipTransform.rotation(-turn, width / 2.0, height / 2.0)).then(toFrame);
+            TipTransform undo = TipTransform.scale(1 / scale, width / 2.0, height / 2.0)
+                    .then(TipTransform.rotation(-turn, width / 2.0, height / 2.0));
+            return fromFrame.then(undo).then(toFrame);
+        }
+
+        /** Whether this view is the frame as it is. */
+        public boolean asIs() {
+            return turn == 0 && scale == 1;
+        }
+
+        /** This view in the input's pixels of a {@code width x height} input: turned, then scaled, about its centre. */
+        TipTransform map(int width, int height) {
+            return TipTransform.rotation(turn, width / 2.0, height / 2.0)
+                    .then(TipTransform.scale(scale, width / 2.0, height / 2.0));
         }
     }
 
@@ -152,20 +199,24 @@ public final class TestTimeViews {
 
     /**
      * A batch [N, 1, H, W] turned by {@code degrees} about each image's centre (counter-clockwise on screen,
-     * {@link TipTransform#rotation}), bilinear, the edge repeated into the corners as the augmentation
-     * does; the batch itself when not turned.
+     * {@link TipTransform#rotation}); the batch itself when not turned.
      */
     static INDArray turned(INDArray batch, double degrees) {
-        if (degrees == 0) {
-            return batch;
-        }
+        return new View(degrees).of(batch);
+    }
+
+    /**
+     * A batch [N, 1, H, W], each image moved by {@code view} (an affine map in its pixels), bilinear, the edge
+     * repeated into the corners as the augmentation does.
+     */
+    static INDArray warped(INDArray batch, TipTransform view) {
         long[] shape = batch.shape();
         int w = (int) shape[3];
         int h = (int) shape[2];
         int plane = w * h;
         float[] in = batch.dup('c').data().asFloat();
         float[] out = new float[in.length];
-        double[] map = TipTransform.rotation(degrees, w / 2.0, h / 2.0).toOpenCv();
+        double[] map = view.toOpenCv();
         try (Mat matrix = new Mat(2, 3, CV_64F); Mat src = new Mat(h, w, CV_32FC1); Mat dst = new Mat(h, w, CV_32FC1);
                 Scalar border = new Scalar(0.0); Size size = new Size(w, h)) {
             DoubleIndexer m = matrix.createIndexer();

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import tipstream.dataset.TipTransform;
 
 class TestTimeViewsTest {
     @Test
@@ -36,6 +37,55 @@ class TestTimeViewsTest {
                 .isEqualTo(24);
         assertThat(batch.getFloat(0, 0, 10, 10)).as("the batch itself is left as it was").isEqualTo(1010);
         assertThat(TestTimeViews.turned(batch, 0)).isSameAs(batch);
+    }
+
+    @Test
+    void aScaledViewShrinksThePixelsAboutTheCentreAfterTurningThem() {
+        // 31 x 21, so that the centre, (15.5, 10.5), is a pixel's centre and halving maps centres onto centres
+        float[] pixels = new float[21 * 31];
+        for (int y = 0; y < 21; y++) {
+            for (int x = 0; x < 31; x++) {
+                pixels[y * 31 + x] = x + 100 * y;
+            }
+        }
+        INDArray batch = Nd4j.create(pixels, new long[] {1, 1, 21, 31}, DataType.FLOAT);
+        INDArray half = new TestTimeViews.View(0, 0.5).of(batch);
+        // shrunk to half about the centre pixel (15, 10): (17, 10), 2 right of it, shows (19, 10), 4 right
+        assertThat(half.getFloat(0, 0, 10, 17)).isEqualTo(19 + 1000);
+        assertThat(half.getFloat(0, 0, 12, 15)).as("(15, 12) shows (15, 14)").isEqualTo(15 + 1400);
+        assertThat(half.getFloat(0, 0, 0, 0)).as("from (-15, -10), outside: the corner repeated").isEqualTo(0);
+        // a quarter turn, then half: (15, 8), 2 above the centre, shows what the turn put 4 above it, (19, 10)
+        INDArray both = new TestTimeViews.View(90, 0.5).of(batch);
+        assertThat(both.getFloat(0, 0, 8, 15)).isEqualTo(19 + 1000);
+        assertThat(new TestTimeViews.View(0, 1).of(batch)).isSameAs(batch);
+    }
+
+    @Test
+    void aViewsPlaceMapsBackToTheFrame() {
+        INDArray input = Nd4j.zeros(DataType.FLOAT, 1, 1, 102, 132);
+        TipEncoding encoding = TipNetConfig.heatmap().encoding(528, 406);
+        TestTimeViews.View view = new TestTimeViews.View(16, 0.8);
+        // a frame point, into the input's pixels, through the view, then back
+        double fx = 400;
+        double fy = 100;
+        TipTransform forward = view.map(132, 102);
+        double vx = forward.x(fx * 132 / 528, fy * 102 / 406) * 528 / 132;
+        double vy = forward.y(fx * 132 / 528, fy * 102 / 406) * 406 / 102;
+        TipTransform back = view.back(input, encoding);
+        assertThat(back.x(vx, vy)).isCloseTo(fx, within(1e-9));
+        assertThat(back.y(vx, vy)).isCloseTo(fy, within(1e-9));
+        assertThat(Math.hypot(vx - fx, vy - fy)).as("the view moved it").isGreaterThan(20);
+    }
+
+    @Test
+    void viewsAreReadAsTurnAndScale() {
+        assertThat(TestTimeViews.parse("0:1, 16:0.9,-8:0.8")).containsExactly(new TestTimeViews.View(0),
+                new TestTimeViews.View(16, 0.9), new TestTimeViews.View(-8, 0.8));
+        assertThatThrownBy(() -> TestTimeViews.parse("0:1,16")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("TURN:SCALE");
+        assertThatThrownBy(() -> TestTimeViews.parse("0:0")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("positive");
+        assertThatThrownBy(() -> TestTimeViews.parse("a:1")).isInstanceOf(NumberFormatException.class);
     }
 
     @Test
