@@ -4,6 +4,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +31,8 @@ import tipstream.v1.DatasetSample;
  * java -cp "bench/target/classes:$(cat bench/target/classpath.txt)" tipstream.bench.TestTimeViewsProbe CHECKPOINT DATASET_VERSION [TURN:SCALE,TURN:SCALE,... ...]
  * </pre>
  * Each further argument is a set of views to vote on, each view TURN:SCALE ({@link TestTimeViews.View}; e.g.
- * 0:0.8 is the frame shrunk to 0.8 about its centre); each view not among the five is also scored alone.
+ * 0:0.8 is the frame shrunk to 0.8 about its centre); each view not among the five is also scored alone, and the
+ * first of them compared with the frame as it is tip by tip.
  */
 public final class TestTimeViewsProbe {
     public static void main(String[] args) throws Exception {
@@ -40,12 +42,7 @@ public final class TestTimeViewsProbe {
         // each further argument a set of views voted as eval votes them, e.g. 0:1,16:1,-16:1,0:0.9,0:0.8
         Map<String, List<TestTimeViews.View>> sets = new LinkedHashMap<>();
         for (int i = 2; i < args.length; i++) {
-            List<TestTimeViews.View> set = new ArrayList<>();
-            for (String view : args[i].split(",")) {
-                String[] parts = view.split(":");
-                set.add(new TestTimeViews.View(Double.parseDouble(parts[0]), Double.parseDouble(parts[1])));
-            }
-            sets.put(args[i], set);
+            sets.put(args[i], TestTimeViews.parse(args[i]));
         }
         List<TestTimeViews.View> all = new ArrayList<>(TestTimeViews.first(TestTimeViews.MAX));
         sets.values().stream().flatMap(List::stream).distinct().filter(v -> !all.contains(v)).forEach(all::add);
@@ -77,34 +74,8 @@ public final class TestTimeViewsProbe {
                     / standard,
                     chosen.x(), chosen.y());
         });
-        int shrunk = all.indexOf(new TestTimeViews.View(0, 0.8));
-        if (shrunk >= 0) {
-            // which eval tips the frame shrunk to 0.8 finds where the frame as it is misses, and the other way
-            int[] mended = new int[8];
-            int[] broken = new int[8];
-            for (int i = 0; i < eval.size(); i++) {
-                DatasetSample s = eval.get(i);
-                if (!s.getVisible()) {
-                    continue;
-                }
-                double asIs = Math.hypot(evalViews.get(0).get(i).x() - s.getTip().getX(),
-                        evalViews.get(0).get(i).y() - s.getTip().getY());
-                double small = Math.hypot(evalViews.get(shrunk).get(i).x() - s.getTip().getX(),
-                        evalViews.get(shrunk).get(i).y() - s.getTip().getY());
-                int index = Character.digit(s.getFrameName().charAt(s.getFrameName().length() - 5), 10);
-                if (asIs > 20 && small < 10) {
-                    mended[index]++;
-                    System.out.printf(Locale.ROOT, "mended by 0.8: %s tip (%.0f, %.0f) as is %.0f px off%n",
-                            s.getFrameName(), s.getTip().getX(), s.getTip().getY(), asIs);
-                } else if (small > 20 && asIs < 10) {
-                    broken[index]++;
-                    System.out.printf(Locale.ROOT, "broken by 0.8: %s tip (%.0f, %.0f) shrunk %.0f px off%n",
-                            s.getFrameName(), s.getTip().getX(), s.getTip().getY(), small);
-                }
-            }
-            System.out.printf(Locale.ROOT, "by frame index 0..3: mended %s, broken %s%n",
-                    java.util.Arrays.toString(java.util.Arrays.copyOf(mended, 4)),
-                    java.util.Arrays.toString(java.util.Arrays.copyOf(broken, 4)));
+        if (all.size() > standard) {
+            flips(eval, evalViews.get(0), evalViews.get(standard), all.get(standard));
         }
         for (var way : ways.entrySet()) {
             List<TipPrediction> e = combine(evalViews, way.getValue());
@@ -117,6 +88,37 @@ public final class TestTimeViewsProbe {
                     m.metrics().overallMean(), m.metrics().distMean(), m.metrics().pointMean(), m.metrics().probMean(),
                     m.rocAuc(), mv.metrics().overallMean(), mv.metrics().distMean());
         }
+    }
+
+    /**
+     * The eval tips {@code other} (a view) places within 10 px where the frame as it is misses by more than 20, and
+     * the other way round, each listed, then counted by the frame's index in its capture (its name's last digit).
+     */
+    private static void flips(List<DatasetSample> eval, List<TipPrediction> asIs, List<TipPrediction> viewed,
+            TestTimeViews.View other) {
+        int[] mended = new int[10];
+        int[] broken = new int[10];
+        for (int i = 0; i < eval.size(); i++) {
+            DatasetSample s = eval.get(i);
+            if (!s.getVisible()) {
+                continue;
+            }
+            double before = Math.hypot(asIs.get(i).x() - s.getTip().getX(), asIs.get(i).y() - s.getTip().getY());
+            double after = Math.hypot(viewed.get(i).x() - s.getTip().getX(), viewed.get(i).y() - s.getTip().getY());
+            String name = s.getFrameName();
+            int index = Character.digit(name.charAt(name.lastIndexOf('.') - 1), 10);
+            if (before > 20 && after < 10) {
+                mended[Math.max(0, index)]++;
+                System.out.printf(Locale.ROOT, "found by %s: %s, tip (%.0f, %.0f), the frame as it is %.0f px off%n",
+                        other, name, s.getTip().getX(), s.getTip().getY(), before);
+            } else if (after > 20 && before < 10) {
+                broken[Math.max(0, index)]++;
+                System.out.printf(Locale.ROOT, "lost by %s: %s, tip (%.0f, %.0f), %.0f px off%n", other, name,
+                        s.getTip().getX(), s.getTip().getY(), after);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%s against the frame as it is, by frame index 0..9: found %s, lost %s%n", other,
+                Arrays.toString(mended), Arrays.toString(broken));
     }
 
     /** Each frame's answer in every view, in frame pixels: [view][frame]. */
