@@ -40,7 +40,7 @@ public final class CheckpointEvaluator {
         this(frameWidth, frameHeight, batchSize, TestTimeViews.first(views));
     }
 
-    /** An evaluator that combines these views of each frame, the frame as it is first ({@link TestTimeViews}). */
+    /** An evaluator that combines these views of each frame ({@link TestTimeViews}). */
     public CheckpointEvaluator(double frameWidth, double frameHeight, int batchSize, List<TestTimeViews.View> views) {
         this.frameWidth = frameWidth;
         this.frameHeight = frameHeight;

@@ -33,7 +33,9 @@ import tipstream.dataset.TipTransform;
 public final class TestTimeViews {
     /**
      * The views' turns in degrees, counter-clockwise on screen; the first is the frame as it is. Three views are
-     * the first three (on the same eight checkpoints: eval 0.940, 3.44 px; validation 0.944).
+     * the first three (on the same eight checkpoints: eval 0.940, 3.44 px; validation 0.944). Turns only: views that
+     * also shrink the frame ({@link View#scale}) placed the main job's eval tips closer but not the learning curve's,
+     * and frame by frame found about as many tips as they lost (BENCHMARKS.md, "Model quality", stop 54).
      */
     private static final double[] TURNS = {0, 16, -16, 8, -8};
     /** The most views there are. */
@@ -103,11 +105,13 @@ public final class TestTimeViews {
             if (parts.length != 2) {
                 throw new IllegalArgumentException("a view is TURN:SCALE, not '" + view + "'");
             }
+            double turn = Double.parseDouble(parts[0]);
             double scale = Double.parseDouble(parts[1]);
-            if (!(scale > 0)) {
-                throw new IllegalArgumentException("a view's scale is positive, not '" + view + "'");
+            if (!Double.isFinite(turn) || !(scale > 0) || !Double.isFinite(scale)) {
+                throw new IllegalArgumentException("a view's turn is a number and its scale a positive one, not '"
+                        + view + "'");
             }
-            views.add(new View(Double.parseDouble(parts[0]), scale));
+            views.add(new View(turn, scale));
         }
         return List.copyOf(views);
     }
@@ -195,14 +199,6 @@ public final class TestTimeViews {
                 p.y() - my))).orElseThrow();
         double presence = views.stream().mapToDouble(TipPrediction::presence).average().orElseThrow();
         return new TipPrediction(presence, nearest.x(), nearest.y());
-    }
-
-    /**
-     * A batch [N, 1, H, W] turned by {@code degrees} about each image's centre (counter-clockwise on screen,
-     * {@link TipTransform#rotation}); the batch itself when not turned.
-     */
-    static INDArray turned(INDArray batch, double degrees) {
-        return new View(degrees).of(batch);
     }
 
     /**

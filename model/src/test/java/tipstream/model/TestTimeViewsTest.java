@@ -26,7 +26,7 @@ class TestTimeViewsTest {
             }
         }
         INDArray batch = Nd4j.create(pixels, new long[] {2, 1, 20, 30}, DataType.FLOAT);
-        INDArray turned = TestTimeViews.turned(batch, 90);
+        INDArray turned = new TestTimeViews.View(90).of(batch);
         assertThat(turned.shape()).isEqualTo(batch.shape());
         // a quarter turn counter-clockwise about (15, 10): pixel (20, 10), 5 right of the centre, goes 5 up
         assertThat(turned.getFloat(0, 0, 4, 15)).as("(20, 10) turned to (15, 4)").isEqualTo(20 + 1000);
@@ -36,7 +36,7 @@ class TestTimeViewsTest {
         assertThat(turned.getFloat(0, 0, 0, 0)).as("from (24, -5), above the top edge: that edge")
                 .isEqualTo(24);
         assertThat(batch.getFloat(0, 0, 10, 10)).as("the batch itself is left as it was").isEqualTo(1010);
-        assertThat(TestTimeViews.turned(batch, 0)).isSameAs(batch);
+        assertThat(new TestTimeViews.View(0).of(batch)).isSameAs(batch);
     }
 
     @Test
@@ -85,6 +85,8 @@ class TestTimeViewsTest {
                 .hasMessageContaining("TURN:SCALE");
         assertThatThrownBy(() -> TestTimeViews.parse("0:0")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("positive");
+        assertThatThrownBy(() -> TestTimeViews.parse("NaN:1")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a number");
         assertThatThrownBy(() -> TestTimeViews.parse("a:1")).isInstanceOf(NumberFormatException.class);
     }
 

@@ -343,7 +343,7 @@ class TipNetTest {
         }
         // a view of the frames turned by 16 degrees (TestTimeViews): the first stage's places are turned
         // back, then the refiner crops the frames as they are
-        INDArray turnedOutput = net.output(TestTimeViews.turned(FrameTensor.batch(frames, 32, 40), 16));
+        INDArray turnedOutput = net.output(new TestTimeViews.View(16).of(FrameTensor.batch(frames, 32, 40)));
         TipTransform back = TipTransform.rotation(-16, 20, 16);
         List<List<TipEncoding.Candidate>> turnedBack = new ArrayList<>();
         for (int n = 0; n < frames.size(); n++) {
