@@ -13,8 +13,8 @@ the same text every checkpoint carries), so both frameworks train exactly the sa
 Layers as in tipstream.model.TipNet: 3x3 stem (stride 1 or 2; at stride 4 the input folded 2 x 2 into four
 channels, as FrameTensor.input folds it, then a stride-2 3x3 stem), stride-2 3x3 stages, 3x3 context
 convolutions, each conv + batch norm + ReLU (or conv with bias + ReLU without batch norm), He
-initialisation; a heatmap head of three 1x1 convolutions (heat, presence starting at p = 0.1, the
-two offsets) or the seed's grid head; the same losses as HeatmapLoss and TipLoss; Adam. Deeper
+initialisation; a heatmap head of one 1x1 convolution (heat, presence starting at p = 0.1, the two
+offsets) or the seed's grid head; the same losses as HeatmapLoss and TipLoss; Adam. Deeper
 stages (a feature pyramid) are not modelled: the peer refuses such a config.
 """
 import argparse
@@ -80,15 +80,13 @@ class TipNet(nn.Module):
                 nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
+        # one 1x1 convolution for all of the head's channels, as TipNet builds it
+        self.head = nn.Conv2d(cin, 4 if self.head_kind == "HEATMAP" else 3, 1)
+        nn.init.xavier_normal_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
         if self.head_kind == "HEATMAP":
-            self.heads = nn.ModuleList([nn.Conv2d(cin, 1, 1), nn.Conv2d(cin, 1, 1), nn.Conv2d(cin, 2, 1)])
-            biases = [0.0, PRESENCE_PRIOR_BIAS, 0.0]
-        else:
-            self.heads = nn.ModuleList([nn.Conv2d(cin, 3, 1)])
-            biases = [0.0]
-        for head, bias in zip(self.heads, biases):
-            nn.init.xavier_normal_(head.weight)
-            nn.init.constant_(head.bias, bias)
+            with torch.no_grad():
+                self.head.bias[1] = PRESENCE_PRIOR_BIAS  # presence starts at p = 0.1
         self.standardised = props.get("input.standardised", "false") == "true"
         self.presence_weight = float(props["loss.presence.weight"])
         self.position_weight = float(props["loss.position.weight"])
@@ -100,7 +98,7 @@ class TipNet(nn.Module):
         if self.fold > 1:  # as FrameTensor.input: an odd size padded with zeros, channel 2 dy + dx
             x = F.pixel_unshuffle(F.pad(x, (0, (-x.shape[3]) % self.fold, 0, (-x.shape[2]) % self.fold)), self.fold)
         features = self.body(x)
-        return torch.cat([head(features) for head in self.heads], dim=1)
+        return self.head(features)
 
     def loss(self, out, labels):
         return heatmap_loss(out, labels, self.presence_weight, self.position_weight) if self.head_kind == "HEATMAP" \

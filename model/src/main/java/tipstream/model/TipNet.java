@@ -23,7 +23,6 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
@@ -102,16 +101,10 @@ public final class TipNet {
         if (config.fine()) {
             last = fineLevel(graph, config, last);
         }
-        if (config.head() == TipNetConfig.Head.HEATMAP) {
-            // one 1x1 convolution per channel group, so that presence can start confident that a cell
-            // holds no tip (p = 0.1, as CenterNet starts): 858 cells at p = 0.5 would swamp the loss
-            graph.addLayer("head-heat", head(1, 0), last);
-            graph.addLayer("head-presence", head(1, PRESENCE_PRIOR_BIAS), last);
-            graph.addLayer("head-offset", head(2, 0), last);
-            graph.addVertex("head", new MergeVertex(), "head-heat", "head-presence", "head-offset");
-        } else {
-            graph.addLayer("head", head(config.head().channels(), 0), last);
-        }
+        // One 1x1 convolution for all of the head's channels: as three (heat, presence, offsets) merged, it
+        // trained the first stage 12-17 % slower and the refiner's inference ran 25-30 % slower
+        // (BENCHMARKS.md, "Training throughput", stop 54). A checkpoint saved with three keeps them.
+        graph.addLayer("head", head(config.head().channels(), 0), last);
         graph.addLayer("loss", new CnnLossLayer.Builder(lossFunction(config)).activation(Activation.IDENTITY).build(),
                 "head");
         graph.setOutputs("loss");
@@ -121,6 +114,11 @@ public final class TipNet {
         }
         ComputationGraph network = new ComputationGraph(built);
         network.init();
+        if (config.head() == TipNetConfig.Head.HEATMAP) {
+            // presence starts confident that a cell holds no tip (p = 0.1, as CenterNet starts): 858 cells
+            // at p = 0.5 would swamp the loss
+            network.getLayer("head").getParam("b").putScalar(TipHeatmap.PRESENCE, PRESENCE_PRIOR_BIAS);
+        }
         return new TipNet(config, network, config.refines() ? build(TipRefiner.shape(config)) : null);
     }
 

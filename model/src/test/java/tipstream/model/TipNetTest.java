@@ -78,6 +78,21 @@ class TipNetTest {
     }
 
     @Test
+    void aNewHeatmapNetworkStartsSureThatNoCellHoldsTheTip() {
+        TipNet net = TipNet.build(SMALL_FAST);
+        // a blank frame: every feature is 0 (zero biases, ReLU), so each cell's output is the head's bias alone
+        INDArray output = net.output(org.nd4j.linalg.factory.Nd4j.zeros(1, 1, 32, 40));
+        double prior = Math.log(0.1 / 0.9);
+        for (int channel = 0; channel < TipHeatmap.CHANNELS; channel++) {
+            INDArray map = output.get(NDArrayIndex.point(0), NDArrayIndex.point(channel));
+            double expected = channel == TipHeatmap.PRESENCE ? prior : 0;
+            assertThat(map.minNumber().doubleValue()).as("channel %d", channel).isCloseTo(expected, within(1e-6));
+            assertThat(map.maxNumber().doubleValue()).as("channel %d", channel).isCloseTo(expected, within(1e-6));
+        }
+        assertThat(net.network().getLayer("head").getParam("b").toFloatVector()).containsExactly(0f, (float) prior, 0f, 0f);
+    }
+
+    @Test
     void trainsStepForStepAsDl4jsOwnReluWithoutCachedPreActivationsWould() {
         // TipNet's two speed-ups, pre-activations cached for backprop instead of recomputed and ReLU's
         // gradient in vectorised ops, must not change what a step computes
