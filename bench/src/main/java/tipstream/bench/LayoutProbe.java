@@ -1,6 +1,7 @@
 package tipstream.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -35,14 +36,13 @@ public final class LayoutProbe {
     /** The refiner's ({@code TipRefiner.shape}): a stride-1 stem, the same stages, two 32-wide context convolutions. */
     private static final List<Conv> REFINER = List.of(new Conv(1, 16, 1), new Conv(16, 32, 2), new Conv(32, 64, 2),
             new Conv(64, 32, 1), new Conv(32, 32, 1));
-    private static List<Conv> layers = FIRST_STAGE;
 
     public static void main(String[] args) {
         NativeBackend.ensureReady();
         int n = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         int h = args.length > 1 ? Integer.parseInt(args[1]) : 102;
         int w = args.length > 2 ? Integer.parseInt(args[2]) : 132;
-        layers = args.length > 3 && args[3].equals("refiner") ? REFINER : FIRST_STAGE;
+        List<Conv> layers = args.length > 3 && args[3].equals("refiner") ? REFINER : FIRST_STAGE;
         int stride = layers.stream().mapToInt(Conv::stride).reduce(1, (a, b) -> a * b);
         int topChannels = layers.get(layers.size() - 1).out();
         Nd4j.getRandom().setSeed(1);
@@ -56,8 +56,8 @@ public final class LayoutProbe {
         INDArray nhwc = nchw.permute(0, 2, 3, 1).dup('c');
         // the gradient at the top, the same values in either layout, so that the weights' gradients compare
         INDArray topGrad = Nd4j.randn(DataType.FLOAT, n, topChannels, (h + stride - 1) / stride, (w + stride - 1) / stride);
-        Chain a = new Chain(false, nchw, topGrad, weights, biases);
-        Chain b = new Chain(true, nhwc, topGrad.permute(0, 2, 3, 1).dup('c'), weights, biases);
+        Chain a = new Chain(layers, false, nchw, topGrad, weights, biases);
+        Chain b = new Chain(layers, true, nhwc, topGrad.permute(0, 2, 3, 1).dup('c'), weights, biases);
         for (int i = 0; i < 10; i++) {
             a.step();
             b.step();
@@ -70,8 +70,8 @@ public final class LayoutProbe {
             System.out.printf(Locale.ROOT, "round %d, batch %d, %d x %d: NCHW %.1f ms a step, NHWC %.1f ms (%.2fx)%n",
                     round + 1, n, h, w, aMs[round], bMs[round], aMs[round] / bMs[round]);
         }
-        java.util.Arrays.sort(aMs);
-        java.util.Arrays.sort(bMs);
+        Arrays.sort(aMs);
+        Arrays.sort(bMs);
         System.out.printf(Locale.ROOT, "median: NCHW %.1f ms, NHWC %.1f ms a step of forward and backward: %.2fx;"
                 + " %.0f against %.0f images/s for the convolutions alone%n", aMs[2], bMs[2], aMs[2] / bMs[2],
                 1000 * n / aMs[2], 1000 * n / bMs[2]);
@@ -85,6 +85,7 @@ public final class LayoutProbe {
 
     /** The convolutions in one layout, with every array a step needs made once. */
     private static final class Chain {
+        private final List<Conv> layers;
         private final boolean nhwc;
         private final List<INDArray> weights;
         private final List<INDArray> biases;
@@ -95,7 +96,9 @@ public final class LayoutProbe {
         private final List<INDArray> biasGrads = new ArrayList<>();
         private final INDArray topGrad;
 
-        Chain(boolean nhwc, INDArray input, INDArray topGrad, List<INDArray> weights, List<INDArray> biases) {
+        Chain(List<Conv> layers, boolean nhwc, INDArray input, INDArray topGrad, List<INDArray> weights,
+                List<INDArray> biases) {
+            this.layers = layers;
             this.nhwc = nhwc;
             this.weights = weights;
             this.biases = biases;
@@ -132,9 +135,8 @@ public final class LayoutProbe {
             for (int i = layers.size() - 1; i >= 0; i--) {
                 Conv conv = layers.get(i);
                 // the ReLU's backward (elementwise, the same in either layout) left out: only the layouts differ
-                INDArray masked = grad;
                 Nd4j.exec(DynamicCustomOp.builder("conv2d_bp").addInputs(inputs.get(i), weights.get(i), biases.get(i),
-                        masked).addOutputs(inputGrads.get(i), weightGrads.get(i), biasGrads.get(i))
+                        grad).addOutputs(inputGrads.get(i), weightGrads.get(i), biasGrads.get(i))
                         .addIntegerArguments(K, K, conv.stride(), conv.stride(), 0, 0, 1, 1, 1, nhwc ? 1 : 0, 1).build());
                 grad = inputGrads.get(i);
             }
