@@ -102,7 +102,7 @@ public final class TipNet {
             last = fineLevel(graph, config, last);
         }
         // One 1x1 convolution for all of the head's channels: as three (heat, presence, offsets) merged, it
-        // trained the first stage 12-17 % slower and the refiner's inference ran 25-30 % slower
+        // trained the first stage 12-15 % slower and ran the refiner's inference 22-25 % slower
         // (BENCHMARKS.md, "Training throughput", stop 54). A checkpoint saved with three keeps them.
         graph.addLayer("head", head(config.head().channels(), 0), last);
         graph.addLayer("loss", new CnnLossLayer.Builder(lossFunction(config)).activation(Activation.IDENTITY).build(),
