@@ -186,7 +186,7 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 : samples(LabSession.render(seed + 1000, evalCaptures, heldOutFrames, evalRooms), 100, List.of());
         List<DatasetSample> validation = heldOut != null ? StoredDataset.samples(heldOut, "validation")
                 : samples(LabSession.render(seed + 2000, validationCaptures, heldOutFrames, evalRooms), 100, List.of());
-        List<DatasetSample> train = dataset != null ? stored("train") : samples(LabSession.render(seed, trainCaptures,
+        List<DatasetSample> train = dataset != null ? StoredDataset.samples(dataset, "train") : samples(LabSession.render(seed, trainCaptures,
                 frames, trainRooms), 0, SimulatedFrames.baked(baked));
         System.out.printf(Locale.ROOT, "eval: %d frames, %d show the tip; validation: %d frames (rooms: %s)%n", eval.size(),
                 eval.stream().filter(DatasetSample::getVisible).count(), validation.size(), evalRooms);
@@ -197,6 +197,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         Collections.shuffle(seen, new Random(seed + 1));
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
         TestTimeViews.checked(views);
+        viewSets.forEach(TestTimeViews::parse); // a bad set refused now, not after the first budget's training
+        if (peer != null && !viewSets.isEmpty()) {
+            throw new IllegalArgumentException("--view-set scores DL4J's network only, not the peer's");
+        }
         for (String model : models) {
             TipNetConfig config = overrides.apply(TipNetConfig.named(model));
             if (peer == null) {
@@ -212,6 +216,14 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
             List<DatasetSample> eval, List<DatasetSample> seen) throws Exception {
         TipNet net = TipNet.build(config);
         CheckpointEvaluator evaluator = new CheckpointEvaluator(528, 406, 25);
+        // each report's network also scored in --views views and in each --view-set, by their labels
+        Map<String, CheckpointEvaluator> viewedEvaluators = new java.util.LinkedHashMap<>();
+        if (views > 1) {
+            viewedEvaluators.put("eval" + views + "v", new CheckpointEvaluator(528, 406, 25, views));
+        }
+        for (String set : viewSets) {
+            viewedEvaluators.put("eval " + set, new CheckpointEvaluator(528, 406, 25, TestTimeViews.parse(set)));
+        }
         double budget = minutes.get(minutes.size() - 1) * 60;
         // the schedule runs on the share of the budget spent, in thousandths
         LearningRateSchedule schedule = new LearningRateSchedule(learningRate, learningRate / 100, 0, 1000);
@@ -248,18 +260,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                     TipNet averaged = net.averaged();
                     reportAll(step, seconds, config, evaluator.score(averaged, eval), evaluator.score(averaged, validation),
                             evaluator.score(averaged, seen));
-                    if (views > 1) {
-                        CheckpointEvaluator viewed = new CheckpointEvaluator(528, 406, 25, views);
-                        double viewedThreshold = threshold(viewed.score(averaged, validation));
-                        report(step, seconds, "eval" + views + "v", viewed.score(averaged, eval).evaluate(viewedThreshold),
-                                viewedThreshold);
-                    }
-                    for (String set : viewSets) {
-                        CheckpointEvaluator viewed = new CheckpointEvaluator(528, 406, 25, TestTimeViews.parse(set));
-                        double viewedThreshold = threshold(viewed.score(averaged, validation));
-                        System.out.printf(Locale.ROOT, "views %s:%n", set);
-                        report(step, seconds, "evalVS", viewed.score(averaged, eval).evaluate(viewedThreshold),
-                                viewedThreshold);
+                    for (var viewed : viewedEvaluators.entrySet()) {
+                        double viewedThreshold = threshold(viewed.getValue().score(averaged, validation));
+                        report(step, seconds, viewed.getKey(), viewed.getValue().score(averaged, eval)
+                                .evaluate(viewedThreshold), viewedThreshold);
                     }
                     double lastThreshold = threshold(evaluator.score(net, validation));
                     report(step, seconds, "last ", evaluator.score(net, eval).evaluate(lastThreshold), lastThreshold);
@@ -564,10 +568,6 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
                 + "  precision %.3f  recall %.3f  threshold %.3f  roc_auc %.3f  loss %7.3f%n", seconds / 60, step, split,
                 m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), m.precision(), m.recall(), threshold,
                 evaluation.rocAuc(), evaluation.loss());
-    }
-    /** Every sample of one split of the stored dataset version. */
-    private List<DatasetSample> stored(String split) throws Exception {
-        return StoredDataset.samples(dataset, split);
     }
 
     /** Augment's own build of these captures, all in one split (train with every augmentation, or eval). */
