@@ -3,6 +3,7 @@ package tipstream.model;
 import java.util.Arrays;
 import java.util.Random;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
@@ -37,7 +38,8 @@ public final class EncoderPretraining {
         }
         this.config = config;
         this.maskShare = maskShare;
-        var graph = TipNet.graphBuilder(config);
+        // NCHW: its decoder's upsampling and cropping are layers DL4J has always run that way
+        var graph = TipNet.graphBuilder(config, CNN2DFormat.NCHW);
         String last = TipNet.encoder(graph, config);
         // the decoder climbs back to the input as the network takes it (folded behind a stride-4 stem)
         int fold = config.inputFold();

@@ -19,9 +19,9 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
-import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
@@ -70,6 +70,8 @@ public final class TipNet {
 
     private final TipNetConfig config;
     private final ComputationGraph network;
+    /** How the network holds its maps; what goes in and comes out of this class is always NCHW. */
+    private final CNN2DFormat layout;
     private final List<String> frozen = new ArrayList<>();
     /** The second stage on a full-resolution crop around the tip ({@link TipRefiner}); null when the shape has none. */
     private final TipNet refiner;
@@ -84,11 +86,12 @@ public final class TipNet {
         }
         this.config = config;
         this.network = network;
+        this.layout = layoutOf(network);
         this.refiner = refiner;
     }
 
     public static TipNet build(TipNetConfig config) {
-        var graph = graphBuilder(config);
+        var graph = graphBuilder(config, layout(config));
         boolean norm = config.batchNorm();
         String last = encoder(graph, config);
         if (!config.deepChannels().isEmpty()) {
@@ -105,8 +108,7 @@ public final class TipNet {
         // trained the first stage 12-15 % slower and ran the refiner's inference 22-25 % slower
         // (BENCHMARKS.md, "Training throughput", stop 54). A checkpoint saved with three keeps them.
         graph.addLayer("head", head(config.head().channels(), 0), last);
-        graph.addLayer("loss", new CnnLossLayer.Builder(lossFunction(config)).activation(Activation.IDENTITY).build(),
-                "head");
+        graph.addLayer("loss", new ChannelsLastLoss(lossFunction(config)), "head");
         graph.setOutputs("loss");
         ComputationGraphConfiguration built = graph.build();
         if (config.weightDecay() > 0) {
@@ -135,8 +137,25 @@ public final class TipNet {
         }
     }
 
-    /** A graph with the configuration's input, He initialisation, "same" padding and Adam. */
-    static ComputationGraphConfiguration.GraphBuilder graphBuilder(TipNetConfig config) {
+    /**
+     * How a new network of this shape holds its maps: channels last (NHWC) when it is convolutions
+     * alone, as oneDNN's kernels take them: the first stage trained 3-10 % and inferred 23-45 % faster
+     * than NCHW, the refiner 15-54 % and 62-116 % (BENCHMARKS.md, "Training throughput", stop 55).
+     * Batch norm, upsampling and cropping stay in NCHW, where DL4J M2.1 has always run them.
+     */
+    static CNN2DFormat layout(TipNetConfig config) {
+        return config.batchNorm() || !config.deepChannels().isEmpty() || config.fine() ? CNN2DFormat.NCHW
+                : CNN2DFormat.NHWC;
+    }
+
+    /** The layout a built or restored network holds its maps in: its stem's (NCHW before 2026-12-07). */
+    private static CNN2DFormat layoutOf(ComputationGraph network) {
+        var stem = (LayerVertex) network.getConfiguration().getVertices().get("stem");
+        return ((ConvolutionLayer) stem.getLayerConf().getLayer()).getCnn2dDataFormat();
+    }
+
+    /** A graph with the configuration's input in {@code layout}, He initialisation, "same" padding and Adam. */
+    static ComputationGraphConfiguration.GraphBuilder graphBuilder(TipNetConfig config, CNN2DFormat layout) {
         NativeBackend.ensureReady();
         return new NeuralNetConfiguration.Builder()
                 .seed(config.seed())
@@ -146,14 +165,14 @@ public final class TipNet {
                 .cacheMode(CacheMode.DEVICE)
                 .graphBuilder()
                 .addInputs("frame")
-                .setInputTypes(inputType(config));
+                .setInputTypes(inputType(config, layout));
     }
 
     /** The input as {@link FrameTensor#input} makes it: the frame, folded into channels behind a stride-4 stem. */
-    static InputType inputType(TipNetConfig config) {
+    static InputType inputType(TipNetConfig config, CNN2DFormat layout) {
         int fold = config.inputFold();
         return InputType.convolutional((config.inputHeight() + fold - 1) / fold, (config.inputWidth() + fold - 1) / fold,
-                (long) fold * fold);
+                (long) fold * fold, layout);
     }
 
     /**
@@ -197,8 +216,8 @@ public final class TipNet {
     }
 
     private static ConvolutionLayer head(int channels, double bias) {
-        return new ConvolutionLayer.Builder(1, 1).nOut(channels).activation(Activation.IDENTITY)
-                .weightInit(WeightInit.XAVIER).biasInit(bias).build();
+        return new ChannelsLastConvolution(new ConvolutionLayer.Builder(1, 1).nOut(channels)
+                .activation(Activation.IDENTITY).weightInit(WeightInit.XAVIER).biasInit(bias));
     }
 
     /**
@@ -267,8 +286,9 @@ public final class TipNet {
     private static String convBlock(ComputationGraphConfiguration.GraphBuilder graph, String name, String input,
             int kernel, int stride, int dilation, int channels, boolean batchNorm) {
         if (!batchNorm) {
-            graph.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).dilation(dilation, dilation)
-                    .nOut(channels).activation(new VectorisedRelu()).build(), input);
+            graph.addLayer(name, new ChannelsLastConvolution(new ConvolutionLayer.Builder(kernel, kernel)
+                    .stride(stride, stride).dilation(dilation, dilation).nOut(channels)
+                    .activation(new VectorisedRelu())), input);
             return name;
         }
         graph.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).dilation(dilation, dilation)
@@ -304,7 +324,7 @@ public final class TipNet {
     /** One optimiser step on a batch: input [N, 1, H, W], labels [N, channels, rows, cols]; returns the loss. */
     public double fit(INDArray input, INDArray labels) {
         double penalty = regularisation(); // DL4J's score counts it on the weights the step started from
-        network.fit(new INDArray[] {FrameTensor.input(input, config)}, new INDArray[] {labels});
+        network.fit(new INDArray[] {inLayout(FrameTensor.input(input, config))}, new INDArray[] {inLayout(labels)});
         double score = network.score() - penalty;
         INDArray weights = network.params();
         if (average == null) {
@@ -405,8 +425,8 @@ public final class TipNet {
 
     /** Mean loss per frame on a batch, without training. */
     public double loss(INDArray input, INDArray labels) {
-        return network.score(new org.nd4j.linalg.dataset.DataSet(FrameTensor.input(input, config), labels), false)
-                - regularisation();
+        return network.score(new org.nd4j.linalg.dataset.DataSet(inLayout(FrameTensor.input(input, config)),
+                inLayout(labels)), false) - regularisation();
     }
 
     /**
@@ -430,7 +450,19 @@ public final class TipNet {
 
     /** The network's raw output map for a batch [N, 1, H, W] of frames as {@link FrameTensor#batch} makes them. */
     public INDArray output(INDArray input) {
-        return network.outputSingle(false, FrameTensor.input(input, config));
+        INDArray output = network.outputSingle(false, inLayout(FrameTensor.input(input, config)));
+        return layout == CNN2DFormat.NHWC ? output.permute(0, 3, 1, 2).dup('c') : output;
+    }
+
+    /** An NCHW batch (frames or labels) in the network's layout. */
+    private INDArray inLayout(INDArray nchw) {
+        if (layout == CNN2DFormat.NCHW) {
+            return nchw;
+        }
+        // one channel: the same values in the same order, only the shape differs
+        return nchw.size(1) == 1 && !nchw.isView() && nchw.ordering() == 'c'
+                ? nchw.reshape('c', nchw.size(0), nchw.size(2), nchw.size(3), 1)
+                : nchw.permute(0, 2, 3, 1).dup('c');
     }
 
     /** The tip of each frame in the batch, in the encoding's (original-frame) pixels. */
@@ -563,8 +595,9 @@ public final class TipNet {
         NativeBackend.ensureReady();
         TipNetConfig config = TipNetConfig.fromProperties(configEntry(bytes));
         ComputationGraph network = restoreGraph(bytes);
-        long[] output = network.getConfiguration().getLayerActivationTypes(inputType(config)).get("loss")
-                .getShape(false);
+        var mapped = (InputType.InputTypeConvolutional) network.getConfiguration()
+                .getLayerActivationTypes(inputType(config, layoutOf(network))).get("loss");
+        long[] output = {mapped.getChannels(), mapped.getHeight(), mapped.getWidth()};
         long[] expected = {config.head().channels(), config.gridRows(), config.gridCols()};
         if (!Arrays.equals(output, expected)) {
             throw new IllegalArgumentException(String.format("the network maps a 1 x %d x %d frame to %s cells, not"

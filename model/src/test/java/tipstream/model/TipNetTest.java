@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -93,27 +95,54 @@ class TipNetTest {
     }
 
     @Test
-    void trainsStepForStepAsDl4jsOwnReluWithoutCachedPreActivationsWould() {
-        // TipNet's two speed-ups, pre-activations cached for backprop instead of recomputed and ReLU's
-        // gradient in vectorised ops, must not change what a step computes
-        for (TipNetConfig config : List.of(SMALL, SMALL_HEATMAP, SMALL_FAST)) {
+    void trainsStepForStepAsDl4jsOwnLayersInNchwWithoutCachedPreActivationsWould() {
+        // TipNet's speed-ups (pre-activations cached for backprop instead of recomputed, ReLU's gradient in
+        // vectorised ops, channels-last maps handed to oneDNN as they are) must not change what a step computes
+        for (TipNetConfig config : List.of(SMALL, SMALL_HEATMAP, SMALL_FAST, SMALL_FOLDED)) {
             TipNet net = TipNet.build(config);
             String ours = net.network().getConfiguration().toJson();
+            assertThat(ours.contains("\"NHWC\"")).as("channels last without batch norm").isEqualTo(!config.batchNorm());
             String plain = ours.replace(VectorisedRelu.class.getName(),
-                    org.nd4j.linalg.activations.impl.ActivationReLU.class.getName()).replace("\"DEVICE\"", "\"NONE\"");
+                    org.nd4j.linalg.activations.impl.ActivationReLU.class.getName()).replace("\"DEVICE\"", "\"NONE\"")
+                    .replace(ChannelsLastConvolution.class.getName(), ConvolutionLayer.class.getName())
+                    .replace(ChannelsLastLoss.class.getName(), CnnLossLayer.class.getName())
+                    .replace("\"NHWC\"", "\"NCHW\"");
             assertThat(ours).contains(VectorisedRelu.class.getName()).contains("\"cacheMode\" : \"DEVICE\"");
-            assertThat(plain).doesNotContain(VectorisedRelu.class.getName()).doesNotContain("DEVICE");
+            assertThat(plain).doesNotContain(VectorisedRelu.class.getName()).doesNotContain("DEVICE")
+                    .doesNotContain("ChannelsLast").doesNotContain("NHWC");
             ComputationGraph reference = new ComputationGraph(ComputationGraphConfiguration.fromJson(plain));
             reference.init(net.network().params().dup(), true);
             Batch batch = batch(new Random(3), 8, config.encoding(40, 32));
             for (int step = 0; step < 3; step++) {
                 double loss = net.fit(batch.input(), batch.labels());
-                reference.fit(new INDArray[] {batch.input()}, new INDArray[] {batch.labels()});
+                reference.fit(new INDArray[] {FrameTensor.input(batch.input(), config)}, new INDArray[] {batch.labels()});
                 assertThat(loss).as("%s step %d", config, step).isCloseTo(reference.score(), within(1e-6 * loss));
             }
             assertThat(net.network().params().sub(reference.params()).amaxNumber().doubleValue())
                     .as(config.toString()).isLessThan(1e-6);
+            INDArray output = reference.outputSingle(FrameTensor.input(batch.input(), config));
+            assertThat(net.output(batch.input()).sub(output).amaxNumber().doubleValue()).as(config.toString())
+                    .isLessThan(1e-5);
         }
+    }
+
+    @Test
+    void aCheckpointSavedWithNchwMapsRestoresThatWayAndAnswersAsTheSameWeightsChannelsLast() throws Exception {
+        TipNet net = TipNet.build(SMALL_FAST);
+        Batch batch = batch(new Random(5), 4, SMALL_FAST.encoding(40, 32));
+        net.fit(batch.input(), batch.labels());
+        // as checkpoints were saved before 2026-12-07: DL4J's own layers, NCHW
+        String nchw = net.network().getConfiguration().toJson()
+                .replace(ChannelsLastConvolution.class.getName(), ConvolutionLayer.class.getName())
+                .replace(ChannelsLastLoss.class.getName(), CnnLossLayer.class.getName())
+                .replace("\"NHWC\"", "\"NCHW\"");
+        TipNet old = TipNet.fromBytes(withEntry(net.toBytes(), "configuration.json", nchw));
+        assertThat(old.network().getConfiguration().toJson()).doesNotContain("NHWC").doesNotContain("ChannelsLast");
+        assertThat(old.output(batch.input()).sub(net.output(batch.input())).amaxNumber().doubleValue()).isLessThan(1e-5);
+        double loss = net.loss(batch.input(), batch.labels());
+        assertThat(old.loss(batch.input(), batch.labels())).isCloseTo(loss, within(1e-5 * loss));
+        assertThat(old.fit(batch.input(), batch.labels())).isCloseTo(net.fit(batch.input(), batch.labels()),
+                within(1e-5 * loss));
     }
 
     @Test
@@ -206,7 +235,7 @@ class TipNetTest {
         assertThat(grid.parameterCount()).isBetween(200_000L, 1_000_000L);
         TipNet heatmap = TipNet.build(TipNetConfig.heatmap());
         INDArray quarter = FrameTensor.batch(List.of(frame), 102, 132);
-        assertThat(heatmap.network().outputSingle(quarter).shape()).containsExactly(1, 4, 13, 17);
+        assertThat(heatmap.output(quarter).shape()).containsExactly(1, 4, 13, 17);
         // output stride 8 at a quarter of the frame: cells of about 32 px of the original frame
         TipHeatmap map = (TipHeatmap) heatmap.encoding(528, 406);
         assertThat(map.cellWidth()).isCloseTo(8 * 528 / 132.0, within(1e-9));

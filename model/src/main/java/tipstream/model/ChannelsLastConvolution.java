@@ -1,0 +1,101 @@
+package tipstream.model;
+
+import java.util.Collection;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * DL4J's convolution layer, except that with channels-last (NHWC) activations it hands them to its
+ * oneDNN (or cuDNN) helper as they are. DL4J 1.0.0-M2.1's own layer copies the input to NCHW on every
+ * forward pass and runs the activation's backward pass on NCHW views of NHWC arrays (strided
+ * elementwise ops), which made NHWC training twice as slow as NCHW; NCHW in turn costs oneDNN a
+ * reorder to and from its channels-last kernels around every call, in both passes (BENCHMARKS.md,
+ * "Training throughput", stop 55). Same parameters, same initialisation, same saved configuration
+ * as DL4J's layer but for the class name; in NCHW, without a bias, or without a helper it is DL4J's
+ * layer unchanged.
+ */
+public class ChannelsLastConvolution extends ConvolutionLayer {
+    /** For DL4J's JSON configuration. */
+    public ChannelsLastConvolution() {
+    }
+
+    public ChannelsLastConvolution(ConvolutionLayer.Builder builder) {
+        super(builder);
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
+            int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
+        Direct layer = new Direct(conf, networkDataType);
+        layer.setListeners(trainingListeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
+        layer.setParamTable(paramTable);
+        layer.setConf(conf);
+        return layer;
+    }
+
+    /** The layer itself: DL4J's, with the channels-last passes going straight to the helper. */
+    static final class Direct extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
+        Direct(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        private boolean direct() {
+            return helper != null && helperCountFail == 0 && hasBias()
+                    && layerConf().getCnn2dDataFormat() == CNN2DFormat.NHWC;
+        }
+
+        @Override
+        protected Pair<INDArray, INDArray> preOutput(boolean training, boolean forBackprop,
+                LayerWorkspaceMgr workspaceMgr) {
+            if (!direct()) {
+                return super.preOutput(training, forBackprop, workspaceMgr);
+            }
+            if (preOutput != null && forBackprop) {
+                return new Pair<>(preOutput, null); // kept by the forward pass (CacheMode.DEVICE)
+            }
+            assertInputSet(false);
+            var conf = layerConf();
+            INDArray out = helper.preOutput(input.castTo(dataType),
+                    getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr),
+                    getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr),
+                    conf.getKernelSize(), conf.getStride(), conf.getPadding(), conf.getCudnnAlgoMode(),
+                    conf.getCudnnFwdAlgo(), convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
+            // null: the helper declines this input (not float); DL4J's own path takes it
+            return out == null ? super.preOutput(training, forBackprop, workspaceMgr) : new Pair<>(out, null);
+        }
+
+        @Override
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            if (!direct() || input.dataType() != DataType.FLOAT) {
+                return super.backpropGradient(epsilon, workspaceMgr);
+            }
+            assertInputSet(true);
+            var conf = layerConf();
+            INDArray preActivation = preOutput4d(true, true, workspaceMgr).getFirst();
+            INDArray delta = conf.getActivationFn().backprop(preActivation, epsilon.castTo(dataType)).getFirst();
+            Pair<Gradient, INDArray> gradients = helper.backpropGradient(input,
+                    getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr),
+                    getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr), delta,
+                    conf.getKernelSize(), conf.getStride(), conf.getPadding(),
+                    gradientViews.get(ConvolutionParamInitializer.BIAS_KEY),
+                    gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY), conf.getActivationFn(),
+                    conf.getCudnnAlgoMode(), conf.getCudnnBwdFilterAlgo(), conf.getCudnnBwdDataAlgo(),
+                    convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
+            gradients.setSecond(backpropDropOutIfPresent(gradients.getSecond()));
+            return gradients;
+        }
+    }
+}
