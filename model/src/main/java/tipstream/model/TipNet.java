@@ -139,9 +139,10 @@ public final class TipNet {
 
     /**
      * How a new network of this shape holds its maps: channels last (NHWC) when it is convolutions
-     * alone, as oneDNN's kernels take them: the first stage trained 3-10 % and inferred 23-45 % faster
-     * than NCHW, the refiner 15-54 % and 62-116 % (BENCHMARKS.md, "Training throughput", stop 55).
-     * Batch norm, upsampling and cropping stay in NCHW, where DL4J M2.1 has always run them.
+     * alone, as oneDNN's kernels take them: alone, the first stage inferred 34 % and the refiner 65 %
+     * faster than in NCHW, and each trained ~15 % faster (medians of three pairs; in the trainer's
+     * loop no training gain was measured; BENCHMARKS.md, "Training throughput", stop 55). Batch norm,
+     * upsampling and cropping stay in NCHW, where DL4J M2.1 has always run them.
      */
     static CNN2DFormat layout(TipNetConfig config) {
         return config.batchNorm() || !config.deepChannels().isEmpty() || config.fine() ? CNN2DFormat.NCHW

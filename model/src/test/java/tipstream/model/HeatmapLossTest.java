@@ -108,6 +108,32 @@ class HeatmapLossTest {
     }
 
     @Test
+    void focalLossIsTheTextbookFormulaAtModerateLogitsAndStaysFiniteAtExtremeOnes() {
+        // up to |q| = 15, where the textbook's 1 - p still holds its digits
+        for (double q = -15; q <= 15; q += 0.37) {
+            for (double y : new double[] {0, 0.3, 0.9, 1}) {
+                double p = 1 / (1 + Math.exp(-q));
+                double expected = y >= 1 ? -Math.pow(1 - p, 2) * Math.log(p)
+                        : -Math.pow(1 - y, 4) * p * p * Math.log(1 - p);
+                assertThat(HeatmapLoss.focal(q, y)[0]).as("q %.2f, y %.1f", q, y)
+                        .isCloseTo(expected, within(1e-9 * Math.abs(expected) + 1e-300));
+            }
+        }
+        for (double x : new double[] {0, 1e-20, 1e-9, 9.9e-5, 1.01e-4, 0.01, 0.5, 1}) {
+            assertThat(HeatmapLoss.log1p(x)).as("log1p(%g)", x).isCloseTo(Math.log1p(x), within(1e-12 * x + 1e-300));
+        }
+        // a sure, right presence costs nothing; a sure, wrong one costs its logit and pushes it back by ~1
+        for (double[] sure : new double[][] {HeatmapLoss.focal(800, 1), HeatmapLoss.focal(-800, 0)}) {
+            assertThat(sure[0]).isCloseTo(0, within(1e-300));
+            assertThat(sure[1]).isCloseTo(0, within(1e-300));
+        }
+        assertThat(HeatmapLoss.focal(-800, 1)[0]).isCloseTo(800, within(1e-9));
+        assertThat(HeatmapLoss.focal(-800, 1)[1]).isCloseTo(-1, within(1e-9));
+        assertThat(HeatmapLoss.focal(800, 0)[0]).isCloseTo(800, within(1e-9));
+        assertThat(HeatmapLoss.focal(800, 0)[1]).isCloseTo(1, within(1e-9));
+    }
+
+    @Test
     void rowsThatAreNotWholeFramesAreRefused() {
         assertThatThrownBy(() -> score(Nd4j.zeros(3, 4), Nd4j.zeros(3, 4)))
                 .hasMessageContaining("2 cells per frame");
