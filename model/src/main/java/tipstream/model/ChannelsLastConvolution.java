@@ -36,12 +36,17 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        Direct layer = new Direct(conf, networkDataType);
-        layer.setListeners(trainingListeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(paramTable);
+        return wired(new Direct(conf, networkDataType), conf, trainingListeners, layerIndex, layerParamsView,
+                initializer().init(conf, layerParamsView, initializeParams));
+    }
+
+    /** A layer made by a configuration's {@code instantiate}, wired as DL4J's own configurations wire theirs. */
+    static Layer wired(Layer layer, NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
+            INDArray paramsView, Map<String, INDArray> params) {
+        layer.setListeners(listeners);
+        layer.setIndex(index);
+        layer.setParamsViewArray(paramsView);
+        layer.setParamTable(params);
         layer.setConf(conf);
         return layer;
     }

@@ -1,7 +1,6 @@
 package tipstream.model;
 
 import java.util.Collection;
-import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
@@ -33,14 +32,8 @@ public class ChannelsLastLoss extends CnnLossLayer {
     @Override
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> trainingListeners,
             int layerIndex, INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        InLayout layer = new InLayout(conf, networkDataType);
-        layer.setListeners(trainingListeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> paramTable = initializer().init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(paramTable);
-        layer.setConf(conf);
-        return layer;
+        return ChannelsLastConvolution.wired(new InLayout(conf, networkDataType), conf, trainingListeners, layerIndex,
+                layerParamsView, initializer().init(conf, layerParamsView, initializeParams));
     }
 
     /** The layer itself: DL4J's, with the score taken in the maps' layout. */
