@@ -198,6 +198,10 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         seen = seen.subList(0, Math.min(eval.size(), seen.size()));
         TestTimeViews.checked(views);
         viewSets.forEach(TestTimeViews::parse); // a bad set refused now, not after the first budget's training
+        if (train.size() < batch) { // the loader makes whole batches only: it would never make one
+            throw new IllegalArgumentException("training needs at least one batch of " + batch + " samples; there are "
+                    + train.size() + ": more captures or frames, or a smaller --batch");
+        }
         if (peer != null && !viewSets.isEmpty()) {
             throw new IllegalArgumentException("--view-set scores DL4J's network only, not the peer's");
         }
