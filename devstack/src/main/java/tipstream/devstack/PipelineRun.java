@@ -99,7 +99,8 @@ public final class PipelineRun implements Callable<Integer> {
                     + " trainer plans the steps that fit (0: no limit, --steps alone; default ${DEFAULT-VALUE})")
     double minutes;
 
-    @Option(names = "--steps", defaultValue = "10000", description = "training steps at most (default ${DEFAULT-VALUE})")
+    // A ceiling the minutes should reach first: at 495 images/s the job trained 9,190 of the 10,000 it had.
+    @Option(names = "--steps", defaultValue = "20000", description = "training steps at most (default ${DEFAULT-VALUE})")
     long steps;
 
     @Option(names = "--started-at", hidden = true,

@@ -88,7 +88,9 @@ class ChildJvmTest {
             }
             assertThat(fromDockerfile).as(service).isEqualTo(new java.util.TreeMap<>(ServiceProcess.environment(service)));
         }
-        assertThat(ServiceProcess.environment("eval-service")).containsEntry("OMP_WAIT_POLICY", "PASSIVE");
+        assertThat(ServiceProcess.environment("eval-service")).containsEntry("OMP_WAIT_POLICY", "PASSIVE")
+                .containsEntry("OMP_NUM_THREADS", "1");
+        assertThat(ServiceProcess.environment("trainer-service")).doesNotContainKey("OMP_NUM_THREADS");
         assertThat(ServiceProcess.environment("trainer-service")).doesNotContainKey("OMP_WAIT_POLICY");
     }
 }
