@@ -34,11 +34,12 @@ public final class ServiceProcess implements AutoCloseable {
      * and for eval-service one OpenMP thread that sleeps rather than spins while it waits. Eval works
      * in bursts beside a trainer on the same cores; two spinning ND4J processes on 2 cores trained
      * at a fifth of their speed alone, and an evaluation took 45 s instead of 7 s (BENCHMARKS.md,
-     * "Two ND4J processes on the same 2 cores"). With one thread instead of two, eval preempts one of the
-     * trainer's two OpenMP threads rather than both: in the main job the trainer kept 0.95 of its pace
-     * while eval scored (0.84-0.91 with two), the evaluations beside it took 55-81 s (64-94 s), and the last
-     * one, alone, 8.4 s (7.5 s; BENCHMARKS.md, "The main job", stop 56). The trainer keeps spinning on
-     * all cores: alone, it is fastest that way.
+     * "Two ND4J processes on the same 2 cores"). One thread rather than two: in two main jobs the
+     * evaluations beside the trainer took 40-81 s a checkpoint (median 68) against 63-94 s (median 80) in
+     * three with two threads, and the last one, alone, 8.4-8.5 s against 7.5-10.4 s; the trainer's pace
+     * while eval scored did not measurably change (0.95 and 0.82 of its pace without, against 0.84-0.91;
+     * BENCHMARKS.md, "The main job", stop 56). The trainer keeps spinning on all cores: alone, it is
+     * fastest that way.
      */
     public static Map<String, String> environment(String service) {
         if (!service.equals("eval-service")) {
@@ -56,8 +57,8 @@ public final class ServiceProcess implements AutoCloseable {
      * the 10-20 s it took (even with eval's OpenMP threads sleeping), about 12 s of training lost per
      * checkpoint; at a lower priority eval takes what the trainer leaves (BENCHMARKS.md, "Two ND4J
      * processes on the same 2 cores"). At ~285 images/s the trainer still lost about a fifth while eval
-     * scored, and nice 19 did no better ("The main job", stop 41); eval on one OpenMP thread
-     * ({@link #environment}) is what took most of that back.
+     * scored, and nice 19 did no better ("The main job", stop 41): what they share there is more than
+     * CPU time.
      */
     public static int niceness(String service) {
         return service.equals("eval-service") ? EVAL_NICENESS : 0;
