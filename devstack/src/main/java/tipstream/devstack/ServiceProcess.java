@@ -35,7 +35,7 @@ public final class ServiceProcess implements AutoCloseable {
      * in bursts beside a trainer on the same cores; two spinning ND4J processes on 2 cores trained
      * at a fifth of their speed alone, and an evaluation took 45 s instead of 7 s (BENCHMARKS.md,
      * "Two ND4J processes on the same 2 cores"). One thread rather than two: in two main jobs the
-     * evaluations beside the trainer took 40-81 s a checkpoint (median 68) against 63-94 s (median 80) in
+     * evaluations beside the trainer took 40-81 s a checkpoint (median 68) against 63-94 s (median 78) in
      * three with two threads, and the last one, alone, 8.4-8.5 s against 7.5-10.4 s; the trainer's pace
      * while eval scored did not measurably change (0.95 and 0.82 of its pace without, against 0.84-0.91;
      * BENCHMARKS.md, "The main job", stop 56). The trainer keeps spinning on all cores: alone, it is
