@@ -57,9 +57,15 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             super(conf, dataType);
         }
 
+        /**
+         * Straight to the helper: channels last, with a bias, and not dilated (M2.1's oneDNN convolution
+         * builds no primitive for a dilated kernel, "could not create a descriptor for a dilated convolution";
+         * DL4J's own layer catches that and falls back to its im2col path, which is what a dilated layer gets).
+         */
         private boolean direct() {
-            return helper != null && helperCountFail == 0 && hasBias()
-                    && layerConf().getCnn2dDataFormat() == CNN2DFormat.NHWC;
+            var conf = layerConf();
+            return helper != null && helperCountFail == 0 && hasBias() && conf.getCnn2dDataFormat() == CNN2DFormat.NHWC
+                    && conf.getDilation()[0] == 1 && conf.getDilation()[1] == 1;
         }
 
         @Override

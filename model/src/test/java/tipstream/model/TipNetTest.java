@@ -34,6 +34,9 @@ class TipNetTest {
     /** As the heatmap preset is shaped: a stride-2 stem and one stage (the same 10 x 8 map), no batch norm. */
     private static final TipNetConfig SMALL_FAST = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
             List.of(16), List.of(), 16, List.of(1, 1), 3e-3, 7, 1.0, 1.0, 2, false);
+    /** SMALL_FAST with a dilated context layer: channels last, through DL4J's own path (ChannelsLastConvolution). */
+    private static final TipNetConfig SMALL_DILATED = new TipNetConfig(TipNetConfig.Head.HEATMAP, 32, 40, 8,
+            List.of(16), List.of(), 16, List.of(1, 2), 3e-3, 7, 1.0, 1.0, 2, false);
     /**
      * With a fine level: a stride-2 stem and two stages end at a 5 x 4 map of 8 px cells; the context
      * brought up to the first stage's 10 x 8 map (4 px cells) is where the head reads.
@@ -98,7 +101,7 @@ class TipNetTest {
     void trainsStepForStepAsDl4jsOwnLayersInNchwWithoutCachedPreActivationsWould() {
         // TipNet's speed-ups (pre-activations cached for backprop instead of recomputed, ReLU's gradient in
         // vectorised ops, channels-last maps handed to oneDNN as they are) must not change what a step computes
-        for (TipNetConfig config : List.of(SMALL, SMALL_HEATMAP, SMALL_FAST, SMALL_FOLDED)) {
+        for (TipNetConfig config : List.of(SMALL, SMALL_HEATMAP, SMALL_FAST, SMALL_FOLDED, SMALL_DILATED)) {
             TipNet net = TipNet.build(config);
             String ours = net.network().getConfiguration().toJson();
             assertThat(ours.contains("\"NHWC\"")).as("channels last without batch norm").isEqualTo(!config.batchNorm());
