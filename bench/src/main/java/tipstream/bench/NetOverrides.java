@@ -51,6 +51,10 @@ final class NetOverrides {
     @Option(names = "--weight-decay", description = "decoupled weight decay of the convolutions' weights (0: none)")
     Double weightDecay;
 
+    @Option(names = "--init-seed", description = "the seed of the weights' initialisation (default: the preset's), to"
+            + " measure how much a figure moves with the starting weights alone; the frames stay --seed's")
+    Long initSeed;
+
     TipNetConfig apply(TipNetConfig preset) {
         return new TipNetConfig(preset.head(), inputHeight == null ? preset.inputHeight() : inputHeight,
                 inputWidth == null ? preset.inputWidth() : inputWidth,
@@ -58,7 +62,7 @@ final class NetOverrides {
                 stageChannels == null ? preset.stageChannels() : stageChannels, deepChannels == null ? preset.deepChannels() : positive(deepChannels),
                 contextChannels == null ? preset.contextChannels() : contextChannels,
                 contextDilations == null ? preset.contextDilations() : positive(contextDilations), preset.learningRate(),
-                preset.seed(), presenceWeight == null ? preset.presenceWeight() : presenceWeight,
+                initSeed == null ? preset.seed() : initSeed, presenceWeight == null ? preset.presenceWeight() : presenceWeight,
                 positionWeight == null ? preset.positionWeight() : positionWeight,
                 stemStride == null ? preset.stemStride() : stemStride,
                 batchNorm == null ? preset.batchNorm() : batchNorm,
