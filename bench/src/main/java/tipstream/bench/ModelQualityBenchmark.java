@@ -572,9 +572,11 @@ public final class ModelQualityBenchmark implements Callable<Integer> {
         TipMetrics m = evaluation.metrics();
         System.out.printf(Locale.ROOT,
                 "%5.1f min step %5d %s dist_mean %6.2f px  point_mean %.3f  prob_mean %.3f  overall_mean %.3f"
-                + "  precision %.3f  recall %.3f  threshold %.3f  roc_auc %.3f  loss %7.3f%n", seconds / 60, step, split,
+                + "  precision %.3f  recall %.3f  threshold %.3f  roc_auc %.3f  loss %7.3f"
+                // where every visible tip was placed, said present or not: localisation apart from the threshold
+                + "  visible: dist_median %.2f px  within_10px %.3f%n", seconds / 60, step, split,
                 m.distMean(), m.pointMean(), m.probMean(), m.overallMean(), m.precision(), m.recall(), threshold,
-                evaluation.rocAuc(), evaluation.loss());
+                evaluation.rocAuc(), evaluation.loss(), m.localisationDistMedian(), m.localisationWithinTolerance());
     }
 
     /** Augment's own build of these captures, all in one split (train with every augmentation, or eval). */
