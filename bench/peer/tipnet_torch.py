@@ -185,6 +185,8 @@ def speed(args, props):
         step()
         finish()
         times.append(time.perf_counter() - t0)
+    if args.profile:
+        profile_steps(step, args.profile)
     net.eval()
     infer = []
     with torch.no_grad():
@@ -198,6 +200,20 @@ def speed(args, props):
           f" batch {args.batch}, threads {torch.get_num_threads()}, device {device}")
     print(f"training: median step {statistics.median(times):.3f} s, {args.batch / statistics.median(times):.1f} images/s")
     print(f"inference: median batch {statistics.median(infer):.3f} s, {args.batch / statistics.median(infer):.1f} images/s")
+
+
+def profile_steps(step, steps):
+    """Where a training step's time goes, by PyTorch operator, self time per step (the DL4J side: BENCHMARKS.md,
+    "Training throughput", the oneDNN verbose log summarised by bench/onednn_summary.py)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            step()
+    rows = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in rows)
+    print(f"profile of {steps} training steps: {total / steps / 1e3:.2f} ms of self CPU time a step (the main thread)")
+    for e in rows[:15]:
+        print(f"  {e.self_cpu_time_total / steps / 1e3:7.2f} ms/step  {e.count // steps:4d} calls/step  {e.key}")
 
 
 def read_exactly(stream, size):
@@ -308,6 +324,8 @@ def main():
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5, help="speed: untimed steps; learn: warm-up steps")
+    parser.add_argument("--profile", type=int, default=0, metavar="STEPS",
+                        help="speed: also profile this many training steps by operator (torch.profiler)")
     parser.add_argument("--lr", type=float, default=0.002)
     parser.add_argument("--minutes", default="5,10,20,30")
     parser.add_argument("--seed", type=int, default=11)
