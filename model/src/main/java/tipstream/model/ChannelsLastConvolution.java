@@ -4,12 +4,19 @@ import java.util.Collection;
 import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.VertexIndices;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.deeplearning4j.util.ConvolutionUtils;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,6 +47,31 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
                 initializer().init(conf, layerParamsView, initializeParams));
     }
 
+    /**
+     * Tells each of the network's channels-last convolutions that takes the network's input straight
+     * (the stem) that no one reads the gradient with respect to that input, a frame: on the CPU its
+     * backward pass then computes its weights' gradients alone ({@link ConvolutionWeightGradients}), as
+     * PyTorch does. Through DL4J's helper it cost ~4 ms of a ~45 ms first-stage step of 32 frames
+     * (BENCHMARKS.md, "Training throughput", stop 60).
+     */
+    static void skipNetworkInputGradients(ComputationGraph network) {
+        for (GraphVertex vertex : network.getVertices()) {
+            if (vertex.hasLayer() && vertex.getLayer() instanceof Direct direct && vertex.getInputVertices() != null
+                    && takesOnlyNetworkInputs(network, vertex)) {
+                direct.inputGradient = false;
+            }
+        }
+    }
+
+    private static boolean takesOnlyNetworkInputs(ComputationGraph network, GraphVertex vertex) {
+        for (VertexIndices from : vertex.getInputVertices()) {
+            if (!network.getVertices()[from.getVertexIndex()].isInputVertex()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A layer made by a configuration's {@code instantiate}, wired as DL4J's own configurations wire theirs. */
     static Layer wired(Layer layer, NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
             INDArray paramsView, Map<String, INDArray> params) {
@@ -53,6 +85,11 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
 
     /** The layer itself: DL4J's, with the channels-last passes going straight to the helper. */
     static final class Direct extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
+        /** False when the layer's input is the network's: backprop then returns no gradient for it. */
+        private boolean inputGradient = true;
+        /** oneDNN's backward-weights pass for this layer, made on its first use. */
+        private ConvolutionWeightGradients weightGradients;
+
         Direct(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
@@ -97,6 +134,9 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             var conf = layerConf();
             INDArray preActivation = preOutput4d(true, true, workspaceMgr).getFirst();
             INDArray delta = conf.getActivationFn().backprop(preActivation, epsilon.castTo(dataType)).getFirst();
+            if (!inputGradient && helper instanceof MKLDNNConvHelper) {
+                return new Pair<>(weightGradients(delta), null);
+            }
             Pair<Gradient, INDArray> gradients = helper.backpropGradient(input,
                     getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr),
                     getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr), delta,
@@ -107,6 +147,26 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
                     convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
             gradients.setSecond(backpropDropOutIfPresent(gradients.getSecond()));
             return gradients;
+        }
+
+        /** The weights' and bias's gradients from the gradient at the pre-activations ({@code delta}, NHWC) alone. */
+        private Gradient weightGradients(INDArray delta) {
+            var conf = layerConf();
+            if (weightGradients == null) {
+                weightGradients = new ConvolutionWeightGradients(conf.getKernelSize(), conf.getStride());
+            }
+            int[] padding = convolutionMode == ConvolutionMode.Same
+                    ? ConvolutionUtils.getSameModeTopLeftPadding(new int[] {(int) delta.size(1), (int) delta.size(2)},
+                            new int[] {(int) input.size(1), (int) input.size(2)}, conf.getKernelSize(), conf.getStride(),
+                            conf.getDilation())
+                    : conf.getPadding();
+            INDArray weightGradient = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+            INDArray biasGradient = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+            weightGradients.compute(input, delta, padding, weightGradient, biasGradient);
+            Gradient gradient = new DefaultGradient();
+            gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradient);
+            gradient.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGradient, 'c');
+            return gradient;
         }
     }
 }

@@ -88,6 +88,7 @@ public final class TipNet {
         this.network = network;
         this.layout = layoutOf(network);
         this.refiner = refiner;
+        ChannelsLastConvolution.skipNetworkInputGradients(network);
     }
 
     public static TipNet build(TipNetConfig config) {
