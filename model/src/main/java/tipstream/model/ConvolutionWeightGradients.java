@@ -36,17 +36,31 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ConvolutionWeightGradients {
     private static final engine ENGINE = new engine(engine.kind.cpu, 0);
-    private static final stream STREAM = new stream(ENGINE);
 
-    /** The primitives of one shape: the backward-weights convolution and the reorders around it. */
+    /**
+     * The primitives of one shape, the backward-weights convolution and the reorders around it, each with its
+     * arguments; the user memories' handles point at the current call's arrays.
+     */
     private record Primitives(memory userInput, memory userOutputGradient, memory userWeightGradient,
-            memory userBiasGradient, memory input, memory outputGradient, memory weightGradient,
-            primitive backwardWeights, primitive inputReorder, primitive outputGradientReorder,
-            primitive weightGradientReorder) {
+            memory userBiasGradient, Step inputReorder, Step outputGradientReorder, Step backwardWeights,
+            Step weightGradientReorder) {
+    }
+
+    /** A primitive with its arguments, or nothing to do (a reorder between the same layouts). */
+    private record Step(primitive primitive, IntMemoryMap args) {
+        static final Step NONE = new Step(null, null);
+
+        void run(stream stream) {
+            if (primitive != null) {
+                primitive.execute(stream, args);
+            }
+        }
     }
 
     private final int[] kernel;
     private final int[] stride;
+    /** This layer's own stream: a oneDNN stream is not for two threads at once. */
+    private final stream stream = new stream(ENGINE);
     private final Map<String, Primitives> byShape = new HashMap<>();
 
     ConvolutionWeightGradients(int[] kernel, int[] stride) {
@@ -75,12 +89,11 @@ final class ConvolutionWeightGradients {
         p.userOutputGradient().set_data_handle(address(gradient));
         p.userWeightGradient().set_data_handle(address(weights));
         p.userBiasGradient().set_data_handle(address(bias));
-        run(p.inputReorder(), p.userInput(), p.input());
-        run(p.outputGradientReorder(), p.userOutputGradient(), p.outputGradient());
-        p.backwardWeights().execute(STREAM, args(DNNL_ARG_SRC, p.input(), DNNL_ARG_DIFF_DST, p.outputGradient(),
-                DNNL_ARG_DIFF_WEIGHTS, p.weightGradient(), DNNL_ARG_DIFF_BIAS, p.userBiasGradient()));
-        run(p.weightGradientReorder(), p.weightGradient(), p.userWeightGradient());
-        STREAM._wait();
+        p.inputReorder().run(stream);
+        p.outputGradientReorder().run(stream);
+        p.backwardWeights().run(stream);
+        p.weightGradientReorder().run(stream);
+        stream._wait();
         weightGradient.assign(weights.reshape(weightGradient.shape()));
         biasGradient.assign(bias.reshape(biasGradient.shape()));
     }
@@ -109,10 +122,12 @@ final class ConvolutionWeightGradients {
         memory input = inLayout(backward.src_desc(), userInput);
         memory outputGradient = inLayout(backward.diff_dst_desc(), userOutputGradient);
         memory weightGradient = inLayout(backward.diff_weights_desc(), userWeightGradient);
-        return new Primitives(userInput, userOutputGradient, userWeightGradient, userBiasGradient, input,
-                outputGradient, weightGradient, new convolution_backward_weights(backward),
-                reorderOrNull(userInput, input), reorderOrNull(userOutputGradient, outputGradient),
-                reorderOrNull(weightGradient, userWeightGradient));
+        Step backwardWeights = new Step(new convolution_backward_weights(backward), args(DNNL_ARG_SRC, input,
+                DNNL_ARG_DIFF_DST, outputGradient, DNNL_ARG_DIFF_WEIGHTS, weightGradient, DNNL_ARG_DIFF_BIAS,
+                userBiasGradient));
+        return new Primitives(userInput, userOutputGradient, userWeightGradient, userBiasGradient,
+                reorder(userInput, input), reorder(userOutputGradient, outputGradient), backwardWeights,
+                reorder(weightGradient, userWeightGradient));
     }
 
     private static memory.desc desc(long[] dims, memory.format_tag tag) {
@@ -124,14 +139,8 @@ final class ConvolutionWeightGradients {
         return wanted.equals(user.get_desc()) ? user : new memory(wanted, ENGINE);
     }
 
-    private static primitive reorderOrNull(memory from, memory to) {
-        return from == to ? null : new reorder(from, to);
-    }
-
-    private static void run(primitive reorder, memory from, memory to) {
-        if (reorder != null) {
-            reorder.execute(STREAM, args(DNNL_ARG_FROM, from, DNNL_ARG_TO, to));
-        }
+    private static Step reorder(memory from, memory to) {
+        return from == to ? Step.NONE : new Step(new reorder(from, to), args(DNNL_ARG_FROM, from, DNNL_ARG_TO, to));
     }
 
     private static IntMemoryMap args(Object... keysAndMemories) {
