@@ -88,7 +88,7 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
         /** False when the layer's input is the network's: backprop then returns no gradient for it. */
         private boolean inputGradient = true;
         /** oneDNN's backward-weights pass for this layer, made on its first use. */
-        private ConvolutionWeightGradients weightGradients;
+        private ConvolutionWeightGradients oneDnnWeightGradients;
 
         Direct(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -135,7 +135,7 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             INDArray preActivation = preOutput4d(true, true, workspaceMgr).getFirst();
             INDArray delta = conf.getActivationFn().backprop(preActivation, epsilon.castTo(dataType)).getFirst();
             if (!inputGradient && helper instanceof MKLDNNConvHelper) {
-                return new Pair<>(weightGradients(delta), null);
+                return new Pair<>(weightGradientsAlone(delta), null);
             }
             Pair<Gradient, INDArray> gradients = helper.backpropGradient(input,
                     getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr),
@@ -150,10 +150,10 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
         }
 
         /** The weights' and bias's gradients from the gradient at the pre-activations ({@code delta}, NHWC) alone. */
-        private Gradient weightGradients(INDArray delta) {
+        private Gradient weightGradientsAlone(INDArray delta) {
             var conf = layerConf();
-            if (weightGradients == null) {
-                weightGradients = new ConvolutionWeightGradients(conf.getKernelSize(), conf.getStride());
+            if (oneDnnWeightGradients == null) {
+                oneDnnWeightGradients = new ConvolutionWeightGradients(conf.getKernelSize(), conf.getStride());
             }
             int[] padding = convolutionMode == ConvolutionMode.Same
                     ? ConvolutionUtils.getSameModeTopLeftPadding(new int[] {(int) delta.size(1), (int) delta.size(2)},
@@ -162,7 +162,7 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
                     : conf.getPadding();
             INDArray weightGradient = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
             INDArray biasGradient = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
-            weightGradients.compute(input, delta, padding, weightGradient, biasGradient);
+            oneDnnWeightGradients.compute(input, delta, padding, weightGradient, biasGradient);
             Gradient gradient = new DefaultGradient();
             gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradient);
             gradient.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGradient, 'c');
