@@ -26,9 +26,10 @@ import org.bytedeco.dnnl.stream;
 /**
  * What one training step of a convolution costs when Java calls oneDNN itself (JavaCPP's presets of oneDNN
  * 2.5) instead of through libnd4j M2.1's {@code conv2d} / {@code conv2d_bp}: primitives made once, the
- * activations NHWC and the weights OIHW as DL4J holds them, each reordered to the layout oneDNN picks,
- * the output gradient once for both backward passes, and the stem's backward without the frame's gradient.
- * Shapes of the heatmap preset: a context layer and the stem of the first stage, the refiner's stem.
+ * activations NHWC and the weights OIHW as DL4J holds them, each reordered to the layout oneDNN picks
+ * (the output gradient once for both backward passes), or the activations handed to oneDNN's channels-last
+ * kernels as they are (what {@code OneDnnConvolution} does since stop 61); and the stem's backward with and
+ * without the frame's gradient. Shapes of the heatmap preset's two networks.
  * Compare with the same layers through libnd4j in oneDNN's verbose log (bench/onednn_summary.py;
  * BENCHMARKS.md, "Training throughput", stop 60). Not used by any service.
  * <pre>
@@ -39,16 +40,29 @@ public final class OneDnnDirectProbe {
     private static final int STEPS = 200;
     private static final engine ENGINE = new engine(engine.kind.cpu, 0);
     private static final stream STREAM = new stream(ENGINE);
+    /** The activations' layout the primitives are told: any (oneDNN picks, blocked) or NHWC. */
+    private static memory.format_tag activations = memory.format_tag.any;
 
     public static void main(String[] args) {
         for (int round = 1; round <= 2; round++) {
-            report("context 64->64, 13 x 17, batch 32", time(32, 64, 13, 17, 64, 1, 1, 1, true));
+            // the layouts oneDNN picks (blocked, reordered to and from) against NHWC, as ND4J holds activations
+            for (memory.format_tag layout : new memory.format_tag[] {memory.format_tag.any, memory.format_tag.nhwc}) {
+                activations = layout;
+                String in = ", activations " + (layout == memory.format_tag.any ? "blocked" : "NHWC");
+                report("context 64->64, 13 x 17, batch 32" + in, time(32, 64, 13, 17, 64, 1, 1, 1, true));
+                report("stage 16->32, 51 x 66 stride 2, batch 32" + in, time(32, 16, 51, 66, 32, 2, 0, 1, true));
+                report("stage 32->32, 26 x 33, batch 32" + in, time(32, 32, 26, 33, 32, 1, 1, 1, true));
+                report("refiner's context 32->32, 10 x 10, batch 8" + in, time(8, 32, 10, 10, 32, 1, 1, 1, true));
+                report("first stage's stem, weights' gradients only" + in, time(32, 1, 102, 132, 16, 2, 0, 1, false));
+                report("refiner's stem, weights' gradients only" + in, time(8, 1, 80, 80, 16, 1, 1, 1, false));
+                report("stem on a folded frame 4->16, 51 x 66, weights' gradients only" + in,
+                        time(32, 4, 51, 66, 16, 1, 1, 1, false));
+            }
+            activations = memory.format_tag.any;
             report("first stage's stem 1->16, 102 x 132 stride 2, batch 32, with the frame's gradient",
                     time(32, 1, 102, 132, 16, 2, 0, 1, true));
-            report("the same stem, weights' gradients only", time(32, 1, 102, 132, 16, 2, 0, 1, false));
             report("refiner's stem 1->16, 80 x 80, batch 8, with the frame's gradient",
                     time(8, 1, 80, 80, 16, 1, 1, 1, true));
-            report("the same stem, weights' gradients only", time(8, 1, 80, 80, 16, 1, 1, 1, false));
         }
     }
 
@@ -78,15 +92,16 @@ public final class OneDnnDirectProbe {
         long[] before = {padBefore, padBefore};
         long[] after = {padAfter, padAfter};
         memory.format_tag any = memory.format_tag.any;
+        memory.format_tag act = activations;
         var forwardPd = new convolution_forward.primitive_desc(new convolution_forward.desc(
-                dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_direct, desc(src, any), desc(weights, any),
-                desc(bias, memory.format_tag.x), desc(dst, any), strides, before, after), ENGINE);
+                dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_direct, desc(src, act), desc(weights, any),
+                desc(bias, memory.format_tag.x), desc(dst, act), strides, before, after), ENGINE);
         var dataPd = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
-                dnnl.algorithm.convolution_direct, desc(src, any), desc(weights, any), desc(dst, any), strides, before,
+                dnnl.algorithm.convolution_direct, desc(src, act), desc(weights, any), desc(dst, act), strides, before,
                 after), ENGINE, forwardPd);
         var weightsPd = new convolution_backward_weights.primitive_desc(new convolution_backward_weights.desc(
-                dnnl.algorithm.convolution_direct, desc(src, any), desc(weights, any), desc(bias, memory.format_tag.x),
-                desc(dst, any), strides, before, after), ENGINE, forwardPd);
+                dnnl.algorithm.convolution_direct, desc(src, act), desc(weights, any), desc(bias, memory.format_tag.x),
+                desc(dst, act), strides, before, after), ENGINE, forwardPd);
         String kernels = forwardPd.impl_info_str().getString() + " / " + dataPd.impl_info_str().getString() + " / "
                 + weightsPd.impl_info_str().getString();
         // as DL4J holds them: activations and their gradients NHWC, weights OIHW

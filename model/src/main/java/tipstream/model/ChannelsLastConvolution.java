@@ -14,6 +14,7 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.util.ConvolutionUtils;
@@ -22,14 +23,15 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * DL4J's convolution layer, except that with channels-last (NHWC) activations it hands them to its
- * oneDNN (or cuDNN) helper as they are. DL4J 1.0.0-M2.1's own layer copies the input to NCHW on every
- * forward pass and runs the activation's backward pass on NCHW views of NHWC arrays (strided
- * elementwise ops), which made NHWC training twice as slow as NCHW; NCHW in turn costs oneDNN a
- * reorder to and from its channels-last kernels around every call, in both passes (BENCHMARKS.md,
- * "Training throughput", stop 55). Same parameters, same initialisation, same saved configuration
- * as DL4J's layer but for the class name; in NCHW, without a bias, or without a helper it is DL4J's
- * layer unchanged.
+ * DL4J's convolution layer, except that with channels-last (NHWC) activations it hands them as they are
+ * to oneDNN called from Java on the CPU ({@link OneDnnConvolution}) and to DL4J's cuDNN helper on CUDA.
+ * DL4J 1.0.0-M2.1's own layer copies the input to NCHW on every forward pass and runs the activation's
+ * backward pass on NCHW views of NHWC arrays (strided elementwise ops), which made NHWC training twice as
+ * slow as NCHW; NCHW in turn costs oneDNN a reorder to and from its channels-last kernels around every
+ * call, in both passes (BENCHMARKS.md, "Training throughput", stop 55), and libnd4j's oneDNN calls
+ * reorder even NHWC into blocked layouts (stop 61). Same parameters, same initialisation, same saved
+ * configuration as DL4J's layer but for the class name; in NCHW, dilated, without a bias, or without a
+ * helper it is DL4J's layer unchanged.
  */
 public class ChannelsLastConvolution extends ConvolutionLayer {
     /** For DL4J's JSON configuration. */
@@ -50,15 +52,15 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
     /**
      * Tells each of the network's channels-last convolutions that takes the network's input straight
      * (the stem) that no one reads the gradient with respect to that input, a frame: on the CPU its
-     * backward pass then computes its weights' gradients alone ({@link ConvolutionWeightGradients}), as
-     * PyTorch does. Through DL4J's helper it cost ~4 ms of a ~45 ms first-stage step of 32 frames
-     * (BENCHMARKS.md, "Training throughput", stop 60).
+     * backward pass then computes its weights' gradients alone ({@link OneDnnConvolution}), as PyTorch
+     * does. Through DL4J's helper it cost ~4 ms of a ~45 ms first-stage step of 32 frames (BENCHMARKS.md,
+     * "Training throughput", stop 60).
      */
     static void skipNetworkInputGradients(ComputationGraph network) {
         for (GraphVertex vertex : network.getVertices()) {
             if (vertex.hasLayer() && vertex.getLayer() instanceof Direct direct && vertex.getInputVertices() != null
                     && takesOnlyNetworkInputs(network, vertex)) {
-                direct.inputGradient = false;
+                direct.inputGradientWanted = false;
             }
         }
     }
@@ -83,12 +85,12 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
         return layer;
     }
 
-    /** The layer itself: DL4J's, with the channels-last passes going straight to the helper. */
+    /** The layer itself: DL4J's, with the channels-last passes going straight to oneDNN or the helper. */
     static final class Direct extends org.deeplearning4j.nn.layers.convolution.ConvolutionLayer {
         /** False when the layer's input is the network's: backprop then returns no gradient for it. */
-        private boolean inputGradient = true;
-        /** oneDNN's backward-weights pass for this layer, made on its first use. */
-        private ConvolutionWeightGradients oneDnnWeightGradients;
+        private boolean inputGradientWanted = true;
+        /** This layer's passes through oneDNN on the CPU, made on their first use. */
+        private OneDnnConvolution oneDnnConvolution;
 
         Direct(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -116,11 +118,20 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             }
             assertInputSet(false);
             var conf = layerConf();
-            INDArray out = helper.preOutput(input.castTo(dataType),
-                    getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr),
-                    getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr),
-                    conf.getKernelSize(), conf.getStride(), conf.getPadding(), conf.getCudnnAlgoMode(),
-                    conf.getCudnnFwdAlgo(), convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
+            INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+            INDArray bias = getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr);
+            if (oneDnn() && input.dataType() == DataType.FLOAT) {
+                int[] outSize = ConvolutionUtils.getOutputSize(input, conf.getKernelSize(), conf.getStride(),
+                        convolutionMode == ConvolutionMode.Same ? null : conf.getPadding(), convolutionMode,
+                        conf.getDilation(), CNN2DFormat.NHWC);
+                INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
+                        outSize[0], outSize[1], weights.size(0));
+                oneDnnConvolution().forward(input, weights, bias, padding(outSize), out);
+                return new Pair<>(out, null);
+            }
+            INDArray out = helper.preOutput(input.castTo(dataType), weights, bias, conf.getKernelSize(),
+                    conf.getStride(), conf.getPadding(), conf.getCudnnAlgoMode(), conf.getCudnnFwdAlgo(),
+                    convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
             // null: the helper declines this input (not float); DL4J's own path takes it
             return out == null ? super.preOutput(training, forBackprop, workspaceMgr) : new Pair<>(out, null);
         }
@@ -134,39 +145,50 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             var conf = layerConf();
             INDArray preActivation = preOutput4d(true, true, workspaceMgr).getFirst();
             INDArray delta = conf.getActivationFn().backprop(preActivation, epsilon.castTo(dataType)).getFirst();
-            if (!inputGradient && helper instanceof MKLDNNConvHelper) {
-                return new Pair<>(weightGradientsAlone(delta), null);
+            INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+            INDArray weightGradient = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+            INDArray biasGradient = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+            if (oneDnn()) {
+                INDArray inputGradient = inputGradientWanted
+                        ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape())
+                        : null;
+                oneDnnConvolution().backward(input, weights, delta,
+                        padding(new int[] {(int) delta.size(1), (int) delta.size(2)}), weightGradient, biasGradient,
+                        inputGradient);
+                Gradient gradient = new DefaultGradient();
+                gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradient);
+                gradient.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGradient, 'c');
+                return new Pair<>(gradient, inputGradient == null ? null : backpropDropOutIfPresent(inputGradient));
             }
-            Pair<Gradient, INDArray> gradients = helper.backpropGradient(input,
-                    getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr),
+            Pair<Gradient, INDArray> gradients = helper.backpropGradient(input, weights,
                     getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr), delta,
-                    conf.getKernelSize(), conf.getStride(), conf.getPadding(),
-                    gradientViews.get(ConvolutionParamInitializer.BIAS_KEY),
-                    gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY), conf.getActivationFn(),
-                    conf.getCudnnAlgoMode(), conf.getCudnnBwdFilterAlgo(), conf.getCudnnBwdDataAlgo(),
-                    convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
+                    conf.getKernelSize(), conf.getStride(), conf.getPadding(), biasGradient, weightGradient,
+                    conf.getActivationFn(), conf.getCudnnAlgoMode(), conf.getCudnnBwdFilterAlgo(),
+                    conf.getCudnnBwdDataAlgo(), convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
             gradients.setSecond(backpropDropOutIfPresent(gradients.getSecond()));
             return gradients;
         }
 
-        /** The weights' and bias's gradients from the gradient at the pre-activations ({@code delta}, NHWC) alone. */
-        private Gradient weightGradientsAlone(INDArray delta) {
-            var conf = layerConf();
-            if (oneDnnWeightGradients == null) {
-                oneDnnWeightGradients = new ConvolutionWeightGradients(conf.getKernelSize(), conf.getStride());
+        /** On the CPU (DL4J picked its oneDNN helper) the passes go to oneDNN straight from Java. */
+        private boolean oneDnn() {
+            return helper instanceof MKLDNNConvHelper;
+        }
+
+        private OneDnnConvolution oneDnnConvolution() {
+            if (oneDnnConvolution == null) {
+                oneDnnConvolution = new OneDnnConvolution(layerConf().getKernelSize(), layerConf().getStride());
             }
-            int[] padding = convolutionMode == ConvolutionMode.Same
-                    ? ConvolutionUtils.getSameModeTopLeftPadding(new int[] {(int) delta.size(1), (int) delta.size(2)},
-                            new int[] {(int) input.size(1), (int) input.size(2)}, conf.getKernelSize(), conf.getStride(),
-                            conf.getDilation())
+            return oneDnnConvolution;
+        }
+
+        /** The top-left padding (rows, columns) that gives an output of {@code outSize} (height, width). */
+        private int[] padding(int[] outSize) {
+            var conf = layerConf();
+            return convolutionMode == ConvolutionMode.Same
+                    ? ConvolutionUtils.getSameModeTopLeftPadding(outSize,
+                            new int[] {(int) input.size(1), (int) input.size(2)}, conf.getKernelSize(),
+                            conf.getStride(), conf.getDilation())
                     : conf.getPadding();
-            INDArray weightGradient = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
-            INDArray biasGradient = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
-            oneDnnWeightGradients.compute(input, delta, padding, weightGradient, biasGradient);
-            Gradient gradient = new DefaultGradient();
-            gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradient);
-            gradient.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGradient, 'c');
-            return gradient;
         }
     }
 }
