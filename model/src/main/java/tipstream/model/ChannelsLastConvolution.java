@@ -91,13 +91,16 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
         private boolean inputGradientWanted = true;
         /** This layer's passes through oneDNN on the CPU, made on their first use. */
         private OneDnnConvolution oneDnnConvolution;
+        /** The output of the last training forward pass with ReLU fused in, kept for backprop, and its input. */
+        private INDArray reluOutput;
+        private INDArray reluOutputInput;
 
         Direct(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
 
         /**
-         * Straight to the helper: channels last, with a bias, and not dilated (M2.1's oneDNN convolution
+         * Straight to oneDNN or the helper: channels last, with a bias, and not dilated (M2.1's oneDNN convolution
          * builds no primitive for a dilated kernel, "could not create a descriptor for a dilated convolution";
          * DL4J's own layer catches that and falls back to its im2col path, which is what a dilated layer gets).
          */
@@ -105,6 +108,32 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             var conf = layerConf();
             return helper != null && helperCountFail == 0 && hasBias() && conf.getCnn2dDataFormat() == CNN2DFormat.NHWC
                     && conf.getDilation()[0] == 1 && conf.getDilation()[1] == 1;
+        }
+
+        /** On the CPU (DL4J picked its oneDNN helper) the passes go to oneDNN straight from Java, for float input. */
+        private boolean oneDnn() {
+            return direct() && helper instanceof MKLDNNConvHelper && input.dataType() == DataType.FLOAT;
+        }
+
+        /**
+         * ReLU inside oneDNN's forward pass, its gradient from the output: no pre-activations kept (a copy of
+         * each layer's output per step) and no separate passes over them (BENCHMARKS.md, "Training throughput",
+         * stop 61).
+         */
+        private boolean fusesRelu() {
+            return oneDnn() && layerConf().getActivationFn() instanceof VectorisedRelu;
+        }
+
+        @Override
+        public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            if (input == null || !fusesRelu()) {
+                return super.activate(training, workspaceMgr);
+            }
+            applyDropOutIfNecessary(training, workspaceMgr);
+            INDArray out = convolve(training, true, ArrayType.ACTIVATIONS, workspaceMgr);
+            reluOutput = training ? out : null;
+            reluOutputInput = training ? input : null;
+            return out;
         }
 
         @Override
@@ -117,23 +146,32 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
                 return new Pair<>(preOutput, null); // kept by the forward pass (CacheMode.DEVICE)
             }
             assertInputSet(false);
-            var conf = layerConf();
-            INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
-            INDArray bias = getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr);
-            if (oneDnn() && input.dataType() == DataType.FLOAT) {
-                int[] outSize = ConvolutionUtils.getOutputSize(input, conf.getKernelSize(), conf.getStride(),
-                        convolutionMode == ConvolutionMode.Same ? null : conf.getPadding(), convolutionMode,
-                        conf.getDilation(), CNN2DFormat.NHWC);
-                INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.size(0),
-                        outSize[0], outSize[1], weights.size(0));
-                oneDnnConvolution().forward(input, weights, bias, padding(outSize), out);
-                return new Pair<>(out, null);
+            if (oneDnn()) {
+                return new Pair<>(convolve(training, false, ArrayType.ACTIVATIONS, workspaceMgr), null);
             }
-            INDArray out = helper.preOutput(input.castTo(dataType), weights, bias, conf.getKernelSize(),
-                    conf.getStride(), conf.getPadding(), conf.getCudnnAlgoMode(), conf.getCudnnFwdAlgo(),
-                    convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
+            var conf = layerConf();
+            INDArray out = helper.preOutput(input.castTo(dataType),
+                    getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr),
+                    getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr),
+                    conf.getKernelSize(), conf.getStride(), conf.getPadding(), conf.getCudnnAlgoMode(),
+                    conf.getCudnnFwdAlgo(), convolutionMode, conf.getDilation(), CNN2DFormat.NHWC, workspaceMgr);
             // null: the helper declines this input (not float); DL4J's own path takes it
             return out == null ? super.preOutput(training, forBackprop, workspaceMgr) : new Pair<>(out, null);
+        }
+
+        /** The convolution through oneDNN, with ReLU or without (the pre-activations), in a new array. */
+        private INDArray convolve(boolean training, boolean relu, ArrayType arrayType, LayerWorkspaceMgr workspaceMgr) {
+            var conf = layerConf();
+            INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+            int[] outSize = ConvolutionUtils.getOutputSize(input, conf.getKernelSize(), conf.getStride(),
+                    convolutionMode == ConvolutionMode.Same ? null : conf.getPadding(), convolutionMode,
+                    conf.getDilation(), CNN2DFormat.NHWC);
+            INDArray out = workspaceMgr.createUninitialized(arrayType, DataType.FLOAT, input.size(0), outSize[0],
+                    outSize[1], weights.size(0));
+            oneDnnConvolution().forward(input, weights,
+                    getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, training, workspaceMgr), padding(outSize),
+                    out, relu);
+            return out;
         }
 
         @Override
@@ -143,23 +181,32 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             }
             assertInputSet(true);
             var conf = layerConf();
-            INDArray preActivation = preOutput4d(true, true, workspaceMgr).getFirst();
-            INDArray delta = conf.getActivationFn().backprop(preActivation, epsilon.castTo(dataType)).getFirst();
             INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
             INDArray weightGradient = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
             INDArray biasGradient = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
             if (oneDnn()) {
+                INDArray gradient = epsilon.castTo(DataType.FLOAT);
+                INDArray activated = null;
+                if (fusesRelu()) { // the output kept, or made again if this is not the input it came from
+                    activated = reluOutput != null && reluOutputInput == input ? reluOutput
+                            : convolve(true, true, ArrayType.BP_WORKING_MEM, workspaceMgr);
+                } else {
+                    gradient = conf.getActivationFn().backprop(preOutput4d(true, true, workspaceMgr).getFirst(),
+                            gradient).getFirst();
+                }
                 INDArray inputGradient = inputGradientWanted
                         ? workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape())
                         : null;
-                oneDnnConvolution().backward(input, weights, delta,
-                        padding(new int[] {(int) delta.size(1), (int) delta.size(2)}), weightGradient, biasGradient,
-                        inputGradient);
-                Gradient gradient = new DefaultGradient();
-                gradient.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradient);
-                gradient.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGradient, 'c');
-                return new Pair<>(gradient, inputGradient == null ? null : backpropDropOutIfPresent(inputGradient));
+                oneDnnConvolution().backward(input, weights, gradient, activated,
+                        padding(new int[] {(int) gradient.size(1), (int) gradient.size(2)}), weightGradient,
+                        biasGradient, inputGradient);
+                Gradient gradients = new DefaultGradient();
+                gradients.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, biasGradient);
+                gradients.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, weightGradient, 'c');
+                return new Pair<>(gradients, inputGradient == null ? null : backpropDropOutIfPresent(inputGradient));
             }
+            INDArray delta = conf.getActivationFn().backprop(preOutput4d(true, true, workspaceMgr).getFirst(),
+                    epsilon.castTo(dataType)).getFirst();
             Pair<Gradient, INDArray> gradients = helper.backpropGradient(input, weights,
                     getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr), delta,
                     conf.getKernelSize(), conf.getStride(), conf.getPadding(), biasGradient, weightGradient,
@@ -169,9 +216,11 @@ public class ChannelsLastConvolution extends ConvolutionLayer {
             return gradients;
         }
 
-        /** On the CPU (DL4J picked its oneDNN helper) the passes go to oneDNN straight from Java. */
-        private boolean oneDnn() {
-            return helper instanceof MKLDNNConvHelper;
+        @Override
+        public void clear() {
+            super.clear();
+            reluOutput = null;
+            reluOutputInput = null;
         }
 
         private OneDnnConvolution oneDnnConvolution() {

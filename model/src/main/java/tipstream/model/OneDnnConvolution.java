@@ -12,6 +12,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_TO;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 
 import java.lang.ref.Reference;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,10 +21,14 @@ import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.eltwise_backward;
+import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.FloatPointer;
@@ -73,9 +78,9 @@ final class OneDnnConvolution {
      * Writes into {@code output} ({@code [batch, outHeight, outWidth, filters]}, C order, its own buffer) the
      * convolution of {@code input} ({@code [batch, height, width, channels]}) by {@code weights} ({@code [filters,
      * channels, kH, kW]}) plus {@code bias}, the input padded by {@code paddingTopLeft} (rows, columns) and as much on
-     * the bottom and right as the output's size asks.
+     * the bottom and right as the output's size asks; with {@code relu}, max(0, x) of it in the same pass.
      */
-    void forward(INDArray input, INDArray weights, INDArray bias, int[] paddingTopLeft, INDArray output) {
+    void forward(INDArray input, INDArray weights, INDArray bias, int[] paddingTopLeft, INDArray output, boolean relu) {
         if (!plain(output)) {
             throw new IllegalArgumentException("the output must be a float array of its own in C order");
         }
@@ -88,7 +93,7 @@ final class OneDnnConvolution {
         p.bias.set_data_handle(address(b));
         p.output.set_data_handle(address(output));
         p.forwardWeightsReorder.run(stream);
-        p.forward.run(stream);
+        (relu ? p.forwardWithRelu() : p.forward).run(stream);
         stream._wait();
         Reference.reachabilityFence(in); // the copies' buffers must outlive the calls that read them
         Reference.reachabilityFence(w);
@@ -98,24 +103,33 @@ final class OneDnnConvolution {
     /**
      * Writes the gradients of the weights ({@code [filters, channels, kH, kW]}), of the bias ({@code [1, filters]} or
      * {@code [filters]}) and, unless it is null, of the input ({@code inputGradient}, shaped as the input, C order,
-     * its own buffer) from {@code outputGradient} (the gradient at the pre-activations, shaped as the output), for the
-     * same input, weights and padding as {@link #forward}.
+     * its own buffer) from {@code gradient}, shaped as the output, for the same input, weights and padding as
+     * {@link #forward}. Without {@code reluOutput}, {@code gradient} is the gradient at the convolution's output;
+     * with it (what a forward pass with ReLU wrote), the gradient at the ReLU's, taken back through it first.
      */
-    void backward(INDArray input, INDArray weights, INDArray outputGradient, int[] paddingTopLeft,
+    void backward(INDArray input, INDArray weights, INDArray gradient, INDArray reluOutput, int[] paddingTopLeft,
             INDArray weightGradient, INDArray biasGradient, INDArray inputGradient) {
         if (inputGradient != null && !plain(inputGradient)) {
             throw new IllegalArgumentException("the input's gradient must be a float array of its own in C order");
         }
         INDArray in = plainOrCopy(input);
-        INDArray gradient = plainOrCopy(outputGradient);
+        INDArray g = plainOrCopy(gradient);
+        INDArray activated = reluOutput == null ? null : plainOrCopy(reluOutput);
         INDArray w = inputGradient == null ? null : plainOrCopy(weights);
-        Passes p = passes(in.shape(), gradient.shape(), paddingTopLeft);
+        Passes p = passes(in.shape(), g.shape(), paddingTopLeft);
         INDArray weightsOut = Nd4j.createUninitialized(DataType.FLOAT, weights.shape());
         INDArray biasOut = Nd4j.createUninitialized(DataType.FLOAT, weights.size(0));
         p.input.set_data_handle(address(in));
-        p.outputGradient.set_data_handle(address(gradient));
         p.weightGradient.set_data_handle(address(weightsOut));
         p.biasGradient.set_data_handle(address(biasOut));
+        if (activated == null) {
+            p.outputGradient.set_data_handle(address(g));
+        } else {
+            Step reluBackward = p.reluBackward(); // into the buffer the convolution's backward passes read
+            p.reluGradient.set_data_handle(address(g));
+            p.output.set_data_handle(address(activated));
+            reluBackward.run(stream);
+        }
         if (inputGradient != null) {
             p.weights.set_data_handle(address(w));
             p.inputGradient.set_data_handle(address(inputGradient));
@@ -126,7 +140,8 @@ final class OneDnnConvolution {
         p.weightGradientReorder.run(stream);
         stream._wait();
         Reference.reachabilityFence(in);
-        Reference.reachabilityFence(gradient);
+        Reference.reachabilityFence(g);
+        Reference.reachabilityFence(activated);
         Reference.reachabilityFence(w);
         weightGradient.assign(weightsOut.reshape(weightGradient.shape()));
         biasGradient.assign(biasOut.reshape(biasGradient.shape()));
@@ -149,13 +164,17 @@ final class OneDnnConvolution {
     }
 
     /**
-     * The three passes of one shape and the weights' reorders around them. The memories in the user's layouts
-     * (NHWC, OIHW, the bias plain) take the current call's arrays as their handles.
+     * The three passes of one shape and the weights' reorders around them, and on first use ReLU fused into the
+     * forward pass and ReLU's backward pass. The memories in the user's layouts (NHWC, OIHW, the bias plain) take
+     * the current call's arrays as their handles.
      */
     private final class Passes {
         final memory input;
         final memory output;
+        /** The gradient at the convolution's output: the caller's array, or ReLU's backward pass writes it. */
         final memory outputGradient;
+        /** The gradient at the ReLU's output. */
+        final memory reluGradient;
         final memory inputGradient;
         final memory weights;
         final memory bias;
@@ -167,25 +186,32 @@ final class OneDnnConvolution {
         final Step backwardData;
         final Step backwardWeights;
         final Step weightGradientReorder;
-        private final List<Pointer> owned;
+        private final memory.desc srcDesc;
+        private final memory.desc dstDesc;
+        private final memory.desc biasDesc;
+        private final long[] strides;
+        private final long[] before;
+        private final long[] after;
+        private final memory forwardWeights;
+        private Step forwardWithRelu;
+        private Step reluBackward;
+        private final List<Pointer> owned = new ArrayList<>();
 
         Passes(long[] inShape, long[] outShape, int[] paddingTopLeft) {
             long[] src = {inShape[0], inShape[3], inShape[1], inShape[2]};
             long[] dst = {outShape[0], outShape[3], outShape[1], outShape[2]};
             long[] weightDims = {outShape[3], inShape[3], kernel[0], kernel[1]};
             long[] biasDims = {outShape[3]};
-            long[] strides = {stride[0], stride[1]};
-            long[] before = {paddingTopLeft[0], paddingTopLeft[1]};
+            strides = new long[] {stride[0], stride[1]};
+            before = new long[] {paddingTopLeft[0], paddingTopLeft[1]};
             // what makes the output's size come out exactly (as libnd4j pads): may be less than the top-left padding
-            long[] after = {(dst[2] - 1) * stride[0] + kernel[0] - src[2] - before[0],
+            after = new long[] {(dst[2] - 1) * stride[0] + kernel[0] - src[2] - before[0],
                     (dst[3] - 1) * stride[1] + kernel[1] - src[3] - before[1]};
-            memory.desc srcDesc = desc(src, memory.format_tag.nhwc);
-            memory.desc dstDesc = desc(dst, memory.format_tag.nhwc);
+            srcDesc = desc(src, memory.format_tag.nhwc);
+            dstDesc = desc(dst, memory.format_tag.nhwc);
             memory.desc anyWeights = desc(weightDims, memory.format_tag.any);
-            memory.desc biasDesc = desc(biasDims, memory.format_tag.x);
-            var forwardDesc = new convolution_forward.primitive_desc(new convolution_forward.desc(
-                    dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_direct, srcDesc, anyWeights, biasDesc,
-                    dstDesc, strides, before, after), ENGINE);
+            biasDesc = desc(biasDims, memory.format_tag.x);
+            var forwardDesc = new convolution_forward.primitive_desc(forwardDescription(anyWeights), ENGINE);
             var dataDesc = new convolution_backward_data.primitive_desc(new convolution_backward_data.desc(
                     dnnl.algorithm.convolution_direct, srcDesc, anyWeights, dstDesc, strides, before, after), ENGINE,
                     forwardDesc);
@@ -195,12 +221,13 @@ final class OneDnnConvolution {
             input = new memory(srcDesc, ENGINE, null);
             output = new memory(dstDesc, ENGINE, null);
             outputGradient = new memory(dstDesc, ENGINE, null);
+            reluGradient = new memory(dstDesc, ENGINE, null);
             inputGradient = new memory(srcDesc, ENGINE, null);
             weights = new memory(desc(weightDims, memory.format_tag.oihw), ENGINE, null);
             bias = new memory(biasDesc, ENGINE, null);
             weightGradient = new memory(desc(weightDims, memory.format_tag.oihw), ENGINE, null);
             biasGradient = new memory(biasDesc, ENGINE, null);
-            memory forwardWeights = inLayout(forwardDesc.weights_desc(), weights);
+            forwardWeights = inLayout(forwardDesc.weights_desc(), weights);
             memory dataWeights = inLayout(dataDesc.weights_desc(), weights);
             memory blockedWeightGradient = inLayout(weightsDesc.diff_weights_desc(), weightGradient);
             primitive forwardPass = new convolution_forward(forwardDesc);
@@ -215,14 +242,55 @@ final class OneDnnConvolution {
             backwardWeights = new Step(weightsPass, args(DNNL_ARG_SRC, input, DNNL_ARG_DIFF_DST, outputGradient,
                     DNNL_ARG_DIFF_WEIGHTS, blockedWeightGradient, DNNL_ARG_DIFF_BIAS, biasGradient));
             weightGradientReorder = reorder(blockedWeightGradient, weightGradient);
-            owned = List.of(forwardPass, dataPass, weightsPass, forwardDesc, dataDesc, weightsDesc, input, output,
-                    outputGradient, inputGradient, weights, bias, weightGradient, biasGradient, forwardWeights,
-                    dataWeights, blockedWeightGradient);
+            owned.addAll(List.of(forwardDesc, dataDesc, weightsDesc, input, output, outputGradient, reluGradient,
+                    inputGradient, weights, bias, weightGradient, biasGradient, forwardWeights, dataWeights,
+                    blockedWeightGradient));
+        }
+
+        private convolution_forward.desc forwardDescription(memory.desc weightsDesc) {
+            return new convolution_forward.desc(dnnl.prop_kind.forward_training, dnnl.algorithm.convolution_direct,
+                    srcDesc, weightsDesc, biasDesc, dstDesc, strides, before, after);
+        }
+
+        /** The forward pass with max(0, x) applied to its output as it is written (a oneDNN post-op). */
+        Step forwardWithRelu() {
+            if (forwardWithRelu == null) {
+                post_ops relu = new post_ops();
+                relu.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
+                primitive_attr attributes = new primitive_attr();
+                attributes.set_post_ops(relu);
+                var description = new convolution_forward.primitive_desc(
+                        forwardDescription(forwardWeights.get_desc()), attributes, ENGINE);
+                owned.addAll(List.of(relu, attributes, description));
+                forwardWithRelu = new Step(new convolution_forward(description), args(DNNL_ARG_SRC, input,
+                        DNNL_ARG_WEIGHTS, forwardWeights, DNNL_ARG_BIAS, bias, DNNL_ARG_DST, output));
+            }
+            return forwardWithRelu;
+        }
+
+        /**
+         * ReLU's backward pass from its output (where it is above 0, the gradient passes), into a buffer of its own
+         * that {@link #outputGradient} then points at.
+         */
+        Step reluBackward() {
+            if (reluBackward == null) {
+                var hint = new eltwise_forward.primitive_desc(new eltwise_forward.desc(dnnl.prop_kind.forward_training,
+                        dnnl.algorithm.eltwise_relu_use_dst_for_bwd, dstDesc, 0f, 0f), ENGINE);
+                var description = new eltwise_backward.primitive_desc(new eltwise_backward.desc(
+                        dnnl.algorithm.eltwise_relu_use_dst_for_bwd, dstDesc, dstDesc, 0f, 0f), ENGINE, hint);
+                memory gradientBuffer = new memory(dstDesc, ENGINE);
+                owned.addAll(List.of(hint, description, gradientBuffer));
+                reluBackward = new Step(new eltwise_backward(description), args(DNNL_ARG_DST, output,
+                        DNNL_ARG_DIFF_DST, reluGradient, DNNL_ARG_DIFF_SRC, gradientBuffer));
+            }
+            outputGradient.set_data_handle(reluBackward.args().get(DNNL_ARG_DIFF_SRC).get_data_handle());
+            return reluBackward;
         }
 
         void close() {
             for (Step step : List.of(forwardWeightsReorder, forward, dataWeightsReorder, backwardData, backwardWeights,
-                    weightGradientReorder)) {
+                    weightGradientReorder, forwardWithRelu == null ? Step.NONE : forwardWithRelu,
+                    reluBackward == null ? Step.NONE : reluBackward)) {
                 if (step.primitive() != null) {
                     step.args().close();
                     step.primitive().close();

@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /** oneDNN called from Java against libnd4j's own {@code conv2d} / {@code conv2d_bp} on the same NHWC arrays. */
 class OneDnnConvolutionTest {
@@ -37,7 +38,7 @@ class OneDnnConvolutionTest {
             .toList();
 
     @Test
-    void forwardAndBackwardGiveWhatLibnd4jsConvolutionGives() {
+    void forwardAndBackwardGiveWhatLibnd4jsConvolutionGivesWithReluAndWithout() {
         Nd4j.getRandom().setSeed(5);
         Map<String, OneDnnConvolution> byKernelAndStride = new HashMap<>();
         for (int round = 0; round < 2; round++) { // the second round finds some shapes kept, some made anew
@@ -48,29 +49,36 @@ class OneDnnConvolutionTest {
                 INDArray input = Nd4j.randn(DataType.FLOAT, c.input());
                 INDArray weights = Nd4j.randn(DataType.FLOAT, c.filters(), channels, c.kernel(), c.kernel());
                 INDArray bias = Nd4j.randn(DataType.FLOAT, 1, c.filters());
-                INDArray outputGradient = Nd4j.randn(DataType.FLOAT, c.output());
+                INDArray gradient = Nd4j.randn(DataType.FLOAT, c.output());
                 int[] padding = {c.pad(), c.pad()};
-
-                INDArray output = Nd4j.create(DataType.FLOAT, c.output());
-                convolution.forward(input, weights, bias, padding, output);
                 INDArray expected = Nd4j.create(DataType.FLOAT, c.output());
                 Nd4j.exec(op("conv2d", c).addInputs(input, weights, bias.reshape(c.filters())).addOutputs(expected)
                         .build());
-                assertThat(relativeError(output, expected)).as("forward %s", c).isLessThan(1e-5);
+                for (boolean relu : new boolean[] {false, true}) {
+                    String what = (relu ? "with ReLU " : "") + c;
+                    INDArray output = Nd4j.create(DataType.FLOAT, c.output());
+                    convolution.forward(input, weights, bias, padding, output, relu);
+                    INDArray expectedOutput = relu ? Transforms.relu(expected, true) : expected;
+                    assertThat(relativeError(output, expectedOutput)).as("forward %s", what).isLessThan(1e-5);
 
-                INDArray weightGradient = Nd4j.create(DataType.FLOAT, weights.shape());
-                INDArray biasGradient = Nd4j.create(DataType.FLOAT, 1, c.filters());
-                INDArray inputGradient = Nd4j.create(DataType.FLOAT, c.input());
-                convolution.backward(input, weights, outputGradient, padding, weightGradient, biasGradient,
-                        inputGradient);
-                INDArray[] theirs = {Nd4j.create(DataType.FLOAT, c.input()), Nd4j.create(DataType.FLOAT, weights.shape()),
-                        Nd4j.create(DataType.FLOAT, c.filters())};
-                Nd4j.exec(op("conv2d_bp", c).addInputs(input, weights, bias.reshape(c.filters()), outputGradient)
-                        .addOutputs(theirs).build());
-                assertThat(relativeError(inputGradient, theirs[0])).as("input's gradient %s", c).isLessThan(1e-5);
-                assertThat(relativeError(weightGradient, theirs[1])).as("weights' gradient %s", c).isLessThan(1e-5);
-                assertThat(relativeError(biasGradient, theirs[2].reshape(1, c.filters()))).as("bias's gradient %s", c)
-                        .isLessThan(1e-5);
+                    INDArray weightGradient = Nd4j.create(DataType.FLOAT, weights.shape());
+                    INDArray biasGradient = Nd4j.create(DataType.FLOAT, 1, c.filters());
+                    INDArray inputGradient = Nd4j.create(DataType.FLOAT, c.input());
+                    convolution.backward(input, weights, gradient, relu ? output : null, padding, weightGradient,
+                            biasGradient, inputGradient);
+                    // through ReLU the gradient passes where the output is above 0
+                    INDArray atConvolution = relu ? gradient.mul(expected.gt(0).castTo(DataType.FLOAT)) : gradient;
+                    INDArray[] theirs = {Nd4j.create(DataType.FLOAT, c.input()),
+                            Nd4j.create(DataType.FLOAT, weights.shape()), Nd4j.create(DataType.FLOAT, c.filters())};
+                    Nd4j.exec(op("conv2d_bp", c).addInputs(input, weights, bias.reshape(c.filters()), atConvolution)
+                            .addOutputs(theirs).build());
+                    assertThat(relativeError(inputGradient, theirs[0])).as("input's gradient %s", what)
+                            .isLessThan(1e-5);
+                    assertThat(relativeError(weightGradient, theirs[1])).as("weights' gradient %s", what)
+                            .isLessThan(1e-5);
+                    assertThat(relativeError(biasGradient, theirs[2].reshape(1, c.filters())))
+                            .as("bias's gradient %s", what).isLessThan(1e-5);
+                }
             }
         }
     }
@@ -97,16 +105,17 @@ class OneDnnConvolutionTest {
                 NDArrayIndex.interval(10 + weightCount, 10 + weightCount + c.filters()));
 
         INDArray output = Nd4j.create(DataType.FLOAT, c.output());
-        convolution.forward(input, weights, bias, new int[] {1, 1}, output);
+        convolution.forward(input, weights, bias, new int[] {1, 1}, output, false);
         INDArray plainOutput = Nd4j.create(DataType.FLOAT, c.output());
-        convolution.forward(input.dup('c'), weights.dup('c'), bias.dup('c'), new int[] {1, 1}, plainOutput);
+        convolution.forward(input.dup('c'), weights.dup('c'), bias.dup('c'), new int[] {1, 1}, plainOutput, false);
         assertThat(output).isEqualTo(plainOutput);
 
-        convolution.backward(input, weights, outputGradient, new int[] {1, 1}, weightGradient, biasGradient, null);
+        convolution.backward(input, weights, outputGradient, null, new int[] {1, 1}, weightGradient, biasGradient,
+                null);
         INDArray plainWeightGradient = Nd4j.create(DataType.FLOAT, weights.shape());
         INDArray plainBiasGradient = Nd4j.create(DataType.FLOAT, 1, c.filters());
-        convolution.backward(input.dup('c'), weights.dup('c'), outputGradient, new int[] {1, 1}, plainWeightGradient,
-                plainBiasGradient, Nd4j.create(DataType.FLOAT, c.input()));
+        convolution.backward(input.dup('c'), weights.dup('c'), outputGradient, null, new int[] {1, 1},
+                plainWeightGradient, plainBiasGradient, Nd4j.create(DataType.FLOAT, c.input()));
         assertThat(weightGradient).isEqualTo(plainWeightGradient);
         assertThat(biasGradient).isEqualTo(plainBiasGradient);
         assertThat(plainWeightGradient.amaxNumber().doubleValue()).isGreaterThan(0.1);
