@@ -122,13 +122,13 @@ final class OneDnnConvolution {
         p.input.set_data_handle(address(in));
         p.weightGradient.set_data_handle(address(weightsOut));
         p.biasGradient.set_data_handle(address(biasOut));
-        if (activated == null) {
-            p.outputGradient.set_data_handle(address(g));
-        } else {
-            Step reluBackward = p.reluBackward(); // into the buffer the convolution's backward passes read
+        // the gradient at the convolution's output: the caller's, or ReLU's backward pass writes it
+        INDArray atConvolution = activated == null ? g : Nd4j.createUninitialized(DataType.FLOAT, g.shape());
+        p.outputGradient.set_data_handle(address(atConvolution));
+        if (activated != null) {
             p.reluGradient.set_data_handle(address(g));
             p.output.set_data_handle(address(activated));
-            reluBackward.run(stream);
+            p.reluBackward().run(stream);
         }
         if (inputGradient != null) {
             p.weights.set_data_handle(address(w));
@@ -142,6 +142,7 @@ final class OneDnnConvolution {
         Reference.reachabilityFence(in);
         Reference.reachabilityFence(g);
         Reference.reachabilityFence(activated);
+        Reference.reachabilityFence(atConvolution);
         Reference.reachabilityFence(w);
         weightGradient.assign(weightsOut.reshape(weightGradient.shape()));
         biasGradient.assign(biasOut.reshape(biasGradient.shape()));
@@ -171,7 +172,7 @@ final class OneDnnConvolution {
     private final class Passes {
         final memory input;
         final memory output;
-        /** The gradient at the convolution's output: the caller's array, or ReLU's backward pass writes it. */
+        /** The gradient at the convolution's output. */
         final memory outputGradient;
         /** The gradient at the ReLU's output. */
         final memory reluGradient;
@@ -268,22 +269,17 @@ final class OneDnnConvolution {
             return forwardWithRelu;
         }
 
-        /**
-         * ReLU's backward pass from its output (where it is above 0, the gradient passes), into a buffer of its own
-         * that {@link #outputGradient} then points at.
-         */
+        /** ReLU's backward pass from its output (where it is above 0, the gradient passes). */
         Step reluBackward() {
             if (reluBackward == null) {
                 var hint = new eltwise_forward.primitive_desc(new eltwise_forward.desc(dnnl.prop_kind.forward_training,
                         dnnl.algorithm.eltwise_relu_use_dst_for_bwd, dstDesc, 0f, 0f), ENGINE);
                 var description = new eltwise_backward.primitive_desc(new eltwise_backward.desc(
                         dnnl.algorithm.eltwise_relu_use_dst_for_bwd, dstDesc, dstDesc, 0f, 0f), ENGINE, hint);
-                memory gradientBuffer = new memory(dstDesc, ENGINE);
-                owned.addAll(List.of(hint, description, gradientBuffer));
+                owned.addAll(List.of(hint, description));
                 reluBackward = new Step(new eltwise_backward(description), args(DNNL_ARG_DST, output,
-                        DNNL_ARG_DIFF_DST, reluGradient, DNNL_ARG_DIFF_SRC, gradientBuffer));
+                        DNNL_ARG_DIFF_DST, reluGradient, DNNL_ARG_DIFF_SRC, outputGradient));
             }
-            outputGradient.set_data_handle(reluBackward.args().get(DNNL_ARG_DIFF_SRC).get_data_handle());
             return reluBackward;
         }
 
