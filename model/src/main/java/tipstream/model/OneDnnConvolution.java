@@ -75,14 +75,14 @@ final class OneDnnConvolution {
     }
 
     /**
-     * Writes into {@code output} ({@code [batch, outHeight, outWidth, filters]}, C order, its own buffer) the
+     * Writes into {@code output} ({@code [batch, outHeight, outWidth, filters]}, dense in C order) the
      * convolution of {@code input} ({@code [batch, height, width, channels]}) by {@code weights} ({@code [filters,
      * channels, kH, kW]}) plus {@code bias}, the input padded by {@code paddingTopLeft} (rows, columns) and as much on
      * the bottom and right as the output's size asks; with {@code relu}, max(0, x) of it in the same pass.
      */
     void forward(INDArray input, INDArray weights, INDArray bias, int[] paddingTopLeft, INDArray output, boolean relu) {
         if (!plain(output)) {
-            throw new IllegalArgumentException("the output must be a float array of its own in C order");
+            throw new IllegalArgumentException("the output must be a float array, dense in C order");
         }
         INDArray in = plainOrCopy(input);
         INDArray w = plainOrCopy(weights);
@@ -103,22 +103,24 @@ final class OneDnnConvolution {
     /**
      * Writes the gradients of the weights ({@code [filters, channels, kH, kW]}), of the bias ({@code [1, filters]} or
      * {@code [filters]}) and, unless it is null, of the input ({@code inputGradient}, shaped as the input, C order,
-     * its own buffer) from {@code gradient}, shaped as the output, for the same input, weights and padding as
+     * dense) from {@code gradient}, shaped as the output, for the same input, weights and padding as
      * {@link #forward}. Without {@code reluOutput}, {@code gradient} is the gradient at the convolution's output;
      * with it (what a forward pass with ReLU wrote), the gradient at the ReLU's, taken back through it first.
      */
     void backward(INDArray input, INDArray weights, INDArray gradient, INDArray reluOutput, int[] paddingTopLeft,
             INDArray weightGradient, INDArray biasGradient, INDArray inputGradient) {
         if (inputGradient != null && !plain(inputGradient)) {
-            throw new IllegalArgumentException("the input's gradient must be a float array of its own in C order");
+            throw new IllegalArgumentException("the input's gradient must be a float array, dense in C order");
         }
         INDArray in = plainOrCopy(input);
         INDArray g = plainOrCopy(gradient);
         INDArray activated = reluOutput == null ? null : plainOrCopy(reluOutput);
         INDArray w = inputGradient == null ? null : plainOrCopy(weights);
         Passes p = passes(in.shape(), g.shape(), paddingTopLeft);
-        INDArray weightsOut = Nd4j.createUninitialized(DataType.FLOAT, weights.shape());
-        INDArray biasOut = Nd4j.createUninitialized(DataType.FLOAT, weights.size(0));
+        // DL4J's gradient views (slices of one flat buffer) written in place; anything else through a copy
+        INDArray weightsOut = plain(weightGradient) ? weightGradient
+                : Nd4j.createUninitialized(DataType.FLOAT, weights.shape());
+        INDArray biasOut = plain(biasGradient) ? biasGradient : Nd4j.createUninitialized(DataType.FLOAT, weights.size(0));
         p.input.set_data_handle(address(in));
         p.weightGradient.set_data_handle(address(weightsOut));
         p.biasGradient.set_data_handle(address(biasOut));
@@ -144,8 +146,12 @@ final class OneDnnConvolution {
         Reference.reachabilityFence(activated);
         Reference.reachabilityFence(atConvolution);
         Reference.reachabilityFence(w);
-        weightGradient.assign(weightsOut.reshape(weightGradient.shape()));
-        biasGradient.assign(biasOut.reshape(biasGradient.shape()));
+        if (weightsOut != weightGradient) {
+            weightGradient.assign(weightsOut.reshape(weightGradient.shape()));
+        }
+        if (biasOut != biasGradient) {
+            biasGradient.assign(biasOut.reshape(biasGradient.shape()));
+        }
     }
 
     private Passes passes(long[] inShape, long[] outShape, int[] paddingTopLeft) {
@@ -317,9 +323,13 @@ final class OneDnnConvolution {
         return map;
     }
 
-    /** Whether oneDNN may read or write the array in place: float, at the start of its buffer, dense in C order. */
+    /**
+     * Whether oneDNN may read or write the array in place: float and dense in C order. A view's buffer address is
+     * its first element's (ND4J gives a view a buffer of its own at its offset; OneDnnConvolutionTest checks it on
+     * DL4J's parameter views).
+     */
     private static boolean plain(INDArray array) {
-        if (array.dataType() != DataType.FLOAT || array.offset() != 0) {
+        if (array.dataType() != DataType.FLOAT) {
             return false;
         }
         // C order's strides, a dimension of size 1 taking any stride (ND4J's own check refuses [n, h, w, 1])
