@@ -89,6 +89,7 @@ public final class TipNet {
         this.layout = layoutOf(network);
         this.refiner = refiner;
         ChannelsLastConvolution.skipNetworkInputGradients(network);
+        OwnGradientUpdater.install(network);
     }
 
     public static TipNet build(TipNetConfig config) {

@@ -192,6 +192,28 @@ class TipNetTest {
     }
 
     @Test
+    void theUpdaterTakesTheNetworksGradientForItsOwnAndStepsAsDl4jsOwnUpdaterDoes() {
+        // OwnGradientUpdater skips DL4J's path for another network's gradient: the same Adam, minibatch division
+        // and weight decay on the same arrays must give the same weights, bit for bit
+        TipNet net = TipNet.build(SMALL_FAST.withWeightDecay(0.1));
+        INDArray initial = net.network().params().dup();
+        ComputationGraph reference = new ComputationGraph(net.network().getConfiguration().clone());
+        reference.init(initial.dup(), true);
+        assertThat(net.network().getUpdater()).isInstanceOf(OwnGradientUpdater.class);
+        assertThat(reference.getUpdater()).isNotInstanceOf(OwnGradientUpdater.class);
+        Batch batch = batch(new Random(4), 8, SMALL_FAST.encoding(40, 32));
+        INDArray[] input = {FrameTensor.input(batch.input(), SMALL_FAST).permute(0, 2, 3, 1).dup('c')};
+        INDArray[] labels = {batch.labels().permute(0, 2, 3, 1).dup('c')};
+        for (int step = 0; step < 3; step++) {
+            net.network().fit(input, labels);
+            reference.fit(input, labels);
+            assertThat(net.network().params()).as("step %d", step).isEqualTo(reference.params());
+        }
+        assertThat(net.network().params().sub(initial).amaxNumber().doubleValue()).as("trained").isGreaterThan(1e-3);
+        assertThat(reference.getUpdater().getStateViewArray()).isEqualTo(net.network().getUpdater().getStateViewArray());
+    }
+
+    @Test
     void aCheckpointSavedWithNchwMapsRestoresThatWayAndAnswersAsTheSameWeightsChannelsLast() throws Exception {
         TipNet net = TipNet.build(SMALL_FAST);
         Batch batch = batch(new Random(5), 4, SMALL_FAST.encoding(40, 32));
