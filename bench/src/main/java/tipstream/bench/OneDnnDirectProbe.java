@@ -49,10 +49,11 @@ public final class OneDnnDirectProbe {
             for (memory.format_tag layout : new memory.format_tag[] {memory.format_tag.any, memory.format_tag.nhwc}) {
                 activations = layout;
                 String in = ", activations " + (layout == memory.format_tag.any ? "blocked" : "NHWC");
-                report("context 64->64, 13 x 17, batch 32" + in, time(32, 64, 13, 17, 64, 1, 1, 1, true));
-                report("stage 16->32, 51 x 66 stride 2, batch 32" + in, time(32, 16, 51, 66, 32, 2, 0, 1, true));
-                report("stage 32->32, 26 x 33, batch 32" + in, time(32, 32, 26, 33, 32, 1, 1, 1, true));
-                report("refiner's context 32->32, 10 x 10, batch 8" + in, time(8, 32, 10, 10, 32, 1, 1, 1, true));
+                report("first stage's context 64->64, 13 x 17, batch 32" + in, time(32, 64, 13, 17, 64, 1, 1, 1, true));
+                report("its first stage 16->32, 51 x 66 stride 2" + in, time(32, 16, 51, 66, 32, 2, 0, 1, true));
+                report("its second stage 32->64, 26 x 33 stride 2" + in, time(32, 32, 26, 33, 64, 2, 0, 1, true));
+                report("refiner's context 32->32, 20 x 20, batch 8" + in, time(8, 32, 20, 20, 32, 1, 1, 1, true));
+                report("refiner's first stage 16->32, 80 x 80 stride 2" + in, time(8, 16, 80, 80, 32, 2, 0, 1, true));
                 report("first stage's stem, weights' gradients only" + in, time(32, 1, 102, 132, 16, 2, 0, 1, false));
                 report("refiner's stem, weights' gradients only" + in, time(8, 1, 80, 80, 16, 1, 1, 1, false));
                 report("stem on a folded frame 4->16, 51 x 66, weights' gradients only" + in,
