@@ -120,7 +120,8 @@ final class OneDnnConvolution {
         // DL4J's gradient views (slices of one flat buffer) written in place; anything else through a copy
         INDArray weightsOut = plain(weightGradient) ? weightGradient
                 : Nd4j.createUninitialized(DataType.FLOAT, weights.shape());
-        INDArray biasOut = plain(biasGradient) ? biasGradient : Nd4j.createUninitialized(DataType.FLOAT, weights.size(0));
+        INDArray biasOut = plain(biasGradient) ? biasGradient
+                : Nd4j.createUninitialized(DataType.FLOAT, weights.size(0));
         p.input.set_data_handle(address(in));
         p.weightGradient.set_data_handle(address(weightsOut));
         p.biasGradient.set_data_handle(address(biasOut));

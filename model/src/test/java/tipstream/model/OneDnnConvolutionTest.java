@@ -44,7 +44,8 @@ class OneDnnConvolutionTest {
         for (int round = 0; round < 2; round++) { // the second round finds some shapes kept, some made anew
             for (Case c : CASES) {
                 OneDnnConvolution convolution = byKernelAndStride.computeIfAbsent(c.kernel() + "/" + c.stride(),
-                        k -> new OneDnnConvolution(new int[] {c.kernel(), c.kernel()}, new int[] {c.stride(), c.stride()}));
+                        k -> new OneDnnConvolution(new int[] {c.kernel(), c.kernel()},
+                                new int[] {c.stride(), c.stride()}));
                 long channels = c.input()[3];
                 INDArray input = Nd4j.randn(DataType.FLOAT, c.input());
                 INDArray weights = Nd4j.randn(DataType.FLOAT, c.filters(), channels, c.kernel(), c.kernel());

@@ -17,7 +17,9 @@ import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.junit.jupiter.api.Test;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import tipstream.dataset.TipTransform;
@@ -186,8 +188,17 @@ class TipNetTest {
             assertThat(stem.backpropGradient(features.dup(), noWorkspaces).getSecond()).as("the frame's gradient").isNull();
             Layer stage = net.network().getLayer("stage1");
             stage.setInput(features, noWorkspaces);
-            assertThat(stage.backpropGradient(stage.activate(true, noWorkspaces).dup(), noWorkspaces).getSecond())
-                    .as("the stem's features' gradient").isNotNull();
+            INDArray epsilon = stage.activate(true, noWorkspaces).dup();
+            Pair<Gradient, INDArray> kept = stage.backpropGradient(epsilon, noWorkspaces);
+            assertThat(kept.getSecond()).as("the stem's features' gradient").isNotNull();
+            INDArray keptWeightGradient = kept.getFirst().getGradientFor("W").dup();
+            // backprop after an inference pass, which keeps no output for ReLU's gradient, makes the output again
+            stage.activate(false, noWorkspaces);
+            Pair<Gradient, INDArray> remade = stage.backpropGradient(epsilon, noWorkspaces);
+            assertThat(remade.getSecond()).as("%s features' gradient, output made again", config)
+                    .isEqualTo(kept.getSecond());
+            assertThat(remade.getFirst().getGradientFor("W")).isEqualTo(keptWeightGradient);
+            assertThat(keptWeightGradient.amaxNumber().doubleValue()).isGreaterThan(1e-6);
         }
     }
 
