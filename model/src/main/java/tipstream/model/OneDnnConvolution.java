@@ -45,8 +45,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * gradient twice), describe their primitives anew on every call, and always compute the gradient with respect to
  * the layer's input, the frame's too (BENCHMARKS.md, "Training throughput", stops 60 and 61). Here oneDNN is told
  * the activations are NHWC, so its channels-last kernels read and write ND4J's buffers as they are; only the weights
- * (a few thousand floats) are reordered. The primitives are made once per shape (the last few shapes kept). The
- * presets load no OpenMP runtime of their own beside libnd4j's (one {@code libgomp} in the process).
+ * (a few thousand floats) are reordered. ReLU may ride on the forward pass (a post-op) and its gradient be taken
+ * from that output, so DL4J need keep no pre-activations. The primitives are made once per shape (the last few
+ * kept). The presets load no OpenMP runtime of their own beside libnd4j's (one {@code libgomp} in the process).
  * Not for two threads at once, as DL4J's layers are not.
  */
 final class OneDnnConvolution {
