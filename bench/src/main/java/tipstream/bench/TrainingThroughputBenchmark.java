@@ -194,7 +194,7 @@ public final class TrainingThroughputBenchmark implements Callable<Integer> {
         return median(rounds.stream().mapToDouble(r -> r[index]).toArray());
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         return sorted[sorted.length / 2];

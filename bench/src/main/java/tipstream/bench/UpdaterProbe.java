@@ -1,6 +1,5 @@
 package tipstream.bench;
 
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
@@ -63,17 +62,11 @@ public final class UpdaterProbe implements Callable<Integer> {
                 }
             }
         }
-        double own = median(seconds[0]);
-        double dl4j = median(seconds[1]);
+        double own = TrainingThroughputBenchmark.median(seconds[0]);
+        double dl4j = TrainingThroughputBenchmark.median(seconds[1]);
         System.out.printf(Locale.ROOT, "%s, batch %d: median step %.2f ms (%.1f images/s) with TipNet's updater, "
                 + "%.2f ms (%.1f images/s) with DL4J's own: %.3fx%n", config, batch, own * 1e3, batch / own, dl4j * 1e3,
                 batch / dl4j, dl4j / own);
         return 0;
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }
